@@ -1,0 +1,121 @@
+namespace NanoClaw;
+
+/// <summary>
+/// Everything configurable, read once at start from the environment and an optional
+/// <c>.env</c> file in <see cref="Home"/>. Customization is code changes: keep this short.
+/// </summary>
+public sealed record Config
+{
+    /// <summary>Root of all state: <c>store/</c>, <c>groups/</c>, <c>data/</c>. Tests isolate by pointing it at a temp folder.</summary>
+    public required string Home { get; init; }
+    public string AssistantName { get; init; } = "Andy";
+    /// <summary>True when the assistant has its own phone number; replies are then sent without the "Andy: " prefix.</summary>
+    public bool AssistantHasOwnNumber { get; init; }
+    public int MaxConcurrentAgents { get; init; } = 2;
+    public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Local;
+
+    // Upstream credentials: used by the host gateway only, never passed into a VM.
+    public string? AnthropicApiKey { get; init; }
+    public string? ClaudeCodeOAuthToken { get; init; }
+    public string? VercelAiGatewayKey { get; init; }
+    /// <summary>Where the gateway forwards Messages API calls (the host's ANTHROPIC_BASE_URL).</summary>
+    public Uri? UpstreamBaseUrl { get; init; }
+
+    // MicroVM sizing and limits.
+    public string Vmm { get; init; } = "auto";
+    public int VmMemoryMb { get; init; } = 2048;
+    public int VmCpus { get; init; } = 2;
+    public TimeSpan AgentTimeout { get; init; } = TimeSpan.FromMinutes(30);
+    public TimeSpan AgentIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Cache of VM artifacts (kernel, initramfs, rootfs), keyed by recipe hash. Outside the checkout.</summary>
+    public required string CacheDir { get; init; }
+
+    public string StoreDir => Path.Combine(Home, "store");
+    public string DatabasePath => Path.Combine(StoreDir, "messages.db");
+    public string GroupsDir => Path.Combine(Home, "groups");
+    public string DataDir => Path.Combine(Home, "data");
+    public string GroupDir(string folder) => Path.Combine(GroupsDir, folder);
+
+    /// <summary>Reads the process environment, with <c>$NANOCLAW_HOME/.env</c> filling keys the environment lacks.</summary>
+    public static Config Load(IDictionary<string, string?>? environment = null, string? defaultHome = null)
+    {
+        var env = environment ?? ReadProcessEnvironment();
+        var home = Path.GetFullPath(Get(env, "NANOCLAW_HOME") ?? defaultHome ?? Directory.GetCurrentDirectory());
+        foreach (var (key, value) in ReadDotEnv(Path.Combine(home, ".env")))
+            env.TryAdd(key, value);
+
+        var cacheHome = Get(env, "XDG_CACHE_HOME") ?? Path.Combine(Get(env, "HOME") ?? "/root", ".cache");
+        return new Config
+        {
+            Home = home,
+            AssistantName = Get(env, "ASSISTANT_NAME") ?? "Andy",
+            AssistantHasOwnNumber = IsTrue(Get(env, "ASSISTANT_HAS_OWN_NUMBER")),
+            MaxConcurrentAgents = PositiveInt(env, "MAX_CONCURRENT_AGENTS", 2),
+            TimeZone = Get(env, "TZ") is { } tz ? FindTimeZone(tz) : TimeZoneInfo.Local,
+            AnthropicApiKey = Get(env, "ANTHROPIC_API_KEY"),
+            ClaudeCodeOAuthToken = Get(env, "CLAUDE_CODE_OAUTH_TOKEN"),
+            VercelAiGatewayKey = Get(env, "VERCEL_AI_GATEWAY_KEY"),
+            UpstreamBaseUrl = Get(env, "ANTHROPIC_BASE_URL") is { } url ? ParseUrl("ANTHROPIC_BASE_URL", url) : null,
+            Vmm = Get(env, "NANOCLAW_VMM") ?? "auto",
+            VmMemoryMb = PositiveInt(env, "VM_MEMORY_MB", 2048),
+            VmCpus = PositiveInt(env, "VM_CPUS", 2),
+            AgentTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_TIMEOUT_SECONDS", 30 * 60)),
+            AgentIdleTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_IDLE_TIMEOUT_SECONDS", 5 * 60)),
+            CacheDir = Get(env, "NANOCLAW_CACHE") ?? Path.Combine(cacheHome, "nanoclaw"),
+        };
+    }
+
+    static Dictionary<string, string?> ReadProcessEnvironment()
+    {
+        var result = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+            result[(string)e.Key] = (string?)e.Value;
+        return result;
+    }
+
+    /// <summary>KEY=value lines; '#' comments; optional surrounding quotes. No interpolation, on purpose.</summary>
+    internal static IEnumerable<(string Key, string Value)> ReadDotEnv(string path)
+    {
+        if (!File.Exists(path)) yield break;
+        foreach (var raw in File.ReadLines(path))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            if (line.StartsWith("export ", StringComparison.Ordinal)) line = line[7..].TrimStart();
+            var eq = line.IndexOf('=');
+            if (eq <= 0) continue;
+            var value = line[(eq + 1)..].Trim();
+            if (value.Length >= 2 && (value[0] == '"' || value[0] == '\'') && value[^1] == value[0])
+                value = value[1..^1];
+            yield return (line[..eq].Trim(), value);
+        }
+    }
+
+    static string? Get(IDictionary<string, string?> env, string key) =>
+        env.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+
+    static bool IsTrue(string? value) => value is not null && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase) || value.Equals("yes", StringComparison.OrdinalIgnoreCase));
+
+    static int PositiveInt(IDictionary<string, string?> env, string key, int fallback)
+    {
+        var raw = Get(env, key);
+        if (raw is null) return fallback;
+        return int.TryParse(raw, out var n) && n > 0
+            ? n
+            : throw new ConfigException($"{key}={raw} is not a positive whole number. Fix it in the environment or .env.");
+    }
+
+    static Uri ParseUrl(string key, string raw) =>
+        Uri.TryCreate(raw, UriKind.Absolute, out var uri) && (uri.Scheme == "http" || uri.Scheme == "https")
+            ? uri
+            : throw new ConfigException($"{key}={raw} is not an http(s) URL.");
+
+    static TimeZoneInfo FindTimeZone(string id)
+    {
+        try { return TimeZoneInfo.FindSystemTimeZoneById(id.TrimStart(':')); }
+        catch (TimeZoneNotFoundException) { throw new ConfigException($"TZ={id} is not a known time zone (try e.g. Europe/Berlin)."); }
+    }
+}
+
+/// <summary>A configuration value is wrong; the message says which and how to fix it.</summary>
+public sealed class ConfigException(string message) : Exception(message);

@@ -1,0 +1,26 @@
+namespace NanoClaw.Tests;
+
+public class ConfigTests
+{
+    [Fact]
+    public void DotEnvFillsOnlyKeysTheEnvironmentLacks()
+    {
+        var home = Directory.CreateTempSubdirectory("nanoclaw-config-").FullName;
+        File.WriteAllText(Path.Combine(home, ".env"), "# comment\nASSISTANT_NAME=Bob\nexport MAX_CONCURRENT_AGENTS='3'\nTZ=\"Europe/Berlin\"\n");
+        var env = new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home, ["ASSISTANT_NAME"] = "Carl" };
+
+        var config = Config.Load(env);
+
+        config.AssistantName.ShouldBe("Carl");
+        config.MaxConcurrentAgents.ShouldBe(3);
+        config.TimeZone.Id.ShouldBe("Europe/Berlin");
+        config.DatabasePath.ShouldBe(Path.Combine(home, "store", "messages.db"));
+    }
+
+    [Fact]
+    public void ABadNumberSaysWhichKeyIsWrong()
+    {
+        var env = new Dictionary<string, string?> { ["NANOCLAW_HOME"] = Path.GetTempPath(), ["MAX_CONCURRENT_AGENTS"] = "lots" };
+        Should.Throw<ConfigException>(() => Config.Load(env)).Message.ShouldContain("MAX_CONCURRENT_AGENTS=lots");
+    }
+}
