@@ -18,6 +18,8 @@ public abstract record AgentEvent
     public sealed record Output(string Text) : AgentEvent;
     /// <summary>The Claude session this run uses; stored so the next run resumes it.</summary>
     public sealed record SessionStarted(string SessionId) : AgentEvent;
+    /// <summary>The session finished a turn and waits for follow-ups; the queue may now close the run when idle.</summary>
+    public sealed record Idle : AgentEvent;
     public sealed record Completed : AgentEvent;
     public sealed record Failed(string Error) : AgentEvent;
 }
