@@ -1,5 +1,26 @@
 using System.CommandLine;
+using NanoClaw;
+using NanoClaw.Agent;
+using NanoClaw.Cli;
 
-// Program.cs only wires: each command's work lives in its own file.
-var root = new RootCommand("NanoClaw: a personal Claude assistant that runs every agent task in its own microVM.");
-return await root.Parse(args).InvokeAsync();
+// Program.cs only wires: each command's work lives in its own file under Cli/.
+var root = new RootCommand("NanoClaw: a personal Claude assistant that runs every agent task in its own microVM.")
+{
+    ChatCommand.Create(CreateRunner),
+    DoctorCommand.Create(),
+    GroupsCommand.Create(),
+    TasksCommand.Create(),
+};
+
+try
+{
+    return await root.Parse(args).InvokeAsync();
+}
+catch (ConfigException ex)
+{
+    Console.Error.WriteLine("Configuration error: " + ex.Message);
+    return 2;
+}
+
+static IAgentRunner CreateRunner(Config config, Microsoft.Extensions.Logging.ILoggerFactory logs) =>
+    throw new NotSupportedException("The microVM agent runner is not wired yet.");

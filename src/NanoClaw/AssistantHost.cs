@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Logging;
+using NanoClaw.Agent;
+using NanoClaw.Channels;
+using NanoClaw.Messaging;
+using NanoClaw.Storage;
+
+namespace NanoClaw;
+
+/// <summary>
+/// The running assistant: channels -> store -> message loop -> group queue -> agent runner -> outbox -> channels.
+/// Owns the background loops and stops them with a bounded grace period.
+/// </summary>
+public sealed class AssistantHost : IAsyncDisposable
+{
+    readonly CancellationTokenSource _stop = new();
+    readonly List<Task> _loops = [];
+
+    public Database Db { get; }
+    public GroupQueue Queue { get; }
+    public Outbox Outbox { get; }
+    public MessageLoop Loop { get; }
+
+    public AssistantHost(Config config, Database db, IReadOnlyList<IChannel> channels, IAgentRunner runner, TimeProvider time, ILoggerFactory logs)
+    {
+        Db = db;
+        Queue = new GroupQueue(config.MaxConcurrentAgents, config.AgentIdleTimeout, time, logs.CreateLogger<GroupQueue>());
+        Outbox = new Outbox(db, channels, config, time, logs.CreateLogger<Outbox>());
+        Loop = new MessageLoop(db, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>());
+    }
+
+    public void Start()
+    {
+        _loops.Add(Task.Run(() => Loop.RunAsync(_stop.Token)));
+        _loops.Add(Task.Run(() => Outbox.RunAsync(_stop.Token)));
+    }
+
+    /// <summary>Lets runs finish (up to <paramref name="grace"/>, then cancels them), sends what is due, stops the loops.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        await Queue.ShutdownAsync(grace);
+        await Outbox.DeliverDueAsync(CancellationToken.None);
+        await _stop.CancelAsync();
+        await Task.WhenAll(_loops);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stop.IsCancellationRequested) await StopAsync(TimeSpan.FromSeconds(10));
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,19 @@
+namespace NanoClaw.Channels;
+
+/// <summary>A way messages come in and go out (terminal, WhatsApp, ...). Inbound messages are handed to
+/// the <see cref="Messaging.MessageLoop"/>, which stores them first.</summary>
+public interface IChannel
+{
+    string Name { get; }
+    /// <summary>Whether this channel is the one that reaches <paramref name="chatJid"/>.</summary>
+    bool Owns(string chatJid);
+    bool IsConnected { get; }
+    /// <summary>Longest message the channel can send; longer replies are split.</summary>
+    int MaxMessageLength { get; }
+    /// <summary>True when the assistant's messages appear under the owner's identity (a shared number) and so
+    /// must carry the "Andy: " prefix to be told apart.</summary>
+    bool PrefixesReplies { get; }
+    Task SendAsync(string chatJid, string text, CancellationToken cancellationToken);
+    /// <summary>Shows or hides "typing..." while a run is going. Channels without it do nothing.</summary>
+    Task SetTypingAsync(string chatJid, bool typing, CancellationToken cancellationToken) => Task.CompletedTask;
+}

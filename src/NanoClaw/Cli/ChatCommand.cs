@@ -1,0 +1,76 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using NanoClaw.Agent;
+using NanoClaw.Channels;
+using NanoClaw.Messaging;
+using NanoClaw.Storage;
+
+namespace NanoClaw.Cli;
+
+/// <summary><c>./nanoclaw chat</c>: the terminal is the main chat.</summary>
+static class ChatCommand
+{
+    public static Command Create(Func<Config, ILoggerFactory, IAgentRunner> createRunner)
+    {
+        var command = new Command("chat", "Talk to the assistant from this terminal (it is the main chat; no trigger needed). One message per line; reads until end of input.");
+        command.SetAction(async (ParseResult _, CancellationToken ct) =>
+        {
+            var interactive = !Console.IsInputRedirected;
+            using var logs = Logs.Create(interactive ? LogLevel.Warning : LogLevel.Information);
+            var config = Config.Load();
+            if (interactive) Console.Error.WriteLine($"Talking to {config.AssistantName} as the main chat. One message per line; Ctrl-D to finish.");
+            return await RunAsync(config, Console.In, Console.Out, interactive, createRunner(config, logs), RepoRoot.Templates(RepoRoot.Find()), TimeProvider.System, logs, ct);
+        });
+        return command;
+    }
+
+    /// <summary>Runs a chat session until end of input and until every run it started has finished.
+    /// Exit code 0, or 1 when a run failed (the error is on stderr).</summary>
+    public static async Task<int> RunAsync(Config config, TextReader input, TextWriter output, bool interactive, IAgentRunner runner,
+        string? templatesDir, TimeProvider time, ILoggerFactory logs, CancellationToken cancellationToken)
+    {
+        var db = Database.Open(config.DatabasePath);
+        var main = EnsureMainGroup(db, config, time);
+        GroupFolder.Ensure(config, main.Folder, templatesDir);
+
+        var terminal = new TerminalChannel(main.Jid, output, interactive, config.AssistantName, time);
+        await using var host = new AssistantHost(config, db, [terminal], runner, time, logs);
+        host.Start();
+        try
+        {
+            await terminal.ReadInputAsync(input, host.Loop, cancellationToken);
+            // End of input: no follow-ups can come, so idle conversations close now instead of after the idle timeout.
+            host.Loop.ScanNewMessages();
+            host.Queue.BeginDrain();
+            await host.Queue.WhenQuietAsync().WaitAsync(cancellationToken);
+            await host.Outbox.DeliverDueAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("Interrupted: stopping runs (their VMs are destroyed).");
+            await host.StopAsync(TimeSpan.FromSeconds(5));
+            return 130;
+        }
+        await host.StopAsync(TimeSpan.FromSeconds(10));
+        if (host.Queue.FailedRuns > 0)
+        {
+            Console.Error.WriteLine($"{host.Queue.FailedRuns} run(s) failed without a reply. Run logs: {Path.Combine(config.GroupDir(main.Folder), "logs")}");
+            return 1;
+        }
+        return 0;
+    }
+
+    /// <summary>The main chat: the registered one if there is one, else the terminal is registered as main.</summary>
+    internal static RegisteredGroup EnsureMainGroup(Database db, Config config, TimeProvider time)
+    {
+        if (db.RegisteredGroups().FirstOrDefault(g => g.IsMain) is { } main) return main;
+        var terminalMain = new RegisteredGroup("terminal:main", "Main (terminal)", GroupFolder.Main,
+            Trigger.DefaultPattern(config.AssistantName), time.GetUtcNow(), RequiresTrigger: false, IsMain: true);
+        return db.RegisterGroup(terminalMain) switch
+        {
+            RegisterResult.Registered r => r.Group,
+            RegisterResult.Refused refused => throw new InvalidOperationException("Cannot register the terminal as the main chat: " + refused.Reason),
+            _ => throw new InvalidOperationException(),
+        };
+    }
+}

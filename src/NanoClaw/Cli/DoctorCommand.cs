@@ -1,0 +1,84 @@
+using System.CommandLine;
+using NanoClaw.Storage;
+
+namespace NanoClaw.Cli;
+
+/// <summary><c>./nanoclaw doctor</c>: every check says what it found, and when something is missing, what to do.</summary>
+static class DoctorCommand
+{
+    public sealed record Check(string Name, bool Ok, string Detail, string? Fix = null);
+
+    public static Command Create()
+    {
+        var command = new Command("doctor", "Check this machine and configuration; explain anything missing.");
+        command.SetAction(_ =>
+        {
+            var checks = Run(Config.Load(), RepoRoot.Find());
+            foreach (var c in checks)
+            {
+                Console.WriteLine($"{(c.Ok ? "ok " : "MISSING")} {c.Name}: {c.Detail}");
+                if (!c.Ok && c.Fix is not null) Console.WriteLine($"        -> {c.Fix}");
+            }
+            var missing = checks.Count(c => !c.Ok);
+            Console.WriteLine(missing == 0 ? "Everything needed is in place." : $"{missing} thing(s) missing; fix them in the order shown.");
+            return missing == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    public static IReadOnlyList<Check> Run(Config config, string repo)
+    {
+        var checks = new List<Check> { StateFolder(config), DatabaseCheck(config), Credentials(config) };
+        checks.AddRange(VmChecks.Run(config, repo));
+        checks.Add(MainChat(config));
+        return checks;
+    }
+
+    static Check StateFolder(Config config)
+    {
+        try
+        {
+            Directory.CreateDirectory(config.StoreDir);
+            var probe = Path.Combine(config.StoreDir, $".doctor-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return new("state folder", true, $"{config.Home} (NANOCLAW_HOME) is writable");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new("state folder", false, $"{config.Home} is not writable: {ex.Message}", "Set NANOCLAW_HOME to a folder you own, or fix its permissions.");
+        }
+    }
+
+    static Check DatabaseCheck(Config config)
+    {
+        try
+        {
+            var db = Database.Open(config.DatabasePath);
+            return new("database", true, $"{config.DatabasePath}, schema version {db.SchemaVersion}");
+        }
+        catch (Exception ex)
+        {
+            return new("database", false, $"{config.DatabasePath} cannot be opened: {ex.Message}", "Move the file aside and run again to start a fresh store, or restore a backup.");
+        }
+    }
+
+    static Check Credentials(Config config)
+    {
+        var which = config.AnthropicApiKey is not null ? "ANTHROPIC_API_KEY"
+            : config.ClaudeCodeOAuthToken is not null ? "CLAUDE_CODE_OAUTH_TOKEN"
+            : config.VercelAiGatewayKey is not null ? "VERCEL_AI_GATEWAY_KEY" : null;
+        return which is null
+            ? new("credentials", false, "no Claude credential is configured",
+                "Put one of ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN or VERCEL_AI_GATEWAY_KEY in .env (it stays on the host; VMs never see it).")
+            : new("credentials", true, $"{which} is set (used by the host gateway only)" + (config.UpstreamBaseUrl is { } u ? $", upstream {u}" : ""));
+    }
+
+    static Check MainChat(Config config)
+    {
+        var main = Database.Open(config.DatabasePath).RegisteredGroups().FirstOrDefault(g => g.IsMain);
+        return main is null
+            ? new("main chat", false, "no main chat registered", "Run `./nanoclaw chat` (the terminal becomes the main chat), or register one with `./nanoclaw groups register --main ...`.")
+            : new("main chat", true, $"{main.Name} ({main.Jid}) in groups/{main.Folder}/");
+    }
+}

@@ -1,0 +1,112 @@
+using Microsoft.Extensions.Logging;
+using NanoClaw.Channels;
+using NanoClaw.Storage;
+
+namespace NanoClaw.Messaging;
+
+/// <summary>
+/// Replies are written to the <c>outbox</c> table first and sent from there, so a reply survives a channel
+/// outage or a crash. Delivery is in order per chat: a failed message holds back the later ones of its chat.
+/// </summary>
+public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels, Config config, TimeProvider time, ILogger<Outbox> log)
+{
+    static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
+    readonly WakeSignal _wake = new(time);
+    // One delivery pass at a time, or two passes could send the same entry twice.
+    readonly SemaphoreSlim _deliverLock = new(1, 1);
+
+    /// <summary>Stores the prepared reply (prefix, internal spans, split) and wakes delivery. Returns how many parts were queued.</summary>
+    public int Enqueue(string chatJid, string text)
+    {
+        var channel = ChannelFor(chatJid);
+        var parts = OutboundText.Prepare(text, config.AssistantName,
+            prefix: !config.AssistantHasOwnNumber && (channel?.PrefixesReplies ?? true),
+            maxLength: channel?.MaxMessageLength ?? 4000);
+        var now = time.GetUtcNow();
+        foreach (var part in parts) db.EnqueueOutbound(chatJid, part, now);
+        if (parts.Count > 0) Wake();
+        return parts.Count;
+    }
+
+    public void Wake() => _wake.Set();
+
+    /// <summary>Sends everything due until cancelled; sleeps until woken or the next retry is due.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await DeliverDueAsync(cancellationToken);
+            var next = db.NextOutboundDue();
+            var wait = next is { } due ? Clamp(due - time.GetUtcNow()) : Timeout.InfiniteTimeSpan;
+            if (wait == TimeSpan.Zero) continue;
+            try { await _wake.WaitAsync(wait, cancellationToken); }
+            catch (OperationCanceledException) { break; }
+        }
+    }
+
+    /// <summary>One delivery pass over everything due now. Returns how many were sent.</summary>
+    public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
+    {
+        await _deliverLock.WaitAsync(cancellationToken);
+        try { return await DeliverDueLockedAsync(cancellationToken); }
+        finally { _deliverLock.Release(); }
+    }
+
+    async Task<int> DeliverDueLockedAsync(CancellationToken cancellationToken)
+    {
+        var sent = 0;
+        var blockedChats = new HashSet<string>();
+        foreach (var entry in db.DueOutbound(time.GetUtcNow()))
+        {
+            if (blockedChats.Contains(entry.ChatJid)) continue;
+            var channel = ChannelFor(entry.ChatJid);
+            string? error = channel switch
+            {
+                null => "no channel reaches this chat",
+                { IsConnected: false } => $"{channel.Name} is not connected",
+                _ => null,
+            };
+            if (error is null)
+            {
+                try
+                {
+                    await channel!.SendAsync(entry.ChatJid, entry.Text, cancellationToken);
+                    db.MarkOutboundSent(entry.Id, time.GetUtcNow());
+                    sent++;
+                    continue;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    error = ex.Message;
+                }
+            }
+            blockedChats.Add(entry.ChatJid);
+            var retryIn = Backoff(entry.Attempts + 1);
+            db.MarkOutboundFailed(entry.Id, error, time.GetUtcNow() + retryIn);
+            LogDeferred(log, entry.Id, entry.ChatJid, error, retryIn);
+        }
+        return sent;
+    }
+
+    /// <summary>Shows "typing..." in the chat while a run is going, where the channel supports it. Best effort.</summary>
+    public async Task SetTypingAsync(string chatJid, bool typing, CancellationToken cancellationToken)
+    {
+        if (ChannelFor(chatJid) is not { IsConnected: true } channel) return;
+        try { await channel.SetTypingAsync(chatJid, typing, cancellationToken); }
+        catch (Exception ex) when (ex is not OperationCanceledException) { LogTypingFailed(log, chatJid, ex.Message); }
+    }
+
+    IChannel? ChannelFor(string chatJid) => channels.FirstOrDefault(c => c.Owns(chatJid));
+
+    /// <summary>2 s, 4 s, 8 s ... capped at 5 minutes: an outage of hours costs one attempt every 5 minutes.</summary>
+    internal static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(attempt, 20))));
+
+    static TimeSpan Clamp(TimeSpan t) => t <= TimeSpan.Zero ? TimeSpan.Zero : t > MaxBackoff ? MaxBackoff : t;
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Debug, Message = "Typing indicator for {ChatJid} failed: {Error}")]
+    static partial void LogTypingFailed(ILogger logger, string chatJid, string error);
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Outbound message {Id} to {ChatJid} not sent ({Error}); retrying in {RetryIn}")]
+    static partial void LogDeferred(ILogger logger, long id, string chatJid, string error, TimeSpan retryIn);
+}

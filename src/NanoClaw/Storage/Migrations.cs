@@ -1,0 +1,120 @@
+using Microsoft.Data.Sqlite;
+
+namespace NanoClaw.Storage;
+
+/// <summary>
+/// Schema steps, applied in order; <c>PRAGMA user_version</c> records how many ran. Append new steps,
+/// never edit shipped ones. A failing step rolls back and stops start-up with the error: nothing is swallowed.
+/// </summary>
+static class Migrations
+{
+    public static readonly string[] Steps =
+    [
+        // 1: the original's tables, same names and columns.
+        """
+        CREATE TABLE chats (
+            jid TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            last_message_time TEXT NOT NULL
+        );
+        CREATE TABLE messages (
+            id TEXT NOT NULL,
+            chat_jid TEXT NOT NULL,
+            sender TEXT NOT NULL,
+            sender_name TEXT NOT NULL,
+            content TEXT NOT NULL,
+            timestamp TEXT NOT NULL,
+            is_from_me INTEGER NOT NULL DEFAULT 0,
+            is_bot_message INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (id, chat_jid)
+        );
+        CREATE INDEX idx_messages_chat ON messages (chat_jid, timestamp);
+        CREATE TABLE registered_groups (
+            jid TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            folder TEXT NOT NULL UNIQUE,
+            trigger_pattern TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            requires_trigger INTEGER NOT NULL DEFAULT 1,
+            is_main INTEGER NOT NULL DEFAULT 0,
+            container_config TEXT
+        );
+        CREATE TABLE sessions (
+            group_folder TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL
+        );
+        CREATE TABLE router_state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE scheduled_tasks (
+            id TEXT PRIMARY KEY,
+            group_folder TEXT NOT NULL,
+            chat_jid TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            schedule_type TEXT NOT NULL,
+            schedule_value TEXT NOT NULL,
+            context_mode TEXT NOT NULL DEFAULT 'isolated',
+            next_run TEXT,
+            last_run TEXT,
+            last_result TEXT,
+            status TEXT NOT NULL DEFAULT 'active',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_tasks_next_run ON scheduled_tasks (status, next_run);
+        CREATE TABLE task_run_logs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            task_id TEXT NOT NULL,
+            run_at TEXT NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            result TEXT,
+            error TEXT
+        );
+        CREATE INDEX idx_task_run_logs ON task_run_logs (task_id, run_at);
+        """,
+        // 2: the durable outbox: a reply is stored before it is sent, so a channel outage or a crash loses nothing.
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_jid TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            sent_at TEXT
+        );
+        CREATE INDEX idx_outbox_pending ON outbox (sent_at, next_attempt_at);
+        """,
+    ];
+
+    public static int LatestVersion => Steps.Length;
+
+    public static void Apply(SqliteConnection connection)
+    {
+        var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"));
+        if (version > Steps.Length)
+            throw new InvalidOperationException(
+                $"The database schema is version {version}, newer than this build knows ({Steps.Length}). Update NanoClaw or restore an older store/messages.db.");
+
+        for (var step = version; step < Steps.Length; step++)
+        {
+            using var tx = connection.BeginTransaction();
+            using (var cmd = connection.CreateCommand())
+            {
+                cmd.Transaction = tx;
+                cmd.CommandText = Steps[step] + $"\nPRAGMA user_version = {step + 1};";
+                cmd.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+    }
+
+    static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+}
