@@ -24,6 +24,8 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
         public bool PendingMessages;
         public readonly Queue<QueuedTask> PendingTasks = new();
         public Channel<FollowUp>? FollowUps;
+        // False until the run has taken its own messages; before that, new messages are the run's prompt, not follow-ups.
+        public bool AcceptingFollowUps;
         public bool Idle;
         public ITimer? IdleTimer;
         public int Retries;
@@ -90,7 +92,7 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
     {
         lock (_lock)
         {
-            if (!_groups.TryGetValue(chatJid, out var s) || !s.Active || s.ActiveIsTask || s.FollowUps is null) return false;
+            if (!_groups.TryGetValue(chatJid, out var s) || !s.Active || s.ActiveIsTask || s.FollowUps is null || !s.AcceptingFollowUps) return false;
             if (!s.FollowUps.Writer.TryWrite(followUp)) return false;
             s.Idle = false;
             s.IdleTimer?.Dispose();
@@ -111,6 +113,12 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
             if (_draining || s.PendingTasks.Count > 0) { CloseFollowUps(s); return; }
             s.IdleTimer = time.CreateTimer(_ => { lock (_lock) if (s.Idle) CloseFollowUps(s); }, null, idleTimeout, Timeout.InfiniteTimeSpan);
         }
+    }
+
+    /// <summary>Called by the run once it has claimed its messages: from now on new messages are fed into it.</summary>
+    public void OpenFollowUps(string chatJid)
+    {
+        lock (_lock) if (_groups.TryGetValue(chatJid, out var s) && s.Active && !s.ActiveIsTask && s.FollowUps is not null) s.AcceptingFollowUps = true;
     }
 
     /// <summary>Stops feeding the group's run: later messages wait for the next run.</summary>
@@ -215,6 +223,7 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
         s.IdleTimer = null;
         s.FollowUps?.Writer.TryComplete();
         s.FollowUps = null;
+        s.AcceptingFollowUps = false;
         _running--;
 
         var hasWork = s.PendingTasks.Count > 0 || s.PendingMessages;
@@ -267,6 +276,7 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
 
     static void CloseFollowUps(GroupState s)
     {
+        s.AcceptingFollowUps = false;
         s.Idle = false;
         s.IdleTimer?.Dispose();
         s.IdleTimer = null;

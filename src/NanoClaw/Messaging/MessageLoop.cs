@@ -116,6 +116,7 @@ public sealed partial class MessageLoop
             if (pending.Count == 0 || !Trigger.ShouldRespond(group, pending.Select(p => p.Message))) return true;
             // Ahead of the run: messages arriving meanwhile are fed in as follow-ups, not re-sent later.
             SetAgentCursor(chatJid, pending[^1].Seq);
+            _queue.OpenFollowUps(chatJid);
         }
 
         var request = new AgentRequest(group, CatchUpPrompt.Format(pending.Select(p => p.Message)), _db.GetSession(group.Folder));

@@ -14,17 +14,20 @@ public sealed partial class Database
         return (long)cmd.ExecuteScalar()!;
     }
 
-    /// <summary>Unsent entries whose next attempt is due, oldest first (per chat order is kept by id).</summary>
+    // Only the oldest unsent entry of each chat may be attempted: a later reply never overtakes an earlier one.
+    const string HeadOfEachChat = "sent_at IS NULL AND NOT EXISTS (SELECT 1 FROM outbox earlier WHERE earlier.chat_jid = outbox.chat_jid AND earlier.sent_at IS NULL AND earlier.id < outbox.id)";
+
+    /// <summary>The head of each chat's queue, where its next attempt is due; oldest first.</summary>
     public IReadOnlyList<OutboxEntry> DueOutbound(DateTimeOffset now, int limit = 100) =>
-        Query("""
+        Query($"""
             SELECT id, chat_jid, text, created_at, attempts FROM outbox
-            WHERE sent_at IS NULL AND next_attempt_at <= $now ORDER BY id LIMIT $limit
+            WHERE {HeadOfEachChat} AND next_attempt_at <= $now ORDER BY id LIMIT $limit
             """, r => new OutboxEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), ParseIso(r.GetString(3)), (int)r.GetInt64(4)),
             ("$now", Iso(now)), ("$limit", limit));
 
     /// <summary>When the earliest unsent entry is due, or null when nothing waits.</summary>
     public DateTimeOffset? NextOutboundDue() =>
-        ScalarOf("SELECT MIN(next_attempt_at) FROM outbox WHERE sent_at IS NULL") is string s ? ParseIso(s) : null;
+        ScalarOf($"SELECT MIN(next_attempt_at) FROM outbox WHERE {HeadOfEachChat}") is string s ? ParseIso(s) : null;
 
     public int PendingOutboundCount() => Convert.ToInt32(ScalarOf("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"));
 

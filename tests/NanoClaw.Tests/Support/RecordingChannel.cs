@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+using NanoClaw.Channels;
+
+namespace NanoClaw.Tests.Support;
+
+/// <summary>A channel that records what it is asked to send and can be taken offline, to test delivery rules.</summary>
+sealed class RecordingChannel(string ownedPrefix = "", bool prefixesReplies = true, int maxLength = 4000) : IChannel
+{
+    readonly ConcurrentQueue<(string Jid, string Text)> _sent = new();
+    readonly SemaphoreSlim _arrived = new(0);
+
+    public string Name => "recording";
+    public bool Owns(string chatJid) => chatJid.StartsWith(ownedPrefix, StringComparison.Ordinal);
+    public bool IsConnected { get; set; } = true;
+    public int MaxMessageLength => maxLength;
+    public bool PrefixesReplies => prefixesReplies;
+    public int FailuresToInject;
+
+    public IReadOnlyList<(string Jid, string Text)> Sent => _sent.ToList();
+
+    public Task SendAsync(string chatJid, string text, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Decrement(ref FailuresToInject) >= 0) throw new IOException("injected send failure");
+        _sent.Enqueue((chatJid, text));
+        _arrived.Release();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> messages were sent in total.</summary>
+    public async Task<IReadOnlyList<(string Jid, string Text)>> WaitForAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (_sent.Count < count)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !await _arrived.WaitAsync(left))
+                throw new TimeoutException($"expected {count} sent messages, got {_sent.Count}: {string.Join(" | ", _sent.Select(s => s.Text))}");
+        }
+        return Sent;
+    }
+}

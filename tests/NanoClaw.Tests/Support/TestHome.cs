@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NanoClaw.Storage;
+
+namespace NanoClaw.Tests.Support;
+
+/// <summary>An isolated NANOCLAW_HOME in a temp folder, with its own real SQLite file. Deleted on dispose.</summary>
+sealed class TestHome : IDisposable
+{
+    public string Dir { get; } = Directory.CreateTempSubdirectory("nanoclaw-test-").FullName;
+    public Config Config { get; }
+    public Database Db { get; }
+    public ILoggerFactory Logs { get; } = Environment.GetEnvironmentVariable("TEST_LOGS") == "1" ? LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(LogLevel.Debug)) : NullLoggerFactory.Instance;
+
+    public TestHome(Action<Dictionary<string, string?>>? configure = null)
+    {
+        var env = new Dictionary<string, string?> { ["NANOCLAW_HOME"] = Dir, ["NANOCLAW_CACHE"] = Path.Combine(Dir, "cache"), ["TZ"] = "UTC" };
+        configure?.Invoke(env);
+        Config = Config.Load(env);
+        Db = Database.Open(Config.DatabasePath);
+    }
+
+    public RegisteredGroup Register(string jid, string folder, bool isMain = false, bool requiresTrigger = true)
+    {
+        var group = new RegisteredGroup(jid, folder, folder, "@Andy", DateTimeOffset.UtcNow, requiresTrigger, isMain);
+        Db.RegisterGroup(group).ShouldBeOfType<RegisterResult.Registered>();
+        return group;
+    }
+
+    int _next;
+    public StoredMessage Message(string chatJid, string content, string sender = "Alice") =>
+        new($"m{Interlocked.Increment(ref _next)}", chatJid, sender + "@s", sender, content, DateTimeOffset.UtcNow, false, false);
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+    }
+}
