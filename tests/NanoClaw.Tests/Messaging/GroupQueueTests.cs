@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Abstractions;
+using NanoClaw.Messaging;
+
+namespace NanoClaw.Tests.Messaging;
+
+public class GroupQueueTests
+{
+    sealed class Gate
+    {
+        readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
+        public readonly ConcurrentQueue<string> Started = new();
+        public Task Enter(string name)
+        {
+            Started.Enqueue(name);
+            return _gates.GetOrAdd(name, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+        public void Open(string name) => _gates.GetOrAdd(name, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    static GroupQueue Queue(int cap, Gate gate)
+    {
+        var queue = new GroupQueue(cap, TimeSpan.FromMinutes(5), TimeProvider.System, NullLogger<GroupQueue>.Instance);
+        queue.ProcessMessages = async (jid, _, _) => { await gate.Enter("messages:" + jid); return true; };
+        return queue;
+    }
+
+    [Fact]
+    public async Task WhenAGroupsRunEndsItsQueuedTaskGoesBeforeItsMessages()
+    {
+        var gate = new Gate();
+        var queue = Queue(1, gate);
+        queue.EnqueueMessageCheck("a");                           // running
+        queue.EnqueueMessageCheck("a");                           // pending messages
+        queue.EnqueueTask("a", "t1", _ => gate.Enter("task:t1")); // pending task
+
+        gate.Open("messages:a");
+        await Support.Eventually.True(() => gate.Started.Count >= 2, "the next run to start");
+        gate.Started.ElementAt(1).ShouldBe("task:t1");
+        gate.Open("task:t1");
+        await queue.WhenQuietAsync();
+        gate.Started.ShouldBe(["messages:a", "task:t1", "messages:a"]);
+    }
+
+    [Fact]
+    public async Task GroupsWaitingForASlotAreServedInArrivalOrderAndABusyGroupGoesBehindThem()
+    {
+        var gate = new Gate();
+        var queue = Queue(1, gate);
+        queue.EnqueueMessageCheck("a");
+        queue.EnqueueMessageCheck("b");
+        queue.EnqueueMessageCheck("c");
+        queue.EnqueueMessageCheck("a"); // a has more work, but b and c were waiting first
+
+        foreach (var next in new[] { "a", "b", "c" })
+        {
+            gate.Open("messages:" + next);
+            await Support.Eventually.True(() => gate.Started.Count > Array.IndexOf(["a", "b", "c"], next) + 1, "the next group to start");
+        }
+        gate.Open("messages:a");
+        await queue.WhenQuietAsync();
+        gate.Started.ShouldBe(["messages:a", "messages:b", "messages:c", "messages:a"]);
+    }
+
+    [Fact]
+    public async Task TheSameTaskIsNeverQueuedTwice()
+    {
+        var gate = new Gate();
+        var queue = Queue(1, gate);
+        var runs = 0;
+        queue.EnqueueMessageCheck("a");
+        queue.EnqueueTask("a", "t1", _ => { Interlocked.Increment(ref runs); return Task.CompletedTask; });
+        queue.EnqueueTask("a", "t1", _ => { Interlocked.Increment(ref runs); return Task.CompletedTask; });
+        gate.Open("messages:a");
+        await queue.WhenQuietAsync();
+        runs.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task AFollowUpIsRefusedUntilTheRunHasClaimedItsMessages()
+    {
+        var gate = new Gate();
+        var queue = Queue(1, gate);
+        queue.EnqueueMessageCheck("a");
+        await Support.Eventually.True(() => gate.Started.Count == 1, "the run to start");
+
+        queue.TrySendFollowUp("a", new FollowUp("early", 1, 1)).ShouldBeFalse();
+        queue.OpenFollowUps("a");
+        queue.TrySendFollowUp("a", new FollowUp("later", 2, 2)).ShouldBeTrue();
+        queue.TrySendFollowUp("b", new FollowUp("no run", 3, 3)).ShouldBeFalse();
+        gate.Open("messages:a");
+        await queue.WhenQuietAsync();
+    }
+}
