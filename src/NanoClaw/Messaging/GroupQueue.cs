@@ -39,7 +39,7 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
     readonly CancellationTokenSource _stopping = new();
     readonly List<TaskCompletionSource> _quietWaiters = new();
     int _running;
-    int _retriesScheduled;
+    readonly HashSet<ITimer> _retryTimers = [];
     bool _draining;
     MessageRun? _processMessages;
 
@@ -133,9 +133,19 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
         lock (_lock)
         {
             _draining = true;
+            CancelRetries();
             foreach (var s in _groups.Values.Where(s => s.Idle)) CloseFollowUps(s);
             CheckQuiet();
         }
+    }
+
+    /// <summary>Scheduled retries are dropped and counted as failed; their messages stay stored and are
+    /// recovered at the next start.</summary>
+    void CancelRetries()
+    {
+        foreach (var timer in _retryTimers) timer.Dispose();
+        FailedRuns += _retryTimers.Count;
+        _retryTimers.Clear();
     }
 
     /// <summary>Completes when nothing runs, waits or is scheduled for retry.</summary>
@@ -157,6 +167,7 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
         lock (_lock)
         {
             _draining = true;
+            CancelRetries();
             foreach (var s in _groups.Values) { s.PendingMessages = false; s.PendingTasks.Clear(); CloseFollowUps(s); }
             _waiting.Clear();
         }
@@ -247,6 +258,9 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
 
     void ScheduleRetry(string chatJid, GroupState s)
     {
+        // The retry covers every pending message of the group: a "pending" flag set during the failed run
+        // must not start an immediate rerun that skips the backoff.
+        s.PendingMessages = false;
         if (_draining || _stopping.IsCancellationRequested) { FailedRuns++; return; }
         s.Retries++;
         if (s.Retries > MaxRetries)
@@ -259,19 +273,20 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
         }
         var delay = BaseRetryDelay * Math.Pow(2, s.Retries - 1);
         LogRetrying(log, chatJid, s.Retries, delay);
-        _retriesScheduled++;
         ITimer? timer = null;
         timer = time.CreateTimer(_ =>
         {
-            timer?.Dispose();
             // One critical section (Lock is re-entrant), so nobody sees "quiet" between the two steps.
             lock (_lock)
             {
-                _retriesScheduled--;
+                if (timer is null || !_retryTimers.Remove(timer)) return; // cancelled by drain or shutdown
+                timer.Dispose();
                 EnqueueMessageCheck(chatJid);
                 CheckQuiet();
             }
-        }, null, delay, Timeout.InfiniteTimeSpan);
+        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _retryTimers.Add(timer);
+        timer.Change(delay, Timeout.InfiniteTimeSpan); // armed only once registered, so the callback always finds it
     }
 
     static void CloseFollowUps(GroupState s)
@@ -283,7 +298,7 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
         s.FollowUps?.Writer.TryComplete();
     }
 
-    bool IsQuiet() => _running == 0 && _waiting.Count == 0 && _retriesScheduled == 0
+    bool IsQuiet() => _running == 0 && _waiting.Count == 0 && _retryTimers.Count == 0
         && _groups.Values.All(s => !s.PendingMessages && s.PendingTasks.Count == 0);
 
     void CheckQuiet()
