@@ -181,8 +181,13 @@ public sealed class FakeMessagesApi : IAsyncDisposable
             }
             mainRequests.Writer.TryWrite(request);
         }
-        reply ??= FakeReply.Error(400, "invalid_request_error",
-            $"FakeMessagesApi: the script is used up; nothing scripted for request #{Requests.Count} ({request}). Add a step with fake.Script(...).");
+        if (reply is null)
+        {
+            // NOTE: Claude Code retries some failures for minutes; this header makes it give up at once.
+            context.Response.Headers["x-should-retry"] = "false";
+            reply = FakeReply.Error(400, "invalid_request_error",
+                $"FakeMessagesApi: the script is used up; nothing scripted for request #{Requests.Count} ({request}). Add a step with fake.Script(...).");
+        }
         await FakeReplyWriter.WriteAsync(context, request, reply, $"msg_fake{idPrefix}{Interlocked.Increment(ref nextId):D5}", NewToolUseId);
     }
 

@@ -9,6 +9,7 @@ static class FakeReplyWriter
 {
     public static async Task WriteAsync(HttpContext context, FakeRequest request, FakeReply reply, string messageId, Func<string> newToolUseId)
     {
+        context.Response.Headers["request-id"] = "req_" + messageId;
         if (reply.ApiError is { } error)
         {
             await WriteErrorAsync(context, error.Status, error.Type, error.Message);
@@ -19,7 +20,6 @@ static class FakeReplyWriter
         var model = request.Model ?? "claude-fake";
         var inputTokens = Math.Max(1, request.RawBody.Length / 4);
         var outputTokens = Math.Max(1, blocks.Sum(b => b is FakeText t ? t.Whole.Length / 4 + 1 : 10));
-        context.Response.Headers["request-id"] = "req_" + messageId;
 
         if (!request.Stream)
         {
