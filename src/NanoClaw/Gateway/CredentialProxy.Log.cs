@@ -19,6 +19,9 @@ public sealed partial class CredentialProxy
         [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Run {RunId} ({Group}) {Path}: upstream broke off mid-response: {Reason}")]
         public static partial void UpstreamBrokeOff(ILogger logger, string runId, string group, string path, string reason);
 
+        [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Run {RunId} ({Group}) {Method} {Path}: not a Messages API endpoint, refused")]
+        public static partial void NotForwarded(ILogger logger, string runId, string group, string method, string path);
+
         [LoggerMessage(EventId = 104, Level = LogLevel.Debug, Message = "Run {RunId} ({Group}) {Path}: client went away")]
         public static partial void ClientGone(ILogger logger, string runId, string group, string path);
     }

@@ -8,7 +8,8 @@ namespace NanoClaw.Gateway;
 /// <summary>
 /// Forwards a VM's Messages API calls to the real upstream with the real credential in place of the run's token.
 /// <list type="number">
-/// <item>Authenticate the caller by its per-run token (<c>x-api-key</c> or <c>Authorization: Bearer</c>); 401 otherwise.</item>
+/// <item>Authenticate the caller by its per-run token (<c>x-api-key</c> or <c>Authorization: Bearer</c>); 401 otherwise.
+/// Only the Messages API endpoints in <see cref="Forwards"/> go on; 403 otherwise.</item>
 /// <item>Build the upstream request: same method, path, query and body; other headers copied except hop-by-hop
 /// ones and every credential the client sent; then the real credential added.</item>
 /// <item>Send, returning as soon as the upstream's headers arrive; 502 with a reason when it cannot be reached.</item>
@@ -44,6 +45,15 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
             context.Response.Headers["x-should-retry"] = "false";
             await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "authentication_error",
                 "Run token rejected by the NanoClaw gateway: missing, unknown, or its run has ended.");
+            return;
+        }
+
+        if (!Forwards(context.Request.Method, context.Request.Path))
+        {
+            Log.NotForwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, context.Request.Path);
+            context.Response.Headers["x-should-retry"] = "false";
+            await WriteErrorAsync(context, StatusCodes.Status403Forbidden, "permission_error",
+                $"The NanoClaw gateway does not forward {context.Request.Method} {context.Request.Path}: a VM may use the Messages API only.");
             return;
         }
 
@@ -92,6 +102,19 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
         }
         Log.Forwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, context.Request.Path, (int)response.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);
     }
+
+    /// <summary>
+    /// The endpoints a VM may reach with the real credential: what Claude Code uses, nothing more. The same key
+    /// would open the account's files and batches (<c>/v1/files</c>, <c>/v1/messages/batches</c>), which are not a
+    /// guest's business.
+    /// </summary>
+    public static bool Forwards(string method, PathString path) => (method, path.Value) switch
+    {
+        ("POST", "/v1/messages" or "/v1/messages/count_tokens") => true,
+        ("GET", "/v1/models") => true,
+        ("GET", { } p) => p.StartsWith("/v1/models/", StringComparison.Ordinal) && p.IndexOf('/', "/v1/models/".Length) < 0,
+        _ => false,
+    };
 
     /// <summary>The token from <c>x-api-key</c> (ANTHROPIC_API_KEY) or, failing that, <c>Authorization: Bearer</c> (ANTHROPIC_AUTH_TOKEN).</summary>
     static string? PresentedToken(HttpRequest request)

@@ -224,6 +224,37 @@ public class CredentialProxyTests
         fake.Requests.ShouldBeEmpty();
     }
 
+    [Theory]
+    [InlineData("POST", "/v1/messages", true)]
+    [InlineData("POST", "/v1/messages/count_tokens", true)]
+    [InlineData("GET", "/v1/models", true)]
+    [InlineData("GET", "/v1/models/claude-opus-4-1", true)]
+    [InlineData("GET", "/v1/messages", false)]
+    [InlineData("POST", "/v1/messages/batches", false)]
+    [InlineData("GET", "/v1/messages/batches/b1/results", false)]
+    [InlineData("GET", "/v1/files", false)]
+    [InlineData("GET", "/v1/models/x/y", false)]
+    [InlineData("DELETE", "/v1/models/x", false)]
+    public void OnlyTheMessagesApiEndpointsAreForwarded(string method, string path, bool forwarded) =>
+        CredentialProxy.Forwards(method, path).ShouldBe(forwarded);
+
+    [Fact]
+    public async Task AValidTokenStillCannotReachOtherApiEndpoints()
+    {
+        await using var fake = await FakeMessagesApi.StartAsync();
+        var tokens = new RunTokens();
+        await using var gateway = await HostGateway.StartAsync(ApiKeyUpstream(fake), tokens);
+        using var http = new HttpClient();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(gateway.BaseUrl, "/v1/files"));
+        request.Headers.Add("x-api-key", tokens.Issue(Family));
+        using var response = await http.SendAsync(request);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await response.Content.ReadAsStringAsync()).ShouldContain("permission_error");
+        fake.Requests.ShouldBeEmpty();
+    }
+
     internal static UpstreamCredential ApiKeyUpstream(FakeMessagesApi fake) =>
         new(UpstreamCredentialKind.AnthropicApiKey, RealKey, fake.BaseUrl);
 
