@@ -185,6 +185,25 @@ public class FakeMessagesApiTests
         (await fake.NextRequestAsync()).LastUserText.ShouldBe("second");
     }
 
+    [Fact]
+    public async Task AnswersTheOtherEndpointsClaudeCodeMayCallAndRecordsUnknownOnes()
+    {
+        await using var fake = await FakeMessagesApi.StartAsync();
+        using var http = new HttpClient();
+
+        var count = await http.PostAsync(new Uri(fake.BaseUrl, "/v1/messages/count_tokens?beta=true"), MessagesBody(stream: false));
+        var models = await http.GetAsync(new Uri(fake.BaseUrl, "/v1/models"));
+        var hello = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, new Uri(fake.BaseUrl, "/api/hello")));
+        var unknown = await http.GetAsync(new Uri(fake.BaseUrl, "/v1/files"));
+
+        JsonNode.Parse(await count.Content.ReadAsStringAsync())!["input_tokens"]!.GetValue<int>().ShouldBeGreaterThan(0);
+        JsonNode.Parse(await models.Content.ReadAsStringAsync())!["data"].ShouldBeOfType<JsonArray>();
+        hello.StatusCode.ShouldBe(HttpStatusCode.OK);
+        unknown.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        fake.UnknownRequests.ShouldHaveSingleItem().Path.ShouldBe("/v1/files");
+        fake.PendingSteps.ShouldBe(0);
+    }
+
     internal static StringContent MessagesBody(bool stream, string[]? tools = null, string? toolResultFor = null, string userText = "hi")
     {
         var messages = new JsonArray { new JsonObject { ["role"] = "user", ["content"] = userText } };
