@@ -1,0 +1,181 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace NanoClaw.Gateway;
+
+/// <summary>
+/// Forwards a VM's Messages API calls to the real upstream with the real credential in place of the run's token.
+/// <list type="number">
+/// <item>Authenticate the caller by its per-run token (<c>x-api-key</c> or <c>Authorization: Bearer</c>); 401 otherwise.
+/// Only the Messages API endpoints in <see cref="Forwards"/> go on; 403 otherwise.</item>
+/// <item>Build the upstream request: same method, path, query and body; other headers copied except hop-by-hop
+/// ones and every credential the client sent; then the real credential added.</item>
+/// <item>Send, returning as soon as the upstream's headers arrive; 502 with a reason when it cannot be reached.</item>
+/// <item>Copy status and headers back, then the body chunk by chunk with a flush each, so SSE flows event by event.</item>
+/// </list>
+/// </summary>
+public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential upstream, HttpMessageInvoker client, ILogger<CredentialProxy> logger, TimeProvider time)
+{
+    // Hop-by-hop headers (RFC 9110 7.6.1) describe one connection, not the message; Host is set from the target URL.
+    static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Host",
+        "Proxy-Authenticate",
+    };
+
+    // Anything a client could authenticate with. None of it may reach the upstream: the run token must not leak
+    // out, and a guest must not be able to smuggle in a credential of its own choosing.
+    static readonly HashSet<string> ClientCredentials = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "x-api-key", "Authorization", "Proxy-Authorization", "Cookie",
+    };
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var started = time.GetTimestamp();
+        var aborted = context.RequestAborted;
+
+        // 1. Authenticate.
+        if (!tokens.TryValidate(PresentedToken(context.Request), out var run))
+        {
+            Log.Rejected(logger, context.Request.Method, context.Request.Path, PresentedToken(context.Request) is null ? "no run token" : "unknown or revoked run token");
+            // NOTE: without this header Claude Code retries a 401 with backoff for minutes; a dead token stays dead.
+            context.Response.Headers["x-should-retry"] = "false";
+            await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "authentication_error",
+                "Run token rejected by the NanoClaw gateway: missing, unknown, or its run has ended.");
+            return;
+        }
+
+        if (!Forwards(context.Request.Method, context.Request.Path))
+        {
+            Log.NotForwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, context.Request.Path);
+            context.Response.Headers["x-should-retry"] = "false";
+            await WriteErrorAsync(context, StatusCodes.Status403Forbidden, "permission_error",
+                $"The NanoClaw gateway does not forward {context.Request.Method} {context.Request.Path}: a VM may use the Messages API only.");
+            return;
+        }
+
+        // 2. Build the upstream request.
+        using var request = BuildUpstreamRequest(context);
+
+        // 3. Send.
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, aborted);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            Log.ClientGone(logger, run.RunId, run.GroupFolder, context.Request.Path);
+            return;
+        }
+        catch (HttpRequestException e)
+        {
+            Log.UpstreamUnreachable(logger, run.RunId, run.GroupFolder, upstream.BaseUrl, e.Message);
+            await WriteErrorAsync(context, StatusCodes.Status502BadGateway, "api_error",
+                $"The gateway could not reach the model API at {upstream.BaseUrl}: {e.Message}");
+            Log.Forwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, context.Request.Path, 502, time.GetElapsedTime(started).TotalMilliseconds);
+            return;
+        }
+
+        // 4. Copy the response back as it arrives.
+        using (response)
+        {
+            try
+            {
+                await CopyResponseAsync(context, response, aborted);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                Log.ClientGone(logger, run.RunId, run.GroupFolder, context.Request.Path);
+                return;
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException)
+            {
+                // NOTE: the status line has gone out already, so the only honest signal left is to cut the connection.
+                Log.UpstreamBrokeOff(logger, run.RunId, run.GroupFolder, context.Request.Path, e.Message);
+                context.Abort();
+                return;
+            }
+        }
+        Log.Forwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, context.Request.Path, (int)response.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// The endpoints a VM may reach with the real credential: what Claude Code uses, nothing more. The same key
+    /// would open the account's files and batches (<c>/v1/files</c>, <c>/v1/messages/batches</c>), which are not a
+    /// guest's business.
+    /// </summary>
+    public static bool Forwards(string method, PathString path) => (method, path.Value) switch
+    {
+        ("POST", "/v1/messages" or "/v1/messages/count_tokens") => true,
+        ("GET", "/v1/models") => true,
+        ("GET", { } p) => p.StartsWith("/v1/models/", StringComparison.Ordinal) && p.IndexOf('/', "/v1/models/".Length) < 0,
+        _ => false,
+    };
+
+    /// <summary>The token from <c>x-api-key</c> (ANTHROPIC_API_KEY) or, failing that, <c>Authorization: Bearer</c> (ANTHROPIC_AUTH_TOKEN).</summary>
+    static string? PresentedToken(HttpRequest request)
+    {
+        if (request.Headers["x-api-key"].ToString() is { Length: > 0 } apiKey) return apiKey;
+        var authorization = request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization[7..].Trim() is { Length: > 0 } bearer
+            ? bearer
+            : null;
+    }
+
+    HttpRequestMessage BuildUpstreamRequest(HttpContext context)
+    {
+        var incoming = context.Request;
+        var target = new Uri(upstream.BaseUrl.GetLeftPart(UriPartial.Authority) + upstream.BaseUrl.AbsolutePath.TrimEnd('/')
+            + incoming.Path.ToUriComponent() + incoming.QueryString.ToUriComponent());
+        var request = new HttpRequestMessage(new HttpMethod(incoming.Method), target)
+        {
+            Version = new Version(2, 0),
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+            request.Content = new StreamContent(incoming.Body);
+
+        var connectionScoped = incoming.Headers.Connection.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries));
+        var skip = new HashSet<string>(connectionScoped, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in incoming.Headers)
+        {
+            if (HopByHop.Contains(name) || ClientCredentials.Contains(name) || skip.Contains(name)) continue;
+            if (!request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
+                request.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+        }
+        upstream.ApplyTo(request);
+        return request;
+    }
+
+    static async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response, CancellationToken aborted)
+    {
+        context.Response.StatusCode = (int)response.StatusCode;
+        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
+        {
+            if (HopByHop.Contains(name)) continue;
+            context.Response.Headers[name] = values.ToArray();
+        }
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await using var body = await response.Content.ReadAsStreamAsync(aborted);
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(buffer, aborted)) > 0)
+        {
+            await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), aborted);
+            await context.Response.Body.FlushAsync(aborted);
+        }
+    }
+
+    /// <summary>An error in the Messages API's own shape, so Claude Code shows the message instead of a parse failure.</summary>
+    internal static Task WriteErrorAsync(HttpContext context, int status, string type, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        var body = JsonSerializer.Serialize(new { type = "error", error = new { type, message } });
+        return context.Response.WriteAsync(body, context.RequestAborted);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace NanoClaw.Gateway;
+
+/// <summary>
+/// The one host endpoint a VM can reach. Listens on 127.0.0.1 on a free port (the VMM forwards the guest's single
+/// gateway address here) and routes:
+/// <c>/v1/**</c> to the <see cref="CredentialProxy"/>; <c>/api/hello</c> (Claude Code's connectivity probe) answered
+/// locally; everything else 404. The MCP server (<c>/mcp</c>) and the egress proxy join the routes below.
+/// </summary>
+public sealed class HostGateway : IAsyncDisposable
+{
+    /// <summary>Above the Messages API's own 32 MB request limit, so the upstream, not we, decides.</summary>
+    const long MaxRequestBodyBytes = 64L * 1024 * 1024;
+
+    readonly WebApplication app;
+    readonly HttpMessageInvoker upstreamClient;
+
+    HostGateway(WebApplication app, HttpMessageInvoker upstreamClient, int port)
+    {
+        (this.app, this.upstreamClient, Port) = (app, upstreamClient, port);
+        BaseUrl = new Uri($"http://127.0.0.1:{port}");
+    }
+
+    public int Port { get; }
+
+    /// <summary>What a guest's ANTHROPIC_BASE_URL points at (through the VMM's forward).</summary>
+    public Uri BaseUrl { get; }
+
+    public static async Task<HostGateway> StartAsync(UpstreamCredential upstream, RunTokens tokens,
+        ILoggerFactory? loggerFactory = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(upstream);
+        ArgumentNullException.ThrowIfNull(tokens);
+        loggerFactory ??= NullLoggerFactory.Instance;
+
+        // An empty builder: no appsettings, no ASPNETCORE_* environment, nothing that could change where we listen.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            kestrel.AddServerHeader = false;
+        });
+        builder.Services.AddRoutingCore();
+        builder.Services.AddSingleton(loggerFactory);
+        var app = builder.Build();
+
+        var upstreamClient = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None, // bytes pass through as the upstream encoded them
+            ConnectTimeout = TimeSpan.FromSeconds(15),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        });
+        var proxy = new CredentialProxy(tokens, upstream, upstreamClient, loggerFactory.CreateLogger<CredentialProxy>(), time ?? TimeProvider.System);
+
+        // Routes.
+        app.Map("/v1/{**rest}", proxy.HandleAsync);
+        app.MapMethods("/api/hello", ["GET", "HEAD"], () => Results.Ok());
+        app.MapFallback(context => CredentialProxy.WriteErrorAsync(context, StatusCodes.Status404NotFound, "not_found_error",
+            $"The NanoClaw gateway serves /v1/* (the Messages API) only, not {context.Request.Path}."));
+
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            upstreamClient.Dispose();
+            throw;
+        }
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new HostGateway(app, upstreamClient, new Uri(address).Port);
+    }
+
+    /// <summary>Stops listening (in-flight requests get up to 5 s) and releases the upstream connections.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+            await app.StopAsync(stopping.Token);
+        await app.DisposeAsync();
+        upstreamClient.Dispose();
+    }
+}

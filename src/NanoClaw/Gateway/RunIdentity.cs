@@ -1,0 +1,7 @@
+namespace NanoClaw.Gateway;
+
+/// <summary>
+/// Who a request from a VM speaks for. Bound to the run's token when the VM starts, so identity always comes from
+/// the token the caller presents, never from anything the guest says about itself.
+/// </summary>
+public sealed record RunIdentity(string RunId, string GroupFolder, string ChatJid, bool IsMain);
