@@ -40,6 +40,7 @@ sealed class ChangeTracker
         var skipped = new List<string>();
         var snapshots = Path.Combine(_scratchDir, $"sync-{++_syncs}");
         Directory.CreateDirectory(snapshots);
+        var snapshotCount = 0;
         foreach (var (path, full, status) in Scan(skipped))
         {
             if (_manifest.TryGetValue(path, out var before) && before.Size == status.Size && before.MtimeNs == status.MtimeNanoseconds)
@@ -48,12 +49,16 @@ sealed class ChangeTracker
                 continue;
             }
             // Snapshot first: the tar must hold exactly the bytes its header announces even if the file keeps changing.
-            var snapshot = Path.Combine(snapshots, changed.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var snapshot = Path.Combine(snapshots, (++snapshotCount).ToString(System.Globalization.CultureInfo.InvariantCulture));
             try { File.Copy(full, snapshot); }
             catch (FileNotFoundException) { continue; } // deleted while we looked: reported as deleted next time
             var hash = HashFile(snapshot);
             next[path] = new FileState(status.Size, status.MtimeNanoseconds, hash);
-            if (before is not null && before.Hash.AsSpan().SequenceEqual(hash)) continue;
+            if (before is not null && before.Hash.AsSpan().SequenceEqual(hash))
+            {
+                File.Delete(snapshot); // touched, not changed
+                continue;
+            }
             changed.Add((path, snapshot)); // File.Copy kept the mode bits, so the tar carries the executable bit
         }
         var deleted = _manifest.Keys.Where(k => !next.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();

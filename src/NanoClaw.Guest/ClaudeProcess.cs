@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Threading.Channels;
 
@@ -48,7 +49,8 @@ sealed class ClaudeProcess : IAsyncDisposable
     public async Task<bool> SendUserMessageAsync(string text, CancellationToken cancellationToken)
     {
         var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        // Relaxed escaping: the text reaches Claude Code as written (no \u003C-style escapes of <, > and &).
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("type", "user");
