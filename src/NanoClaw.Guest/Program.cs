@@ -1,7 +1,14 @@
-// Placeholder until the guest agent lands: proves the control channel by answering "ready".
-var control = args.Length == 2 && args[0] == "--control" ? args[1] : throw new ArgumentException("usage: nanoclaw-guest --control PATH");
-using var stream = new FileStream(control, FileMode.Open, FileAccess.ReadWrite);
-var ready = "{\"type\":\"ready\"}\n"u8.ToArray();
-stream.Write(ready);
-stream.Flush();
-return 0;
+using NanoClaw.Guest;
+using NanoClaw.MicroVm;
+
+// nanoclaw-guest: the agent inside each microVM. Init starts it as root with the control port; it runs one job
+// (docs/guest-protocol.md) and exits, and init then powers the VM off.
+var (options, error) = GuestOptions.Parse(args);
+if (options is null)
+{
+    Console.Error.WriteLine(error);
+    return 2;
+}
+using var channel = ControlChannel.Open(options);
+var agent = new GuestAgent(options, new GuestFrameReader(channel.Input, GuestAgent.MaxWorkspaceBytes), new GuestFrameWriter(channel.Output));
+return await agent.RunAsync(CancellationToken.None);

@@ -1,0 +1,54 @@
+using NanoClaw.MicroVm;
+
+namespace NanoClaw.Guest;
+
+/// <summary>How Claude Code is started for a job: program, arguments, working directory and the complete environment.</summary>
+sealed record ClaudeLaunch(string FileName, IReadOnlyList<string> Arguments, string WorkingDirectory, IReadOnlyDictionary<string, string> Environment)
+{
+    static readonly string[] SetprivLocations = ["/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv"];
+
+    /// <param name="resume">False for the retry after the job's session turned out not to exist.</param>
+    /// <param name="dropPrivileges">True when running as root: Claude Code then runs as the agent user through
+    /// setpriv. It refuses --dangerously-skip-permissions as root anyway, and the agent must not own the VM.</param>
+    public static ClaudeLaunch For(JobFrame job, GuestPaths paths, string claudePath, bool resume, bool dropPrivileges)
+    {
+        var claudeArgs = new List<string>
+        {
+            "-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions",
+        };
+        if (resume && job.SessionId is { } session) claudeArgs.AddRange(["--resume", session]);
+        if (job.McpConfigJson is { } mcp) claudeArgs.AddRange(["--mcp-config", mcp]);
+        if (SystemPromptAppendix(job, paths) is { } appendix) claudeArgs.AddRange(["--append-system-prompt", appendix]);
+
+        // Minimal and explicit: nothing from the guest agent's own environment leaks in.
+        var env = new Dictionary<string, string>(job.Env, StringComparer.Ordinal)
+        {
+            ["HOME"] = paths.Home,
+            ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
+            ["CLAUDE_CONFIG_DIR"] = paths.ClaudeStateDir,
+            ["DISABLE_TELEMETRY"] = "1",
+            ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
+        };
+        env.TryAdd("LANG", "C.UTF-8");
+        env.TryAdd("USER", "agent");
+
+        if (!dropPrivileges)
+            return new ClaudeLaunch(claudePath, claudeArgs, paths.GroupDir, env);
+        var setpriv = SetprivLocations.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("setpriv (util-linux) is not installed; it is needed to run Claude Code as the agent user");
+        string[] drop = [$"--reuid={GuestPaths.AgentUid}", $"--regid={GuestPaths.AgentGid}", "--clear-groups", "--no-new-privs", "--", claudePath];
+        return new ClaudeLaunch(setpriv, [.. drop, .. claudeArgs], paths.GroupDir, env);
+    }
+
+    /// <summary>The global CLAUDE.md (every group's shared memory; not in claude's working directory, so not read by
+    /// it on its own) followed by the job's own appendix.</summary>
+    static string? SystemPromptAppendix(JobFrame job, GuestPaths paths)
+    {
+        var globalMemory = Path.Combine(paths.GlobalDir, "CLAUDE.md");
+        var parts = new List<string>();
+        if (LinuxStat.Lstat(globalMemory)?.Type == LinuxFileType.Regular && File.ReadAllText(globalMemory).Trim() is { Length: > 0 } text)
+            parts.Add(text);
+        if (!string.IsNullOrWhiteSpace(job.AppendSystemPrompt)) parts.Add(job.AppendSystemPrompt);
+        return parts.Count == 0 ? null : string.Join("\n\n", parts);
+    }
+}

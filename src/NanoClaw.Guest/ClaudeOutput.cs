@@ -1,0 +1,50 @@
+using System.Text.Json;
+
+namespace NanoClaw.Guest;
+
+/// <summary>The lines of Claude Code's <c>--output-format stream-json</c> that the agent acts on.</summary>
+abstract record ClaudeOutput
+{
+    private ClaudeOutput() { }
+
+    /// <summary><c>{"type":"system","subtype":"init","session_id":...}</c>: a turn started in this session.</summary>
+    public sealed record Init(string SessionId) : ClaudeOutput;
+
+    /// <summary><c>{"type":"result",...}</c>: a turn ended. <see cref="Errors"/> holds the CLI's own error texts.</summary>
+    public sealed record Result(bool IsError, string Subtype, string? Text, IReadOnlyList<string> Errors) : ClaudeOutput;
+
+    /// <summary>Anything else (assistant and user messages, hooks, ...): not needed by the agent.</summary>
+    public sealed record Other : ClaudeOutput;
+
+    /// <summary>A line that is not a JSON object: reported, not fatal.</summary>
+    public sealed record Unreadable(string Reason) : ClaudeOutput;
+
+    public static ClaudeOutput Parse(string line)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return new Unreadable("not a JSON object");
+            return String(root, "type") switch
+            {
+                "system" when String(root, "subtype") == "init" && String(root, "session_id") is { Length: > 0 } id => new Init(id),
+                "result" => new Result(
+                    IsError: root.TryGetProperty("is_error", out var e) && e.ValueKind == JsonValueKind.True,
+                    Subtype: String(root, "subtype") ?? "",
+                    Text: String(root, "result"),
+                    Errors: root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array
+                        ? errors.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : x.GetRawText()).ToList()
+                        : []),
+                _ => new Other(),
+            };
+        }
+        catch (JsonException e)
+        {
+            return new Unreadable(e.Message);
+        }
+    }
+
+    static string? String(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

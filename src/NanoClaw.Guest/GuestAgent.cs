@@ -1,0 +1,279 @@
+using System.Threading.Channels;
+using NanoClaw.MicroVm;
+
+namespace NanoClaw.Guest;
+
+/// <summary>
+/// One run inside the VM, in protocol order (docs/guest-protocol.md):
+/// <list type="number">
+/// <item>send <c>ready</c>; read <c>job</c>; set the clock from it;</item>
+/// <item>read <c>workspace</c>, extract it, hand it to the agent user, take the change baseline;</item>
+/// <item>start Claude Code and send the prompt; then react to events (see <see cref="SessionLoop"/>) until it exits;</item>
+/// <item>send the final <c>changes</c>, then <c>done</c> (with the error, if any).</item>
+/// </list>
+/// </summary>
+sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFrameWriter writer)
+{
+    /// <summary>Largest workspace tar accepted from the host.</summary>
+    public const long MaxWorkspaceBytes = 8L << 30;
+    const string MissingSession = "No conversation found";
+
+    readonly GuestOptions _options = options;
+    readonly GuestFrameWriter _writer = writer;
+    readonly Channel<GuestEvent> _events = Channel.CreateUnbounded<GuestEvent>(new() { SingleReader = true });
+    readonly HashSet<string> _reportedSkips = new(StringComparer.Ordinal);
+    int _stderrLines;
+
+    /// <returns>The process exit code: 0 when the run succeeded.</returns>
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        string? error;
+        try
+        {
+            error = await RunCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (GuestProtocolException e)
+        {
+            error = $"protocol error: {e.Message}";
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            error = $"guest agent failed: {e.GetType().Name}: {e.Message}";
+        }
+        try
+        {
+            await _writer.WriteAsync(new DoneFrame(Cut(error, GuestProtocol.MaxLogChars)), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or GuestProtocolException)
+        {
+            await Console.Error.WriteLineAsync($"nanoclaw-guest: could not send 'done' ({e.Message}); run error: {error}").ConfigureAwait(false);
+        }
+        return error is null ? 0 : 1;
+    }
+
+    async Task<string?> RunCoreAsync(CancellationToken cancellationToken)
+    {
+        // 1. Hello, job, clock.
+        await _writer.WriteAsync(new ReadyFrame(), cancellationToken).ConfigureAwait(false);
+        var job = await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false) as JobFrame
+            ?? throw new GuestProtocolException("the first frame from the host must be 'job'");
+        var privileged = Environment.IsPrivilegedProcess;
+        await SetClockAsync(job.UtcNow, privileged, cancellationToken).ConfigureAwait(false);
+
+        // 2. Workspace.
+        var workspace = await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false) as WorkspaceFrame
+            ?? throw new GuestProtocolException("the frame after 'job' must be 'workspace'");
+        var paths = new GuestPaths(_options.Root);
+        Directory.CreateDirectory(paths.Workspace);
+        Directory.CreateDirectory(paths.Home);
+        var (hashes, skipped) = await WorkspaceExtractor.ExtractAsync(reader.Payload, paths, cancellationToken).ConfigureAwait(false);
+        if (skipped.Count > 0)
+            await LogAsync(GuestLogLevel.Warn, $"workspace entries not extracted: {string.Join(", ", skipped.Take(20))}", cancellationToken).ConfigureAwait(false);
+        if (privileged) WorkspaceExtractor.HandOver(paths, globalWritable: job.IsMain);
+        var scratch = Directory.CreateTempSubdirectory("nanoclaw-guest-");
+        try
+        {
+            var tracker = ChangeTracker.Baseline(paths.Tops, hashes, scratch.FullName);
+
+            // 3. The session.
+            _ = PumpHostAsync(cancellationToken);
+            var loop = new SessionLoop(this, job, paths, privileged, tracker);
+            return await loop.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+    }
+
+    async Task SetClockAsync(DateTimeOffset hostNow, bool privileged, CancellationToken cancellationToken)
+    {
+        // A VM boots near 1970; TLS, mtimes and Claude Code's own bookkeeping need the real time. A clock that is
+        // already close (tests on a host) is left alone.
+        var skew = (DateTimeOffset.UtcNow - hostNow).Duration();
+        if (skew < TimeSpan.FromMinutes(1)) return;
+        var problem = privileged ? Native.SetClock(hostNow) : "not running as root";
+        await LogAsync(problem is null ? GuestLogLevel.Info : GuestLogLevel.Warn,
+            problem is null ? $"clock set from the host (it was {skew:g} off)" : $"clock is {skew:g} off and could not be set: {problem}",
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    async Task PumpHostAsync(CancellationToken cancellationToken)
+    {
+        string? error = null;
+        try
+        {
+            while (await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false) is { } frame)
+                await _events.Writer.WriteAsync(new GuestEvent.FromHost(frame), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is GuestProtocolException or IOException)
+        {
+            error = e.Message;
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await _events.Writer.WriteAsync(new GuestEvent.HostGone(error), CancellationToken.None).ConfigureAwait(false);
+    }
+
+    Task LogAsync(GuestLogLevel level, string text, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(new LogFrame(level, Cut(text, GuestProtocol.MaxLogChars)!), cancellationToken);
+
+    async Task SyncAsync(ChangeTracker tracker, CancellationToken cancellationToken)
+    {
+        using var changes = await tracker.CollectAsync(cancellationToken).ConfigureAwait(false);
+        var newSkips = changes.Skipped.Where(_reportedSkips.Add).ToList();
+        if (newSkips.Count > 0)
+            await LogAsync(GuestLogLevel.Info, $"not synced (not regular files): {string.Join(", ", newSkips.Take(20))}", cancellationToken).ConfigureAwait(false);
+        if (changes.TarPath is null)
+        {
+            await _writer.WriteAsync(new ChangesFrame(0, changes.Deleted), Stream.Null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await using var tar = File.OpenRead(changes.TarPath);
+        await _writer.WriteAsync(new ChangesFrame(tar.Length, changes.Deleted), tar, cancellationToken).ConfigureAwait(false);
+    }
+
+    static string? Cut(string? text, int max) =>
+        text is null || text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "\n[... cut]");
+
+    /// <summary>
+    /// The event loop of one session. Claude Code's <c>system/init</c> becomes <c>session</c>; each <c>result</c>
+    /// becomes <c>output</c> (if any text), <c>changes</c>, <c>idle</c>. <c>message</c> frames become user turns,
+    /// <c>close</c> ends the input. If a resumed session does not exist, Claude Code is started once more without
+    /// <c>--resume</c> and gets the same messages again. Returns the run's error, or null.
+    /// </summary>
+    sealed class SessionLoop(GuestAgent agent, JobFrame job, GuestPaths paths, bool privileged, ChangeTracker tracker)
+    {
+        ClaudeProcess _claude = null!;
+        bool _resumed, _sawInit, _retrying, _closing;
+        string? _sessionId, _failure;
+        readonly List<string> _sentBeforeInit = [];
+
+        public async Task<string?> RunAsync(CancellationToken cancellationToken)
+        {
+            await StartAsync(resume: job.SessionId is not null, [job.Prompt], cancellationToken).ConfigureAwait(false);
+            try
+            {
+                while (true)
+                {
+                    var e = await agent._events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    if (await HandleAsync(e, cancellationToken).ConfigureAwait(false) is { } finished)
+                        return finished.Error;
+                }
+            }
+            finally
+            {
+                await _claude.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        async Task StartAsync(bool resume, IReadOnlyList<string> messages, CancellationToken cancellationToken)
+        {
+            var generation = _claude is null ? 1 : _claude.Generation + 1;
+            if (_claude is not null) await _claude.DisposeAsync().ConfigureAwait(false);
+            _claude = ClaudeProcess.Start(ClaudeLaunch.For(job, paths, agent._options.ClaudePath, resume, privileged), generation, agent._events.Writer);
+            (_resumed, _sawInit, _retrying) = (resume, false, false);
+            _sentBeforeInit.Clear();
+            foreach (var message in messages) await SendAsync(message, cancellationToken).ConfigureAwait(false);
+            if (_closing) _claude.CloseInput();
+        }
+
+        async Task SendAsync(string text, CancellationToken cancellationToken)
+        {
+            if (!_sawInit) _sentBeforeInit.Add(text);
+            await _claude.SendUserMessageAsync(text, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <returns>Non-null when the run is over.</returns>
+        async Task<Finished?> HandleAsync(GuestEvent e, CancellationToken cancellationToken)
+        {
+            switch (e)
+            {
+                case GuestEvent.ClaudeLine line when line.Generation == _claude.Generation:
+                    await HandleClaudeOutputAsync(ClaudeOutput.Parse(line.Line), cancellationToken).ConfigureAwait(false);
+                    return null;
+                case GuestEvent.ClaudeStderr err when err.Generation == _claude.Generation:
+                    if (++agent._stderrLines <= 200)
+                        await agent.LogAsync(GuestLogLevel.Warn, $"claude: {err.Line}", cancellationToken).ConfigureAwait(false);
+                    return null;
+                case GuestEvent.ClaudeExited exited when exited.Generation == _claude.Generation:
+                    return await HandleExitAsync(exited.ExitCode, cancellationToken).ConfigureAwait(false);
+                case GuestEvent.FromHost { Frame: MessageFrame message }:
+                    if (_closing) throw new GuestProtocolException("'message' after 'close'");
+                    await SendAsync(message.Text, cancellationToken).ConfigureAwait(false);
+                    return null;
+                case GuestEvent.FromHost { Frame: CloseFrame }:
+                    if (_closing) throw new GuestProtocolException("a second 'close'");
+                    _closing = true;
+                    _claude.CloseInput();
+                    return null;
+                case GuestEvent.FromHost other:
+                    throw new GuestProtocolException($"'{other.Frame.TypeName}' is only valid at the start of a run");
+                case GuestEvent.HostGone gone:
+                    if (gone.Error is null && _closing) return null; // the host is done writing; we still send the rest
+                    _failure ??= gone.Error is null ? "the host closed the control channel without 'close'" : $"control channel failed: {gone.Error}";
+                    _claude.Kill();
+                    return null;
+                default:
+                    return null; // from a replaced process
+            }
+        }
+
+        async Task HandleClaudeOutputAsync(ClaudeOutput output, CancellationToken cancellationToken)
+        {
+            switch (output)
+            {
+                case ClaudeOutput.Init init:
+                    _sawInit = true;
+                    if (init.SessionId != _sessionId)
+                    {
+                        _sessionId = init.SessionId;
+                        await agent._writer.WriteAsync(new SessionFrame(init.SessionId), cancellationToken).ConfigureAwait(false);
+                    }
+                    break;
+                case ClaudeOutput.Result { IsError: true } result:
+                    var detail = result.Errors.Count > 0 ? string.Join("; ", result.Errors) : result.Text ?? "(no detail)";
+                    if (_resumed && !_sawInit && detail.Contains(MissingSession, StringComparison.Ordinal))
+                    {
+                        _retrying = true; // restart once the process has exited
+                        break;
+                    }
+                    _failure ??= $"claude reported an error ({result.Subtype}): {detail}";
+                    _claude.CloseInput();
+                    break;
+                case ClaudeOutput.Result result:
+                    if (!string.IsNullOrEmpty(result.Text))
+                        await agent._writer.WriteAsync(new OutputFrame(Cut(result.Text, GuestProtocol.MaxOutputChars)!), cancellationToken).ConfigureAwait(false);
+                    await agent.SyncAsync(tracker, cancellationToken).ConfigureAwait(false);
+                    if (!_closing)
+                        await agent._writer.WriteAsync(new IdleFrame(), cancellationToken).ConfigureAwait(false);
+                    break;
+                case ClaudeOutput.Unreadable unreadable:
+                    await agent.LogAsync(GuestLogLevel.Debug, $"unreadable line from claude: {unreadable.Reason}", cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+
+        async Task<Finished?> HandleExitAsync(int exitCode, CancellationToken cancellationToken)
+        {
+            var tail = _claude.StderrTail();
+            var sessionMissing = _retrying || (_resumed && !_sawInit && exitCode != 0 && tail.Contains(MissingSession, StringComparison.Ordinal));
+            if (sessionMissing && _failure is null)
+            {
+                await agent.LogAsync(GuestLogLevel.Warn, $"session {job.SessionId} was not found; starting a new session", cancellationToken).ConfigureAwait(false);
+                await StartAsync(resume: false, [.. _sentBeforeInit], cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            if (_failure is null && exitCode != 0)
+                _failure = $"claude exited with code {exitCode}" + (tail.Length > 0 ? $": {tail}" : "");
+            else if (_failure is not null && tail.Length > 0 && !_failure.Contains(tail, StringComparison.Ordinal))
+                _failure += $"\nstderr: {tail}";
+            await agent.SyncAsync(tracker, cancellationToken).ConfigureAwait(false);
+            return new Finished(_failure);
+        }
+
+        sealed record Finished(string? Error);
+    }
+}

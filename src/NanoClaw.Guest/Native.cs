@@ -1,0 +1,38 @@
+using System.Runtime.InteropServices;
+using NanoClaw.MicroVm;
+
+namespace NanoClaw.Guest;
+
+/// <summary>The few libc calls .NET has no API for.</summary>
+static class Native
+{
+    [StructLayout(LayoutKind.Sequential)]
+    struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    const int ClockRealtime = 0;
+
+    [DllImport("libc", EntryPoint = "clock_settime", SetLastError = true)]
+    static extern int ClockSetTime(int clock, ref Timespec time);
+
+    [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
+    static extern int LChown(byte[] path, uint owner, uint group);
+
+    /// <summary>Sets the system clock (needs root). Returns the error text, or null on success.</summary>
+    public static string? SetClock(DateTimeOffset utcNow)
+    {
+        var ticks = utcNow.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        var time = new Timespec { Seconds = ticks / TimeSpan.TicksPerSecond, Nanoseconds = ticks % TimeSpan.TicksPerSecond * 100 };
+        return ClockSetTime(ClockRealtime, ref time) == 0 ? null : Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
+    }
+
+    /// <summary>Changes the owner of <paramref name="path"/> itself, never of what a symlink points to.</summary>
+    public static void LChownOrThrow(string path, int uid, int gid)
+    {
+        if (LChown(LinuxStat.NullTerminated(path), (uint)uid, (uint)gid) != 0)
+            throw new IOException($"lchown({path}) failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+    }
+}

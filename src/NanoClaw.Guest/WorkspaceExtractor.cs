@@ -1,0 +1,93 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using NanoClaw.MicroVm;
+
+namespace NanoClaw.Guest;
+
+/// <summary>
+/// Unpacks the host's workspace tar into <see cref="GuestPaths"/> and hands the folders to the agent user.
+/// The host is trusted here, but a bad path still must not land outside the workspace, so entries are checked anyway.
+/// </summary>
+static class WorkspaceExtractor
+{
+    const UnixFileMode Exec = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
+    /// <summary>Extracts every entry; returns the SHA-256 of each extracted file by archive path (hashed while
+    /// writing, so the change baseline costs no second read) and what was skipped.</summary>
+    public static async Task<(Dictionary<string, byte[]> Hashes, List<string> Skipped)> ExtractAsync(
+        Stream tar, GuestPaths paths, CancellationToken cancellationToken)
+    {
+        foreach (var (_, dir) in paths.Tops) Directory.CreateDirectory(dir);
+        var hashes = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var skipped = new List<string>();
+        await using var reader = new TarReader(tar, leaveOpen: true);
+        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        {
+            var isDir = entry.EntryType == TarEntryType.Directory;
+            var isFile = entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile;
+            var target = isDir || isFile ? Resolve(entry.Name, paths) : null;
+            if (target is null)
+            {
+                skipped.Add($"{entry.Name} ({entry.EntryType})");
+                continue;
+            }
+            if (isDir)
+            {
+                Directory.CreateDirectory(target);
+                continue;
+            }
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = (entry.Mode & Exec) != 0 ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100 };
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            await using (var output = new FileStream(target, options))
+            {
+                if (entry.DataStream is { } data)
+                {
+                    var buffer = new byte[81920];
+                    int read;
+                    while ((read = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        hash.AppendData(buffer, 0, read);
+                        await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            hashes[entry.Name] = hash.GetHashAndReset();
+        }
+        return (hashes, skipped);
+    }
+
+    /// <summary>The local path for an archive path, or null when it is not a plain path under one of the top folders.</summary>
+    static string? Resolve(string name, GuestPaths paths)
+    {
+        var parts = name.TrimEnd('/').Split('/');
+        if (parts.Any(p => p is "" or "." or ".." || p.Contains('\0'))) return null;
+        var top = paths.Tops.FirstOrDefault(t => t.Top == parts[0]).Dir;
+        return top is null ? null : Path.Combine([top, .. parts[1..]]);
+    }
+
+    /// <summary>
+    /// Gives the workspace to the agent user (uid/gid 1000), never following symlinks. When this group may not
+    /// write <c>global/</c>, that folder stays root's and read-only, so the agent learns at once instead of
+    /// having its edits refused by the host later.
+    /// </summary>
+    public static void HandOver(GuestPaths paths, bool globalWritable)
+    {
+        foreach (var dir in new[] { paths.Workspace, paths.Home })
+            Native.LChownOrThrow(dir, GuestPaths.AgentUid, GuestPaths.AgentGid);
+        ChownTree(paths.GroupDir, GuestPaths.AgentUid, GuestPaths.AgentGid);
+        ChownTree(paths.ClaudeStateDir, GuestPaths.AgentUid, GuestPaths.AgentGid);
+        if (globalWritable) ChownTree(paths.GlobalDir, GuestPaths.AgentUid, GuestPaths.AgentGid);
+        else ChownTree(paths.GlobalDir, 0, 0);
+    }
+
+    static void ChownTree(string dir, int uid, int gid)
+    {
+        Native.LChownOrThrow(dir, uid, gid);
+        foreach (var child in Directory.EnumerateFileSystemEntries(dir))
+        {
+            if (LinuxStat.Lstat(child)?.Type == LinuxFileType.Directory) ChownTree(child, uid, gid);
+            else Native.LChownOrThrow(child, uid, gid);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+namespace NanoClaw.MicroVm;
+
+/// <summary>Where one group's workspace lives on the host. In the tar it is <c>group/</c>, <c>global/</c> and <c>claude/</c>.</summary>
+/// <param name="GroupDir">The group's folder (<c>groups/&lt;folder&gt;</c>); its <c>logs/</c> stays on the host.</param>
+/// <param name="GlobalDir">The shared <c>groups/global</c> folder every group reads.</param>
+/// <param name="ClaudeStateDir">The group's Claude Code state (sessions), <c>~/.claude</c> inside the VM.</param>
+/// <param name="GlobalWritable">True only for the main group: changes to <c>global/</c> from any other group are refused.</param>
+public sealed record WorkspaceLayout(string GroupDir, string GlobalDir, string ClaudeStateDir, bool GlobalWritable);

@@ -1,0 +1,169 @@
+using System.Formats.Tar;
+using System.Runtime.Versioning;
+using NanoClaw.MicroVm;
+using NanoClaw.Tests.MicroVm;
+
+namespace NanoClaw.Tests.Guest;
+
+/// <summary>The guest agent binary run natively (no VM) against <see cref="ScriptedClaude"/>.</summary>
+[SupportedOSPlatform("linux")]
+public sealed class GuestAgentTests : IAsyncLifetime
+{
+    readonly TempDirectory _dir = new();
+    readonly WorkspaceLayout _layout;
+    readonly string _vmRoot;
+    GuestHarness _guest = null!;
+
+    public GuestAgentTests()
+    {
+        _layout = new WorkspaceLayout(_dir["host/groups/fam"], _dir["host/groups/global"], _dir["host/data/fam/.claude"], GlobalWritable: false);
+        _dir.Write("host/groups/fam/CLAUDE.md", "group memory");
+        _dir.Write("host/groups/fam/notes/a.txt", "hello");
+        _dir.Write("host/groups/fam/old.txt", "old");
+        _dir.Write("host/groups/fam/logs/run.log", "host only");
+        _dir.Write("host/groups/global/CLAUDE.md", "global memory");
+        _dir.Write("host/data/fam/.claude/settings.json", "{}");
+        _vmRoot = _dir["vm"];
+        Directory.CreateDirectory(_vmRoot);
+        File.SetUnixFileMode(_vmRoot, (UnixFileMode)0b111_101_101);
+        Directory.CreateDirectory(_dir["bin"]);
+    }
+
+    public Task InitializeAsync()
+    {
+        _guest = GuestHarness.Start(_vmRoot, ScriptedClaude.Install(_dir["bin"]));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _guest.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    static JobFrame Job(string prompt, string? sessionId = null, bool isMain = false) =>
+        new("run-1", "fam", isMain, prompt, DateTimeOffset.UtcNow, new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "per-run-token" }, sessionId);
+
+    async Task BeginAsync(JobFrame job)
+    {
+        (await _guest.ReadAsync()).Frame.ShouldBe(new ReadyFrame());
+        await _guest.StartJobAsync(job, _layout);
+    }
+
+    async Task<string?> CloseAsync()
+    {
+        await _guest.SendAsync(new CloseFrame());
+        var frames = await _guest.ReadUntilAsync<DoneFrame>();
+        frames.Select(f => f.Frame.GetType()).ShouldBe([typeof(ChangesFrame), typeof(DoneFrame)]);
+        return ((DoneFrame)frames[^1].Frame).Error;
+    }
+
+    static List<string> Names(byte[] tar)
+    {
+        var names = new List<string>();
+        using var reader = new TarReader(new MemoryStream(tar));
+        while (reader.GetNextEntry() is { } entry) names.Add(entry.Name);
+        return names;
+    }
+
+    [Fact]
+    public async Task ExtractsTheWorkspaceAndRunsClaudeAsTheAgentUser()
+    {
+        await BeginAsync(Job("echo $(id -u):$(id -g) $(cat notes/a.txt) $ANTHROPIC_API_KEY $HOME"));
+
+        var frames = await _guest.ReadUntilAsync<IdleFrame>();
+
+        frames.Select(f => f.Frame).ShouldBe([
+            new SessionFrame(ScriptedClaude.KnownSession),
+            new OutputFrame($"1000:1000 hello per-run-token {_vmRoot}/home/agent"),
+            new ChangesFrame(0, []),
+            new IdleFrame()]);
+        File.ReadAllText(Path.Combine(_vmRoot, "workspace/group/CLAUDE.md")).ShouldBe("group memory");
+        File.Exists(Path.Combine(_vmRoot, "workspace/group/logs/run.log")).ShouldBeFalse();
+        File.ReadAllText(Path.Combine(_vmRoot, "home/agent/.claude/settings.json")).ShouldBe("{}");
+        (await CloseAsync()).ShouldBeNull();
+        (await _guest.WaitForExitAsync()).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task ReportsCreatedModifiedAndDeletedFilesButNoLinksOrFifos()
+    {
+        await BeginAsync(Job("echo new > created.txt && echo more >> notes/a.txt && rm old.txt && ln -s /etc/passwd link && mkfifo pipe && echo ok"));
+
+        var logs = new List<string>();
+        var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
+
+        var (changes, tar) = frames.Single(f => f.Frame is ChangesFrame);
+        ((ChangesFrame)changes).Deleted.ShouldBe(["group/old.txt"]);
+        Names(tar).Order().ShouldBe(["group/created.txt", "group/notes/a.txt"]);
+        logs.ShouldContain(l => l.Contains("group/link (Symlink)") && l.Contains("group/pipe (Fifo)"));
+
+        // What the guest sends is what the host accepts.
+        var applied = await WorkspaceSync.ApplyChangesAsync(_layout, new MemoryStream(tar), ((ChangesFrame)changes).Deleted, WorkspaceSyncLimits.Default, default);
+        applied.AllApplied.ShouldBeTrue();
+        File.ReadAllText(Path.Combine(_layout.GroupDir, "notes/a.txt")).ShouldBe("hellomore\n");
+        File.Exists(Path.Combine(_layout.GroupDir, "old.txt")).ShouldBeFalse();
+
+        // Touching a file without changing it is not a change: the content hash decides.
+        await _guest.SendAsync(new MessageFrame("touch notes/a.txt created.txt && echo touched"));
+        var second = await _guest.ReadUntilAsync<IdleFrame>();
+        second.Select(f => f.Frame).ShouldBe([new OutputFrame("touched"), new ChangesFrame(0, []), new IdleFrame()]); // same session: no second 'session'
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task GlobalIsReadOnlyInsideTheVmForOtherGroups()
+    {
+        await BeginAsync(Job("echo x >> ../global/CLAUDE.md; echo done"));
+        var frames = await _guest.ReadUntilAsync<IdleFrame>();
+        ((OutputFrame)frames.Single(f => f.Frame is OutputFrame).Frame).Text.ShouldContain("Permission denied");
+        frames.Single(f => f.Frame is ChangesFrame).Frame.ShouldBe(new ChangesFrame(0, []));
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task TheMainGroupMayWriteGlobal()
+    {
+        await BeginAsync(Job("echo more >> ../global/CLAUDE.md && echo ok", isMain: true));
+        var frames = await _guest.ReadUntilAsync<IdleFrame>();
+        Names(frames.Single(f => f.Frame is ChangesFrame).Payload).ShouldBe(["global/CLAUDE.md"]);
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task AMissingSessionIsRetriedOnceWithoutResumeAndSaidSo()
+    {
+        await BeginAsync(Job("echo fresh", sessionId: "99999999-0000-0000-0000-000000000000"));
+
+        var logs = new List<string>();
+        var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
+
+        logs.ShouldContain(l => l.Contains("session 99999999-0000-0000-0000-000000000000 was not found; starting a new session"));
+        frames.Select(f => f.Frame).ShouldBe([new SessionFrame(ScriptedClaude.KnownSession), new OutputFrame("fresh"), new ChangesFrame(0, []), new IdleFrame()]);
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task AClaudeCrashEndsTheRunWithTheStderrTail()
+    {
+        await BeginAsync(Job("fail"));
+
+        var frames = await _guest.ReadUntilAsync<DoneFrame>();
+
+        frames.Select(f => f.Frame.GetType()).ShouldBe([typeof(SessionFrame), typeof(ChangesFrame), typeof(DoneFrame)]);
+        var error = ((DoneFrame)frames[^1].Frame).Error.ShouldNotBeNull();
+        error.ShouldContain("claude exited with code 3");
+        error.ShouldContain("boom on stderr");
+        (await _guest.WaitForExitAsync()).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task AnythingButJobFirstIsAProtocolError()
+    {
+        (await _guest.ReadAsync()).Frame.ShouldBe(new ReadyFrame());
+        await _guest.SendAsync(new MessageFrame("hello?"));
+        var (done, _) = await _guest.ReadAsync();
+        done.ShouldBeOfType<DoneFrame>().Error.ShouldBe("protocol error: the first frame from the host must be 'job'");
+        (await _guest.WaitForExitAsync()).ShouldBe(1);
+    }
+}

@@ -1,0 +1,44 @@
+using System.Runtime.Versioning;
+
+namespace NanoClaw.Tests.Guest;
+
+/// <summary>
+/// A stand-in for the Claude Code CLI, named as such: a shell script speaking the same stream-json (one
+/// <c>system/init</c> and one <c>result</c> per user message). Each message is a shell command run in the working
+/// directory; its output is the result text. It knows one session id and fails a <c>--resume</c> of any other the way
+/// the real CLI does. Used to test the guest's workspace and session handling fast; real-CLI tests sit beside it.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public static class ScriptedClaude
+{
+    public const string KnownSession = "11111111-2222-3333-4444-555555555555";
+
+    const string Script = """
+        #!/bin/bash
+        sid=__SESSION__
+        resume=""
+        while [ $# -gt 0 ]; do case "$1" in --resume) resume="$2"; shift 2;; *) shift;; esac; done
+        if [ -n "$resume" ] && [ "$resume" != "$sid" ]; then
+          echo "{\"type\":\"result\",\"subtype\":\"error_during_execution\",\"is_error\":true,\"errors\":[\"No conversation found with session ID: $resume\"]}"
+          echo "No conversation found with session ID: $resume" >&2
+          exit 1
+        fi
+        while IFS= read -r line; do
+          cmd=$(printf '%s' "$line" | sed -e 's/.*"content":"\(.*\)"}}$/\1/')
+          echo "{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"$sid\"}"
+          if [ "$cmd" = "fail" ]; then echo "boom on stderr" >&2; exit 3; fi
+          out=$(bash -c "$cmd" 2>&1 | tr -d '"\\\n')
+          echo "{\"type\":\"assistant\",\"message\":{}}"
+          echo "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"result\":\"$out\",\"session_id\":\"$sid\"}"
+        done
+        """;
+
+    /// <summary>Writes the script into <paramref name="dir"/> (mode 0755) and returns its path.</summary>
+    public static string Install(string dir)
+    {
+        var path = Path.Combine(dir, "claude");
+        File.WriteAllText(path, Script.Replace("__SESSION__", KnownSession) + "\n");
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        return path;
+    }
+}
