@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the fast, per-change half of the VM image: the initramfs. Offline, seconds.
-#   Usage: build-initrd.sh BASE_DIR OUT_DIR
+#   Usage: build-initrd.sh OUT_DIR BASE_DIR
 # BASE_DIR is a finished build-base.sh output (kernel modules and busybox come from there).
 # OUT_DIR must be empty; the caller renames it into place only when this script succeeds.
 # Produces initrd.img (cpio newc, gzip) holding:
@@ -14,8 +14,8 @@ repo="$(cd "$here/.." && pwd)"
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 
-base="${1:?usage: build-initrd.sh BASE_DIR OUT_DIR}"
-out="${2:?usage: build-initrd.sh BASE_DIR OUT_DIR}"
+out="${1:?usage: build-initrd.sh OUT_DIR BASE_DIR}"
+base="${2:?usage: build-initrd.sh OUT_DIR BASE_DIR}"
 
 # Root only for the /dev/console node: without it the kernel gives init no console.
 [[ $EUID -eq 0 ]] || die "building the initramfs needs root (it creates /dev/console): run \`sudo ./nanoclaw setup\`"
