@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace NanoClaw.MicroVm;
+
+/// <summary>
+/// The QEMU <c>microvm</c> command line for one <see cref="VmSpec"/>: the security-relevant
+/// part of the backend, kept in one pure function so tests can read it.
+/// What the guest gets:
+/// <list type="bullet">
+/// <item>the shared rootfs, read-only (<c>readonly=on</c>); its writable root is a tmpfs overlay in guest RAM;</item>
+/// <item>one NIC on QEMU user networking with <c>restrict=on</c>: no route anywhere, except
+/// 10.0.2.100:80, which QEMU forwards (one socat per connection) to 127.0.0.1:GatewayPort;</item>
+/// <item>one virtio-serial port named <see cref="ControlPortName"/>, a Unix socket on the host;</item>
+/// <item>a serial console on QEMU's stdout.</item>
+/// </list>
+/// No monitor, no default devices, no firmware ROMs, and a seccomp sandbox on QEMU itself.
+/// </summary>
+internal static class QemuCommandLine
+{
+    public const string Binary = "qemu-system-x86_64";
+    public const string ControlPortName = "nanoclaw.control";
+    public const string GuestGatewayAddress = "10.0.2.100";
+
+    public static string ControlSocketPath(VmSpec spec) => Path.Combine(spec.RunDir, "control.sock");
+
+    public static IReadOnlyList<string> Build(VmSpec spec, bool kvm, long tscKhz)
+    {
+        var i = CultureInfo.InvariantCulture;
+        // reboot=t + -no-reboot: the guest "reboots" to finish and QEMU exits. panic=-1 turns
+        // a guest panic into the same exit instead of a hang.
+        var kernelArgs = $"console=ttyS0 reboot=t panic=-1 quiet tsc_early_khz={tscKhz.ToString(i)}";
+        return
+        [
+            "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on",
+            // KVM only when the probe proved it works; nested paravirtual KVM crashes stock kernels.
+            "-accel", kvm ? "kvm" : "tcg,thread=multi",
+            // TCG's default CPU lacks the AVX-class instructions the Claude Code binary uses.
+            "-cpu", kvm ? "host" : "max",
+            "-m", spec.MemoryMb.ToString(i),
+            "-smp", spec.Cpus.ToString(i),
+            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            // spawn stays allowed: guestfwd's cmd: starts socat.
+            "-sandbox", "on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny",
+            "-serial", "stdio",
+            "-kernel", spec.Artifacts.Kernel,
+            "-initrd", spec.Artifacts.Initrd,
+            "-append", kernelArgs,
+            "-drive", $"id=root,file={Escape(spec.Artifacts.Rootfs)},format=raw,if=none,readonly=on",
+            "-device", "virtio-blk-device,drive=root",
+            // The cmd: form, not a tcp: chardev: the latter serves only the first connection.
+            "-netdev", $"user,id=net0,restrict=on,ipv6=off,guestfwd=tcp:{GuestGatewayAddress}:80-cmd:socat - TCP:127.0.0.1:{spec.GatewayPort.ToString(i)}",
+            "-device", "virtio-net-device,netdev=net0",
+            "-device", "virtio-serial-device",
+            "-chardev", $"socket,id=control,path={Escape(ControlSocketPath(spec))},server=on,wait=off",
+            "-device", $"virtserialport,chardev=control,name={ControlPortName}",
+        ];
+    }
+
+    /// <summary>QEMU option values are comma-separated; a literal comma is written twice.</summary>
+    static string Escape(string value) => value.Replace(",", ",,");
+
+    /// <summary>What <see cref="Build"/> puts into QEMU's argv for the control socket; orphan cleanup matches on it.</summary>
+    public static string ControlSocketArgument(string runDir) => "path=" + Escape(Path.Combine(runDir, "control.sock")) + ",";
+}

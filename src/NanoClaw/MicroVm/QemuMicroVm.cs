@@ -1,0 +1,235 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace NanoClaw.MicroVm;
+
+/// <summary>
+/// One running QEMU microvm. It owns, and on dispose removes, everything of the run: the qemu
+/// process (and the socat helpers it spawns), the control socket connection, the console log
+/// writer and <see cref="VmSpec.RunDir"/> (control socket, <c>qemu.pid</c>).
+/// </summary>
+public sealed class QemuMicroVm : IMicroVm
+{
+    /// <summary>The console log stops growing here; a guest can print forever.</summary>
+    public const long ConsoleLogCapBytes = 1 << 20;
+    public const string PidFileName = "qemu.pid";
+
+    static readonly TimeSpan ConnectBound = TimeSpan.FromSeconds(15);
+    static readonly TimeSpan TermGrace = TimeSpan.FromSeconds(3);
+    static readonly TimeSpan KillBound = TimeSpan.FromSeconds(5);
+
+    readonly Process process;
+    readonly CappedLog console;
+    readonly ILogger logger;
+    readonly VmSpec spec;
+    readonly Queue<string> stderrTail = new();
+    readonly Task pumps;
+    readonly Stopwatch uptime = Stopwatch.StartNew();
+    NetworkStream? control;
+    int disposed;
+
+    QemuMicroVm(VmSpec spec, Process process, CappedLog console, ILogger logger)
+    {
+        this.spec = spec;
+        this.process = process;
+        this.console = console;
+        this.logger = logger;
+        Pid = process.Id;
+        pumps = Task.WhenAll(PumpConsoleAsync(), PumpStderrAsync());
+        Exited = WaitExitAsync();
+    }
+
+    public string RunId => spec.RunId;
+    public int Pid { get; }
+    public Stream Control => control ?? throw new InvalidOperationException("the control socket is not connected yet");
+    public Task Exited { get; }
+
+    /// <summary>Starts qemu and connects the control socket; on any failure nothing of the run is left behind.</summary>
+    internal static async Task<QemuMicroVm> StartAsync(VmSpec spec, IReadOnlyList<string> arguments, string accel, ILogger logger, CancellationToken ct)
+    {
+        if (!Path.IsPathFullyQualified(spec.RunDir))
+            throw new ArgumentException($"RunDir must be an absolute path (orphan cleanup matches on it): {spec.RunDir}", nameof(spec));
+        var socketPath = QemuCommandLine.ControlSocketPath(spec);
+        if (Encoding.UTF8.GetByteCount(socketPath) > 107)
+            throw new ArgumentException($"control socket path {socketPath} is longer than a Unix socket allows (107 bytes): use a shorter NANOCLAW_HOME.", nameof(spec));
+        if (Directory.Exists(spec.RunDir))
+            throw new InvalidOperationException($"{spec.RunDir} already exists: run ids must be unique (leftovers of a crash are removed by QemuVmm.CleanOrphansAsync at startup).");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(spec.ConsoleLogPath))!);
+        var console = new CappedLog(spec.ConsoleLogPath, ConsoleLogCapBytes);
+        Directory.CreateDirectory(spec.RunDir);
+
+        var psi = new ProcessStartInfo(QemuCommandLine.Binary)
+        {
+            // stdin is a pipe we never write: QEMU's stdio serial must not grab the host's terminal.
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
+        // QEMU and the socat it spawns get no host environment, so no credential can leak into them.
+        psi.Environment.Clear();
+        psi.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin";
+
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        try { process.Start(); }
+        catch (Win32Exception e)
+        {
+            process.Dispose();
+            console.Dispose();
+            Directory.Delete(spec.RunDir, recursive: true);
+            throw new VmBootException($"cannot start {QemuCommandLine.Binary} ({e.Message}): install it with `apt-get install qemu-system-x86`");
+        }
+
+        var vm = new QemuMicroVm(spec, process, console, logger);
+        try
+        {
+            // For QemuVmm.CleanOrphansAsync, should this host process die without disposing the VM.
+            await File.WriteAllTextAsync(Path.Combine(spec.RunDir, PidFileName), vm.Pid.ToString(CultureInfo.InvariantCulture), ct);
+            logger.VmStarted(spec.RunId, vm.Pid, accel, spec.MemoryMb, spec.Cpus);
+            await vm.ConnectAsync(socketPath, ct);
+            return vm;
+        }
+        catch
+        {
+            await vm.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>QEMU creates the socket early (server=on,wait=off); retry until it is there or qemu has died.</summary>
+    async Task ConnectAsync(string socketPath, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (Exited.IsCompleted)
+            {
+                await Task.WhenAny(pumps, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None));
+                throw new VmBootException($"qemu exited with code {process.ExitCode} before its control socket came up: {StderrSummary()} (console log: {spec.ConsoleLogPath})");
+            }
+            if (File.Exists(socketPath))
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
+                    control = new NetworkStream(socket, ownsSocket: true);
+                    return;
+                }
+                catch (SocketException)
+                {
+                    socket.Dispose();
+                }
+            }
+            if (deadline.Elapsed > ConnectBound)
+                throw new VmBootException($"qemu pid {Pid} did not open its control socket {socketPath} within {ConnectBound.TotalSeconds:F0} s: {StderrSummary()}");
+            await Task.Delay(20, ct);
+        }
+    }
+
+    /// <summary>
+    /// Ends the run: 1. SIGTERM qemu if it still runs, 2. SIGKILL its process tree after a grace
+    /// period, 3. close the control socket and log, 4. delete RunDir. Throws (leaving RunDir for
+    /// orphan cleanup) only if qemu survives SIGKILL, which means the host is in trouble.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        try
+        {
+            // 1.
+            if (!Exited.IsCompleted)
+            {
+                logger.VmKilling(RunId, "SIGTERM", Pid);
+                Posix.Signal(Pid, Posix.SigTerm);
+                // 2.
+                if (!await CompletesWithin(Exited, TermGrace))
+                {
+                    logger.VmKilling(RunId, "SIGKILL", Pid);
+                    try { process.Kill(entireProcessTree: true); }
+                    catch (InvalidOperationException) { /* exited in between */ }
+                    if (!await CompletesWithin(Exited, KillBound))
+                        throw new InvalidOperationException($"qemu pid {Pid} of VM {RunId} is still running {KillBound.TotalSeconds:F0} s after SIGKILL; {spec.RunDir} is left for orphan cleanup.");
+                }
+            }
+            // The pumps end at end-of-file; a helper that inherited stderr could hold it a little longer.
+            await CompletesWithin(pumps, KillBound);
+        }
+        finally
+        {
+            // 3.
+            control?.Dispose();
+            process.Dispose();
+            console.Dispose();
+            // 4.
+            if (Exited.IsCompleted && Directory.Exists(spec.RunDir))
+                Directory.Delete(spec.RunDir, recursive: true);
+        }
+    }
+
+    async Task WaitExitAsync()
+    {
+        try
+        {
+            await process.WaitForExitAsync(CancellationToken.None);
+            logger.VmExited(RunId, process.ExitCode, uptime.Elapsed.TotalSeconds);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            // Exited is documented never to fault: the process is gone either way.
+        }
+    }
+
+    /// <summary>The serial console (QEMU's stdout) goes to the capped log, raw.</summary>
+    async Task PumpConsoleAsync()
+    {
+        await Task.Yield();
+        var buffer = new byte[4096];
+        try
+        {
+            var stdout = process.StandardOutput.BaseStream;
+            int n;
+            while ((n = await stdout.ReadAsync(buffer)) > 0)
+                console.Write(buffer.AsSpan(0, n));
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The process was disposed under us: the run is over.
+        }
+    }
+
+    /// <summary>QEMU's own messages: into the console log (marked) and kept for error messages.</summary>
+    async Task PumpStderrAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            while (await process.StandardError.ReadLineAsync() is { } line)
+            {
+                console.WriteLine("[qemu] " + line);
+                lock (stderrTail)
+                {
+                    stderrTail.Enqueue(line);
+                    if (stderrTail.Count > 20) stderrTail.Dequeue();
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+
+    string StderrSummary()
+    {
+        lock (stderrTail) return stderrTail.Count == 0 ? "(qemu printed nothing)" : string.Join(" | ", stderrTail);
+    }
+
+    static async Task<bool> CompletesWithin(Task task, TimeSpan bound) =>
+        await Task.WhenAny(task, Task.Delay(bound, CancellationToken.None)) == task;
+}

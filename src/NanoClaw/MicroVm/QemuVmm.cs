@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Logging;
+
+namespace NanoClaw.MicroVm;
+
+/// <summary>
+/// The QEMU <c>microvm</c> backend: KVM where <see cref="KvmProbe"/> proved it works, TCG
+/// software emulation everywhere else (slower, but runs on any x86-64 Linux host).
+/// </summary>
+public sealed class QemuVmm(KvmStatus kvm, ILogger<QemuVmm> logger) : IVmm
+{
+    string Accel => kvm.Usable ? "kvm" : "tcg";
+
+    public string Name => $"qemu-microvm ({Accel})";
+
+    public async Task<IMicroVm> BootAsync(VmSpec spec, CancellationToken ct) =>
+        await QemuMicroVm.StartAsync(spec, QemuCommandLine.Build(spec, kvm.Usable, HostTsc.Khz()), Accel, logger, ct);
+
+    /// <summary>
+    /// Removes what a crashed host process left in <paramref name="vmsDir"/>: kills each qemu whose
+    /// pid file is still there, if that pid really is our qemu for that folder (its argv names the
+    /// folder's control socket; a recycled pid is left alone), then deletes the folder.
+    /// Call once at startup, before this process boots any VM. Returns how many qemu it killed.
+    /// </summary>
+    public static async Task<int> CleanOrphansAsync(string vmsDir, ILogger logger)
+    {
+        if (!Directory.Exists(vmsDir)) return 0;
+        var killed = 0;
+        foreach (var runDir in Directory.EnumerateDirectories(vmsDir))
+        {
+            if (ReadPid(Path.Combine(runDir, QemuMicroVm.PidFileName)) is { } pid && IsOurQemu(pid, runDir))
+            {
+                Posix.Signal(pid, Posix.SigKill);
+                if (!await Posix.WaitGoneAsync(pid, TimeSpan.FromSeconds(5)))
+                    throw new InvalidOperationException($"orphaned qemu pid {pid} ({runDir}) survived SIGKILL for 5 s: check it with `ps -p {pid} -o stat,cmd`.");
+                logger.OrphanKilled(pid, runDir);
+                killed++;
+            }
+            Directory.Delete(runDir, recursive: true);
+            logger.OrphanDirRemoved(runDir);
+        }
+        return killed;
+    }
+
+    static int? ReadPid(string pidFile)
+    {
+        try { return int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && pid > 1 ? pid : null; }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+    }
+
+    static bool IsOurQemu(int pid, string runDir) =>
+        Posix.IsRunning(pid)
+        && Posix.CommandLine(pid) is { } cmdline
+        && cmdline.Contains(QemuCommandLine.Binary, StringComparison.Ordinal)
+        && cmdline.Contains(QemuCommandLine.ControlSocketArgument(Path.GetFullPath(runDir)), StringComparison.Ordinal);
+}

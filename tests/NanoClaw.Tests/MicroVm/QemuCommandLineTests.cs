@@ -1,0 +1,57 @@
+using NanoClaw.MicroVm;
+
+namespace NanoClaw.Tests.MicroVm;
+
+public sealed class QemuCommandLineTests
+{
+    static readonly VmSpec Spec = new("run1", new VmArtifacts("/c/vmlinuz", "/c/initrd.img", "/c/rootfs.ext4", "abc"),
+        MemoryMb: 1024, Cpus: 2, GatewayPort: 41234, RunDir: "/h/data/vms/run1", ConsoleLogPath: "/h/logs/run1.log");
+
+    static string Option(IReadOnlyList<string> args, string name, string startsWith) =>
+        args.Where((a, i) => i > 0 && args[i - 1] == name && a.StartsWith(startsWith, StringComparison.Ordinal)).Single();
+
+    [Fact]
+    public void TheSharedRootfsIsAttachedReadOnly()
+    {
+        var args = QemuCommandLine.Build(Spec, kvm: false, tscKhz: 2_000_000);
+        Option(args, "-drive", "id=root").ShouldBe("id=root,file=/c/rootfs.ext4,format=raw,if=none,readonly=on");
+        args.Count(a => a == "-drive").ShouldBe(1);
+    }
+
+    [Fact]
+    public void TheGuestNetworkIsRestrictedToTheOneGatewayPort()
+    {
+        var args = QemuCommandLine.Build(Spec, kvm: false, tscKhz: 2_000_000);
+        var net = Option(args, "-netdev", "user");
+        net.ShouldContain(",restrict=on,");
+        net.ShouldEndWith("guestfwd=tcp:10.0.2.100:80-cmd:socat - TCP:127.0.0.1:41234");
+        net.ShouldNotContain("hostfwd");
+        args.Count(a => a == "-netdev").ShouldBe(1);
+    }
+
+    [Fact]
+    public void TcgIsUsedUnlessKvmWasProvenAndTheGuestClockIsPinned()
+    {
+        var tcg = QemuCommandLine.Build(Spec, kvm: false, tscKhz: 2_596_098);
+        Option(tcg, "-accel", "").ShouldBe("tcg,thread=multi");
+        Option(tcg, "-cpu", "").ShouldBe("max");
+        Option(tcg, "-append", "").ShouldContain("tsc_early_khz=2596098");
+
+        Option(QemuCommandLine.Build(Spec, kvm: true, tscKhz: 1), "-accel", "").ShouldBe("kvm");
+    }
+
+    [Fact]
+    public void CommasInPathsAreEscapedSoTheyCannotInjectOptions()
+    {
+        var spec = Spec with { Artifacts = Spec.Artifacts with { Rootfs = "/c/a,readonly=off" } };
+        Option(QemuCommandLine.Build(spec, kvm: false, tscKhz: 1), "-drive", "id=root")
+            .ShouldBe("id=root,file=/c/a,,readonly=off,format=raw,if=none,readonly=on");
+    }
+
+    [Fact]
+    public void HostTscIsReadFromCpuinfoOnlyWhenTheTscIsInvariant()
+    {
+        HostTsc.FromCpuInfo("cpu MHz\t\t: 2596.098\nflags\t\t: fpu tsc constant_tsc nonstop_tsc\n").ShouldBe(2_596_098);
+        HostTsc.FromCpuInfo("cpu MHz\t\t: 2596.098\nflags\t\t: fpu tsc\n").ShouldBeNull();
+    }
+}
