@@ -1,12 +1,11 @@
 using System.CommandLine;
 using NanoClaw;
-using NanoClaw.Agent;
 using NanoClaw.Cli;
 
 // Program.cs only wires: each command's work lives in its own file under Cli/.
 var root = new RootCommand("NanoClaw: a personal Claude assistant that runs every agent task in its own microVM.")
 {
-    ChatCommand.Create(CreateRunner),
+    ChatCommand.Create(),
     DoctorCommand.Create(),
     GroupsCommand.Create(),
     TasksCommand.Create(),
@@ -21,6 +20,3 @@ catch (ConfigException ex)
     Console.Error.WriteLine("Configuration error: " + ex.Message);
     return 2;
 }
-
-static IAgentRunner CreateRunner(Config config, Microsoft.Extensions.Logging.ILoggerFactory logs) =>
-    throw new NotSupportedException("The microVM agent runner is not wired yet.");

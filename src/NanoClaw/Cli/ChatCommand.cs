@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using NanoClaw.Agent;
 using NanoClaw.Channels;
 using NanoClaw.Messaging;
+using NanoClaw.MicroVm;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Cli;
@@ -10,7 +11,7 @@ namespace NanoClaw.Cli;
 /// <summary><c>./nanoclaw chat</c>: the terminal is the main chat.</summary>
 static class ChatCommand
 {
-    public static Command Create(Func<Config, ILoggerFactory, IAgentRunner> createRunner)
+    public static Command Create()
     {
         var command = new Command("chat", "Talk to the assistant from this terminal (it is the main chat; no trigger needed). One message per line; reads until end of input.");
         command.SetAction(async (ParseResult _, CancellationToken ct) =>
@@ -19,7 +20,9 @@ static class ChatCommand
             using var logs = Logs.Create(interactive ? LogLevel.Warning : LogLevel.Information);
             var config = Config.Load();
             if (interactive) Console.Error.WriteLine($"Talking to {config.AssistantName} as the main chat. One message per line; Ctrl-D to finish.");
-            return await RunAsync(config, Console.In, Console.Out, interactive, createRunner(config, logs), RepoRoot.Templates(RepoRoot.Find()), TimeProvider.System, logs, ct);
+            var repo = RepoRoot.Find();
+            await using var runtime = await MicroVmRuntime.StartAsync(config, repo, logs, ct);
+            return await RunAsync(config, Console.In, Console.Out, interactive, runtime.Runner, RepoRoot.Templates(repo), TimeProvider.System, logs, ct);
         });
         return command;
     }

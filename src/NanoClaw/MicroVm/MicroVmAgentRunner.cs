@@ -1,0 +1,202 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using NanoClaw.Agent;
+using NanoClaw.Gateway;
+
+namespace NanoClaw.MicroVm;
+
+/// <summary>
+/// Runs each agent run in a fresh microVM:
+/// 1. make sure the VM image exists (built on first use);
+/// 2. issue a per-run gateway token (the only credential the guest ever sees);
+/// 3. boot the VM and wait for the guest agent's <c>ready</c>;
+/// 4. send the job and the group's workspace;
+/// 5. relay: guest output, session and idle become <see cref="AgentEvent"/>s, changed files are validated
+///    and applied, follow-ups go in as <c>message</c> frames and the end of follow-ups as <c>close</c>;
+/// 6. revoke the token and destroy the VM on every path.
+/// </summary>
+public sealed partial class MicroVmAgentRunner(
+    Config config, VmImage image, IVmm vmm, HostGateway gateway, RunTokens tokens, TimeProvider time, ILogger<MicroVmAgentRunner> log) : IAgentRunner
+{
+    /// <summary>What the guest sees as its Messages API: the gateway, through the VM's one forwarded address.</summary>
+    public const string GuestGatewayUrl = "http://10.0.2.100";
+    static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(3);
+
+    public string VmmName => vmm.Name;
+
+    public IAsyncEnumerable<AgentEvent> RunAsync(AgentRequest request, ChannelReader<string> followUps, CancellationToken cancellationToken)
+    {
+        var events = Channel.CreateUnbounded<AgentEvent>(new UnboundedChannelOptions { SingleReader = true });
+        _ = Task.Run(async () =>
+        {
+            AgentEvent last;
+            try { last = await RunVmAsync(request, followUps, events.Writer, cancellationToken); }
+            catch (Exception ex) { last = new AgentEvent.Failed(ex.Message); LogRunCrashed(log, request.Group.Folder, ex); }
+            events.Writer.TryWrite(last);
+            events.Writer.TryComplete();
+        }, CancellationToken.None);
+        return events.Reader.ReadAllAsync(CancellationToken.None);
+    }
+
+    async Task<AgentEvent> RunVmAsync(AgentRequest request, ChannelReader<string> followUps, ChannelWriter<AgentEvent> events, CancellationToken cancellationToken)
+    {
+        var group = request.Group;
+        // 1. the image
+        var artifacts = await image.EnsureAsync(new Progress<string>(line => LogImageProgress(log, line)), cancellationToken);
+
+        var started = time.GetUtcNow();
+        var runId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var logsDir = Directory.CreateDirectory(Path.Combine(config.GroupDir(group.Folder), "logs")).FullName;
+        var stamp = started.ToString("yyyyMMdd-HHmmss");
+        await using var runLog = new RunLog(Path.Combine(logsDir, $"{stamp}-{runId}.log"), time);
+        runLog.Write($"run {runId} for {group.Name} ({group.Jid}, folder {group.Folder}) on {vmm.Name}; session {request.SessionId ?? "new"}");
+
+        var layout = new WorkspaceLayout(
+            GroupDir: config.GroupDir(group.Folder),
+            GlobalDir: config.GroupDir(GroupFolder.Global),
+            ClaudeStateDir: Path.Combine(config.DataDir, "sessions", group.Folder, ".claude"),
+            GlobalWritable: group.IsMain);
+        Directory.CreateDirectory(layout.ClaudeStateDir);
+        Directory.CreateDirectory(layout.GlobalDir);
+
+        // 2. the run's credential: dies with the VM
+        var token = tokens.Issue(new RunIdentity(runId, group.Folder, group.Jid, group.IsMain));
+        using var hardTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        hardTimeout.CancelAfter(config.AgentTimeout);
+        var ct = hardTimeout.Token;
+        try
+        {
+            // 3. boot
+            var spec = new VmSpec(runId, artifacts, config.VmMemoryMb, config.VmCpus, gateway.Port,
+                Path.Combine(config.DataDir, "vms", runId), Path.Combine(logsDir, $"{stamp}-{runId}.console.log"));
+            await using var vm = await vmm.BootAsync(spec, ct);
+            var reader = new GuestFrameReader(vm.Control, WorkspaceSyncLimits.Default.MaxTotalBytes);
+            var writer = new GuestFrameWriter(vm.Control);
+            using (var bootTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                bootTimeout.CancelAfter(BootTimeout);
+                var first = await reader.ReadAsync<GuestToHostFrame>(bootTimeout.Token);
+                if (first is not ReadyFrame)
+                    return Fail(runLog, first is null ? "the VM stopped before its agent started (see the console log)" : $"the guest's first frame was {first.TypeName}, not ready");
+            }
+            runLog.Write($"guest ready after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
+
+            // 4. job and workspace
+            await writer.WriteAsync(new JobFrame(runId, group.Folder, group.IsMain, request.Prompt, time.GetUtcNow(),
+                new Dictionary<string, string> { ["ANTHROPIC_BASE_URL"] = GuestGatewayUrl, ["ANTHROPIC_API_KEY"] = token },
+                SessionId: request.SessionId), ct);
+            await SendWorkspaceAsync(layout, writer, runLog, ct);
+
+            // 5. relay until done
+            using var relayEnd = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var feeding = FeedFollowUpsAsync(followUps, writer, runLog, relayEnd.Token);
+            try
+            {
+                return await ReadGuestAsync(reader, layout, events, runLog, ct);
+            }
+            finally
+            {
+                await relayEnd.CancelAsync();
+                await feeding;
+            }
+        }
+        catch (OperationCanceledException) when (hardTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return Fail(runLog, $"the run took longer than {config.AgentTimeout} and was stopped (AGENT_TIMEOUT_SECONDS)");
+        }
+        catch (GuestProtocolException ex)
+        {
+            return Fail(runLog, "the guest broke the protocol: " + ex.Message);
+        }
+        finally
+        {
+            // 6. the token dies with the VM (the VM itself is disposed by its using above)
+            tokens.Revoke(token);
+            runLog.Write($"run ended after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
+        }
+    }
+
+    static async Task SendWorkspaceAsync(WorkspaceLayout layout, GuestFrameWriter writer, RunLog runLog, CancellationToken ct)
+    {
+        // The frame announces its length, so the tar is staged in a temp file first.
+        var tarPath = Path.GetTempFileName();
+        try
+        {
+            await using var tar = new FileStream(tarPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            var packed = await WorkspaceSync.PackAsync(layout, tar, ct);
+            tar.Position = 0;
+            runLog.Write($"workspace: {packed.Files} files, {packed.FileBytes} bytes" + (packed.Skipped.Count > 0 ? $"; skipped {string.Join(", ", packed.Skipped)}" : ""));
+            await writer.WriteAsync(new WorkspaceFrame(tar.Length), tar, ct);
+        }
+        finally { File.Delete(tarPath); }
+    }
+
+    static async Task FeedFollowUpsAsync(ChannelReader<string> followUps, GuestFrameWriter writer, RunLog runLog, CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var text in followUps.ReadAllAsync(ct))
+            {
+                runLog.Write($"follow-up ({text.Length} chars) sent into the session");
+                await writer.WriteAsync(new MessageFrame(text), ct);
+            }
+            runLog.Write("no more follow-ups: closing the session");
+            await writer.WriteAsync(new CloseFrame(), ct);
+        }
+        catch (OperationCanceledException) { }
+        catch (IOException) { } // the VM is gone; the reader reports why
+    }
+
+    async Task<AgentEvent> ReadGuestAsync(GuestFrameReader reader, WorkspaceLayout layout, ChannelWriter<AgentEvent> events, RunLog runLog, CancellationToken ct)
+    {
+        while (await reader.ReadAsync<GuestToHostFrame>(ct) is { } frame)
+        {
+            switch (frame)
+            {
+                case SessionFrame s:
+                    events.TryWrite(new AgentEvent.SessionStarted(s.SessionId));
+                    break;
+                case OutputFrame o:
+                    runLog.Write($"output ({o.Text.Length} chars)");
+                    events.TryWrite(new AgentEvent.Output(o.Text));
+                    break;
+                case ChangesFrame c:
+                    var result = await WorkspaceSync.ApplyChangesAsync(layout, reader.Payload, c.Deleted, WorkspaceSyncLimits.Default, ct);
+                    runLog.Write($"changes: {result.Written.Count} written, {result.Deleted.Count} deleted");
+                    if (result.ArchiveRefused is { } whole) { runLog.Write("REFUSED the whole archive: " + whole); LogSyncRefused(log, layout.GroupDir, whole); }
+                    foreach (var refusal in result.Refused) { runLog.Write($"REFUSED {refusal.Path}: {refusal.Reason}"); LogSyncRefused(log, refusal.Path, refusal.Reason); }
+                    break;
+                case IdleFrame:
+                    events.TryWrite(new AgentEvent.Idle());
+                    break;
+                case LogFrame l:
+                    runLog.Write($"guest {l.Level}: {l.Text}");
+                    break;
+                case DoneFrame { Error: { } error }:
+                    return Fail(runLog, error);
+                case DoneFrame:
+                    return new AgentEvent.Completed();
+                case ReadyFrame:
+                    throw new GuestProtocolException("a second ready frame");
+            }
+        }
+        return Fail(runLog, "the VM stopped without finishing the run (see the console log)");
+    }
+
+    AgentEvent.Failed Fail(RunLog runLog, string error)
+    {
+        runLog.Write("FAILED: " + error);
+        return new AgentEvent.Failed(error);
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "VM image: {Line}")]
+    static partial void LogImageProgress(ILogger logger, string line);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "Agent run for {Folder} crashed")]
+    static partial void LogRunCrashed(ILogger logger, string folder, Exception ex);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Refused a change from the guest: {Path}: {Reason}")]
+    static partial void LogSyncRefused(ILogger logger, string path, string reason);
+}

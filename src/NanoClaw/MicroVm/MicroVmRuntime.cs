@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+using NanoClaw.Gateway;
+
+namespace NanoClaw.MicroVm;
+
+/// <summary>
+/// Everything agent runs need for the life of the host: the gateway (the only endpoint a VM reaches), the run
+/// tokens, the chosen VMM and the image. Started once by <c>run</c> and <c>chat</c>, disposed at exit.
+/// </summary>
+public sealed class MicroVmRuntime : IAsyncDisposable
+{
+    MicroVmRuntime(MicroVmAgentRunner runner, HostGateway gateway, KvmStatus kvm) => (Runner, Gateway, Kvm) = (runner, gateway, kvm);
+
+    public MicroVmAgentRunner Runner { get; }
+    public HostGateway Gateway { get; }
+    public KvmStatus Kvm { get; }
+
+    public static async Task<MicroVmRuntime> StartAsync(Config config, string repoRoot, ILoggerFactory logs, CancellationToken ct)
+    {
+        // Fails first, with a clear message, when no credential is configured.
+        var upstream = UpstreamCredential.FromConfig(config);
+        var log = logs.CreateLogger<MicroVmRuntime>();
+        await QemuVmm.CleanOrphansAsync(Path.Combine(config.DataDir, "vms"), log);
+
+        var image = new VmImage(config, repoRoot);
+        var kvm = await new KvmProbe(config).ProbeAsync(image.TryGetCached(), ct);
+        var vmm = new QemuVmm(kvm, logs.CreateLogger<QemuVmm>());
+        var tokens = new RunTokens();
+        var gateway = await HostGateway.StartAsync(upstream, tokens, logs, TimeProvider.System, ct);
+        log.LogInformation("Agent runs use {Vmm}; {Kvm}; gateway on 127.0.0.1:{Port} forwarding to {Upstream}", vmm.Name, kvm.Reason, gateway.Port, upstream);
+        var runner = new MicroVmAgentRunner(config, image, vmm, gateway, tokens, TimeProvider.System, logs.CreateLogger<MicroVmAgentRunner>());
+        return new MicroVmRuntime(runner, gateway, kvm);
+    }
+
+    public ValueTask DisposeAsync() => Gateway.DisposeAsync();
+}

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace NanoClaw.Tests.EndToEnd;
+
+/// <summary>Runs the real <c>./nanoclaw</c> launcher as a user would, with its own NANOCLAW_HOME, and captures everything.</summary>
+sealed record NanoclawResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}
+
+static class NanoclawProcess
+{
+    public static async Task<NanoclawResult> RunAsync(string repoRoot, IReadOnlyDictionary<string, string> env, string stdin, TimeSpan timeout, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path.Combine(repoRoot, "nanoclaw"))
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = repoRoot,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        // A clean environment: only what a user's shell would have plus the test's settings. No inherited secrets.
+        psi.Environment.Clear();
+        foreach (var key in new[] { "PATH", "HOME", "DOTNET_ROOT", "NANOCLAW_CACHE", "DOTNET_CLI_HOME", "NUGET_PACKAGES" })
+            if (Environment.GetEnvironmentVariable(key) is { } v) psi.Environment[key] = v;
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+
+        using var process = Process.Start(psi)!;
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.Append(e.Data).Append('\n'); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
+        using var cts = new CancellationTokenSource(timeout);
+        try { await process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"nanoclaw {string.Join(' ', args)} did not finish within {timeout}.\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+        }
+        process.WaitForExit(); // drain the output events
+        return new NanoclawResult(process.ExitCode, stdout.ToString(), stderr.ToString());
+    }
+}
