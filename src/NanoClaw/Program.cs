@@ -5,6 +5,7 @@ using NanoClaw.Cli;
 // Program.cs only wires: each command's work lives in its own file under Cli/.
 var root = new RootCommand("NanoClaw: a personal Claude assistant that runs every agent task in its own microVM.")
 {
+    SetupCommand.Create(),
     ChatCommand.Create(),
     DoctorCommand.Create(),
     GroupsCommand.Create(),

@@ -1,3 +1,5 @@
+using NanoClaw.MicroVm;
+
 namespace NanoClaw.Cli;
 
 /// <summary>The microVM part of <c>doctor</c>: tools on PATH, KVM, the built image.</summary>
@@ -7,6 +9,16 @@ static class VmChecks
     {
         yield return Tool("qemu-system-x86_64", "qemu-system-x86", "runs the microVMs");
         yield return Tool("socat", "socat", "connects a VM's only network address to the host gateway");
+
+        var image = new VmImage(config, repo);
+        var artifacts = image.TryGetCached();
+        yield return artifacts is null
+            ? new("VM image", false, $"not built for this checkout's recipe (cache: {image.VmCacheDir})", "Run `sudo ./nanoclaw setup` (a few minutes the first time; `chat` and `run` also build it on first use).")
+            : new("VM image", true, $"{Path.GetDirectoryName(artifacts.Rootfs)} (+ initrd {Path.GetFileName(Path.GetDirectoryName(artifacts.Initrd))})");
+
+        var kvm = new KvmProbe(config).ProbeAsync(artifacts, CancellationToken.None).GetAwaiter().GetResult();
+        // Not a failure: TCG works everywhere, only slower. Doctor says which backend runs and why.
+        yield return new("VMM", true, $"{new QemuVmm(kvm, Microsoft.Extensions.Logging.Abstractions.NullLogger<QemuVmm>.Instance).Name}: {kvm.Reason}");
     }
 
     static DoctorCommand.Check Tool(string binary, string package, string why) =>
