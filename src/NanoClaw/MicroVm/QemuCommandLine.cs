@@ -39,8 +39,10 @@ internal static class QemuCommandLine
             "-m", spec.MemoryMb.ToString(i),
             "-smp", spec.Cpus.ToString(i),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-            // spawn stays allowed: guestfwd's cmd: starts socat.
-            "-sandbox", "on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny",
+            // NOTE: spawn and elevateprivileges must stay allowed: the filter is inherited by the
+            // socat that guestfwd's cmd: starts, and with elevateprivileges=deny every gateway
+            // connection is reset (measured on QEMU 7.2).
+            "-sandbox", "on,obsolete=deny,resourcecontrol=deny",
             "-serial", "stdio",
             "-kernel", spec.Artifacts.Kernel,
             "-initrd", spec.Artifacts.Initrd,
