@@ -15,5 +15,5 @@ public interface IMicroVm : IAsyncDisposable
     Stream Control { get; }
 
     /// <summary>Completes when the VM has exited (the guest powered off, crashed, or was killed). Never faults.</summary>
-    Task Exited { get; }
+    Task<VmExit> Exited { get; }
 }

@@ -39,11 +39,10 @@ internal static class QemuCommandLine
             "-m", spec.MemoryMb.ToString(i),
             "-smp", spec.Cpus.ToString(i),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-            // spawn stays allowed: guestfwd's cmd: starts socat.
-            // NOTE: elevateprivileges=deny (and the full set) is inherited by that socat and kills it: the guest then
-            // sees ECONNRESET on every gateway connection (measured with QEMU 7.2). Narrow until socat is replaced
-            // by an in-process forwarder.
-            "-sandbox", "on,obsolete=deny",
+            // NOTE: spawn and elevateprivileges must stay allowed: the filter is inherited by the
+            // socat that guestfwd's cmd: starts, and with elevateprivileges=deny every gateway
+            // connection is reset (measured on QEMU 7.2).
+            "-sandbox", "on,obsolete=deny,resourcecontrol=deny",
             "-serial", "stdio",
             "-kernel", spec.Artifacts.Kernel,
             "-initrd", spec.Artifacts.Initrd,

@@ -46,7 +46,7 @@ public sealed class QemuMicroVm : IMicroVm
     public string RunId => spec.RunId;
     public int Pid { get; }
     public Stream Control => control ?? throw new InvalidOperationException("the control socket is not connected yet");
-    public Task Exited { get; }
+    public Task<VmExit> Exited { get; }
 
     /// <summary>Starts qemu and connects the control socket; on any failure nothing of the run is left behind.</summary>
     internal static async Task<QemuMicroVm> StartAsync(VmSpec spec, IReadOnlyList<string> arguments, string accel, ILogger logger, CancellationToken ct)
@@ -56,6 +56,9 @@ public sealed class QemuMicroVm : IMicroVm
         var socketPath = QemuCommandLine.ControlSocketPath(spec);
         if (Encoding.UTF8.GetByteCount(socketPath) > 107)
             throw new ArgumentException($"control socket path {socketPath} is longer than a Unix socket allows (107 bytes): use a shorter NANOCLAW_HOME.", nameof(spec));
+        foreach (var file in new[] { spec.Artifacts.Kernel, spec.Artifacts.Initrd, spec.Artifacts.Rootfs })
+            if (!File.Exists(file))
+                throw new VmBootException($"VM image file {file} does not exist: run `nanoclaw setup` to build the image.");
         if (Directory.Exists(spec.RunDir))
             throw new InvalidOperationException($"{spec.RunDir} already exists: run ids must be unique (leftovers of a crash are removed by QemuVmm.CleanOrphansAsync at startup).");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(spec.ConsoleLogPath))!);
@@ -110,8 +113,8 @@ public sealed class QemuMicroVm : IMicroVm
             ct.ThrowIfCancellationRequested();
             if (Exited.IsCompleted)
             {
-                await Task.WhenAny(pumps, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None));
-                throw new VmBootException($"qemu exited with code {process.ExitCode} before its control socket came up: {StderrSummary()} (console log: {spec.ConsoleLogPath})");
+                var exit = await Exited;
+                throw new VmBootException($"qemu exited with code {exit.ExitCode} before its control socket came up: {Or(exit.Detail)} (console log: {spec.ConsoleLogPath})");
             }
             if (File.Exists(socketPath))
             {
@@ -173,17 +176,23 @@ public sealed class QemuMicroVm : IMicroVm
         }
     }
 
-    async Task WaitExitAsync()
+    async Task<VmExit> WaitExitAsync()
     {
+        int exitCode;
         try
         {
             await process.WaitForExitAsync(CancellationToken.None);
-            logger.VmExited(RunId, process.ExitCode, uptime.Elapsed.TotalSeconds);
+            exitCode = process.ExitCode;
         }
         catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
             // Exited is documented never to fault: the process is gone either way.
+            exitCode = -1;
         }
+        // Let the stderr pump catch QEMU's last words (it ends at end-of-file, right after exit).
+        await CompletesWithin(pumps, TimeSpan.FromSeconds(1));
+        logger.VmExited(RunId, exitCode, uptime.Elapsed.TotalSeconds);
+        lock (stderrTail) return new VmExit(exitCode, string.Join(" | ", stderrTail));
     }
 
     /// <summary>The serial console (QEMU's stdout) goes to the capped log, raw.</summary>
@@ -227,8 +236,10 @@ public sealed class QemuMicroVm : IMicroVm
 
     string StderrSummary()
     {
-        lock (stderrTail) return stderrTail.Count == 0 ? "(qemu printed nothing)" : string.Join(" | ", stderrTail);
+        lock (stderrTail) return Or(string.Join(" | ", stderrTail));
     }
+
+    static string Or(string detail) => detail.Length == 0 ? "(qemu printed nothing)" : detail;
 
     static async Task<bool> CompletesWithin(Task task, TimeSpan bound) =>
         await Task.WhenAny(task, Task.Delay(bound, CancellationToken.None)) == task;

@@ -1,9 +1,10 @@
 using NanoClaw.MicroVm;
+using Xunit.Abstractions;
 
 namespace NanoClaw.Tests.MicroVm;
 
 [Collection(VmCollection.Name)]
-public sealed class KvmProbeTests(VmTestEnvironment env)
+public sealed class KvmProbeTests(VmTestEnvironment env, ITestOutputHelper output)
 {
     [Fact]
     public void VirtualizationFlagsAreRequired()
@@ -17,6 +18,7 @@ public sealed class KvmProbeTests(VmTestEnvironment env)
     {
         var status = await new KvmProbe(env.Config).ProbeAsync(env.Artifacts, CancellationToken.None);
 
+        output.WriteLine(status.Reason);
         status.Reason.ShouldStartWith("KVM: ");
         if (!status.Usable) status.Reason.ShouldContain("TCG");
     }

@@ -24,9 +24,12 @@ public sealed class QemuMicroVmTests(VmTestEnvironment env, ITestOutputHelper ou
             using var cts = new CancellationTokenSource(BootBound);
             using var reader = new StreamReader(vm.Control);
             var first = await reader.ReadLineAsync(cts.Token);
-            output.WriteLine($"boot to ready: {clock.Elapsed.TotalSeconds:F2} s, qemu RSS {RssKb(pid)} kB");
+            output.WriteLine($"boot to ready: {clock.Elapsed.TotalSeconds:F2} s, qemu RSS {StatusKb(pid, "VmRSS")} kB");
 
             first.ShouldBe("""{"type":"ready"}""");
+            // QEMU and the socat it spawns get no host environment: no credential can reach them.
+            File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+                .Select(v => v.Split('=')[0]).ShouldBe(["PATH"]);
             // The placeholder agent exits after "ready"; stage 2 then powers the VM off.
             await vm.Exited.WaitAsync(BootBound);
             output.WriteLine($"boot to exit: {clock.Elapsed.TotalSeconds:F2} s");
@@ -35,6 +38,20 @@ public sealed class QemuMicroVmTests(VmTestEnvironment env, ITestOutputHelper ou
         Directory.Exists(spec.RunDir).ShouldBeFalse();
         ProcessTable.Mentioning(spec.RunDir).ShouldBeEmpty();
         File.ReadAllText(spec.ConsoleLogPath).ShouldContain("nanoclaw-init: guest agent exited with status 0");
+    }
+
+    [Fact]
+    public async Task AGuestWhoseInitFailsPowersOffAndSaysWhyOnTheConsole()
+    {
+        // A "rootfs" that is not a filesystem: stage 1 cannot mount it.
+        var notAFilesystem = Path.Combine(env.Home, "zeros.img");
+        File.WriteAllBytes(notAFilesystem, new byte[1 << 20]);
+        var spec = env.NewSpec() with { Artifacts = env.Artifacts with { Rootfs = notAFilesystem } };
+
+        await using (var vm = await vmm.BootAsync(spec, CancellationToken.None))
+            await vm.Exited.WaitAsync(BootBound);
+
+        File.ReadAllText(spec.ConsoleLogPath).ShouldContain("nanoclaw-init: FATAL: cannot mount the rootfs /dev/vda read-only");
     }
 
     [Fact]
@@ -61,7 +78,9 @@ public sealed class QemuMicroVmTests(VmTestEnvironment env, ITestOutputHelper ou
         Directory.CreateDirectory(spec.RunDir);
         var psi = new ProcessStartInfo(QemuCommandLine.Binary)
         {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
         };
         foreach (var a in QemuCommandLine.Build(spec, kvm: false, tscKhz: 2_000_000)) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add("-S"); // paused: it only has to exist
@@ -98,13 +117,36 @@ public sealed class QemuMicroVmTests(VmTestEnvironment env, ITestOutputHelper ou
     }
 
     [Fact]
-    public async Task ABootFailureSaysWhatQemuSaidAndLeavesNothing()
+    public async Task AMissingImageFileIsReportedBeforeAnythingStarts()
     {
         var spec = env.NewSpec() with { Artifacts = env.Artifacts with { Kernel = "/nonexistent/vmlinuz" } };
 
         var error = await Should.ThrowAsync<VmBootException>(() => vmm.BootAsync(spec, CancellationToken.None));
 
         error.Message.ShouldContain("/nonexistent/vmlinuz");
+        error.Message.ShouldContain("nanoclaw setup");
+        Directory.Exists(spec.RunDir).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task AQemuErrorReachesTheCallerAndLeavesNothing()
+    {
+        var spec = env.NewSpec(memoryMb: int.MaxValue);
+
+        // QEMU may fail before or after its control socket is up: a boot error or an exit, both with its words.
+        VmExit exit;
+        try
+        {
+            await using var vm = await vmm.BootAsync(spec, CancellationToken.None);
+            exit = await vm.Exited.WaitAsync(BootBound);
+        }
+        catch (VmBootException e)
+        {
+            exit = new VmExit(1, e.Message);
+        }
+
+        exit.ExitCode.ShouldNotBe(0);
+        exit.Detail.ShouldContain("qemu-system-x86_64:");
         Directory.Exists(spec.RunDir).ShouldBeFalse();
         ProcessTable.Mentioning(spec.RunDir).ShouldBeEmpty();
     }
@@ -119,7 +161,7 @@ public sealed class QemuMicroVmTests(VmTestEnvironment env, ITestOutputHelper ou
         }
     }
 
-    static long RssKb(int pid) =>
-        File.ReadAllLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+    static long StatusKb(int pid, string field) =>
+        File.ReadAllLines($"/proc/{pid}/status").Where(l => l.StartsWith(field + ":", StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).FirstOrDefault();
 }

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using NanoClaw.MicroVm;
+
+namespace NanoClaw.Tests.MicroVm;
+
+/// <summary>What a real guest can reach over the network: the gateway port, and nothing else.</summary>
+[Collection(VmCollection.Name)]
+public sealed class GuestNetworkTests(VmTestEnvironment env)
+{
+    [Fact]
+    public async Task TheGuestReachesTheGatewayPortAndNothingElse()
+    {
+        using var gateway = new TcpListener(IPAddress.Loopback, 0);
+        gateway.Start();
+        var port = ((IPEndPoint)gateway.LocalEndpoint).Port;
+        using var other = new TcpListener(IPAddress.Loopback, 0);
+        other.Start();
+        var otherPort = ((IPEndPoint)other.LocalEndpoint).Port;
+        var requests = new List<string>();
+        _ = ServeAsync(gateway, requests);
+
+        // Two requests: QEMU's guestfwd must serve every connection, not only the first.
+        var initrd = await ProbeInitrd.BuildAsync(env.Artifacts.Initrd, env.RepoRoot, Path.Combine(env.Home, "net-probe"), $"""
+            echo "probe gateway 1: $(curl -sS -m 10 http://gateway.nanoclaw/one 2>&1)"
+            echo "probe gateway 2: $(curl -sS -m 10 http://10.0.2.100/two 2>&1)"
+            echo "probe host port: $(curl -sS -m 5 http://10.0.2.2:{otherPort}/ 2>&1 || echo refused)"
+            echo "probe internet: $(curl -sS -m 5 http://1.1.1.1/ 2>&1 || echo refused)"
+            """);
+        var spec = env.NewSpec() with { Artifacts = env.Artifacts with { Initrd = initrd }, GatewayPort = port };
+
+        var vmm = new QemuVmm(new KvmStatus(false, "tests use TCG"), NullLogger<QemuVmm>.Instance);
+        await using (var vm = await vmm.BootAsync(spec, CancellationToken.None))
+        {
+            (await new StreamReader(vm.Control).ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(120))).ShouldBe("""{"type":"ready"}""");
+            await vm.Exited.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        var console = await File.ReadAllTextAsync(spec.ConsoleLogPath);
+        console.ShouldContain("probe gateway 1: gateway-ok");
+        console.ShouldContain("probe gateway 2: gateway-ok");
+        console.ShouldMatch(@"probe host port: curl: \(7\)[^\n]*\n?[^\n]*refused");
+        console.ShouldMatch(@"probe internet: curl: \(7\)[^\n]*\n?[^\n]*refused");
+        lock (requests) requests.ShouldBe(["GET /one", "GET /two"]);
+        other.Pending().ShouldBeFalse();
+    }
+
+    static async Task ServeAsync(TcpListener listener, List<string> requests)
+    {
+        try
+        {
+            while (true)
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+                var stream = client.GetStream();
+                var buffer = new byte[4096];
+                var n = await stream.ReadAsync(buffer);
+                var requestLine = Encoding.ASCII.GetString(buffer, 0, n).Split("\r\n")[0];
+                lock (requests) requests.Add(string.Join(' ', requestLine.Split(' ').Take(2)));
+                await stream.WriteAsync("HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\ngateway-ok"u8.ToArray());
+            }
+        }
+        catch (ObjectDisposedException) { }
+        catch (SocketException) { }
+    }
+}
