@@ -30,9 +30,13 @@ public sealed class ConcurrentGroupsEndToEndTests(VmTestEnvironment vm)
         var home = Directory.CreateTempSubdirectory("nanoclaw-e2e-two-").FullName;
         var config = Config.Load(new Dictionary<string, string?>
         {
-            ["NANOCLAW_HOME"] = home, ["NANOCLAW_CACHE"] = vm.Config.CacheDir, ["MAX_CONCURRENT_AGENTS"] = "2",
-            ["ANTHROPIC_API_KEY"] = RealKey, ["ANTHROPIC_BASE_URL"] = fake.BaseUrl.ToString().TrimEnd('/'),
-            ["VM_MEMORY_MB"] = "2048", ["VM_CPUS"] = "1",
+            ["NANOCLAW_HOME"] = home,
+            ["NANOCLAW_CACHE"] = vm.Config.CacheDir,
+            ["MAX_CONCURRENT_AGENTS"] = "2",
+            ["ANTHROPIC_API_KEY"] = RealKey,
+            ["ANTHROPIC_BASE_URL"] = fake.BaseUrl.ToString().TrimEnd('/'),
+            ["VM_MEMORY_MB"] = "2048",
+            ["VM_CPUS"] = "1",
         });
         var db = Database.Open(config.DatabasePath);
         foreach (var name in new[] { "alpha", "beta" })
