@@ -35,6 +35,9 @@ public sealed class GuestNetworkTests(VmTestEnvironment env)
         await using (var vm = await vmm.BootAsync(spec, CancellationToken.None))
         {
             (await new StreamReader(vm.Control).ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(120))).ShouldBe("""{"type":"ready"}""");
+            // No job: a close before it makes the agent exit, and the VM powers off.
+            await vm.Control.WriteAsync("{\"type\":\"close\"}\n"u8.ToArray());
+            await vm.Control.FlushAsync();
             await vm.Exited.WaitAsync(TimeSpan.FromSeconds(60));
         }
 
