@@ -27,4 +27,7 @@ public sealed partial class Scheduler
 
     [LoggerMessage(EventId = 507, Level = LogLevel.Warning, Message = "Reported to the main chat: {Text}")]
     static partial void LogReport(ILogger logger, string text);
+
+    [LoggerMessage(EventId = 508, Level = LogLevel.Error, Message = "Dispatching due tasks failed; trying again shortly")]
+    static partial void LogDispatchFailed(ILogger logger, Exception ex);
 }

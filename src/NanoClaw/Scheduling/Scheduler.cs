@@ -63,7 +63,14 @@ public sealed partial class Scheduler
         RecoverAfterRestart();
         while (!cancellationToken.IsCancellationRequested)
         {
-            var wait = DispatchDue();
+            TimeSpan wait;
+            try { wait = DispatchDue(); }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // E.g. the store is locked for longer than its timeout: nothing was claimed, so trying again is safe.
+                LogDispatchFailed(_log, ex);
+                wait = SafetyPoll;
+            }
             try { await _wake.WaitAsync(wait, cancellationToken); }
             catch (OperationCanceledException) { break; }
         }
