@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using NanoClaw.Agent;
 using NanoClaw.Channels;
 using NanoClaw.Messaging;
+using NanoClaw.Scheduling;
 using NanoClaw.Storage;
 
 namespace NanoClaw;
@@ -19,6 +20,9 @@ public sealed class AssistantHost : IAsyncDisposable
     public GroupQueue Queue { get; }
     public Outbox Outbox { get; }
     public MessageLoop Loop { get; }
+    public Scheduler Scheduler { get; }
+    /// <summary>The task API (agent tools, CLI): changes made through it wake the scheduler.</summary>
+    public TaskService Tasks => Scheduler.Tasks;
 
     public AssistantHost(Config config, Database db, IReadOnlyList<IChannel> channels, IAgentRunner runner, TimeProvider time, ILoggerFactory logs)
     {
@@ -26,12 +30,14 @@ public sealed class AssistantHost : IAsyncDisposable
         Queue = new GroupQueue(config.MaxConcurrentAgents, config.AgentIdleTimeout, time, logs.CreateLogger<GroupQueue>());
         Outbox = new Outbox(db, channels, config, time, logs.CreateLogger<Outbox>());
         Loop = new MessageLoop(db, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>());
+        Scheduler = new Scheduler(db, Queue, Outbox, runner, config.TimeZone, time, logs.CreateLogger<Scheduler>());
     }
 
     public void Start()
     {
         _loops.Add(Task.Run(() => Loop.RunAsync(_stop.Token)));
         _loops.Add(Task.Run(() => Outbox.RunAsync(_stop.Token)));
+        _loops.Add(Task.Run(() => Scheduler.RunAsync(_stop.Token)));
     }
 
     /// <summary>Lets runs finish (up to <paramref name="grace"/>, then cancels them), sends what is due, stops the loops.</summary>

@@ -87,6 +87,16 @@ static class Migrations
         );
         CREATE INDEX idx_outbox_pending ON outbox (sent_at, next_attempt_at);
         """,
+        // 3: scheduling. pending_run_at is an extra run outside the schedule (a retry or "run now") that does not
+        // move next_run; failed_attempts counts failures of the current occurrence. A run log row is written when
+        // a run is claimed (kind says scheduled/catch-up/retry/manual; note says e.g. how many slots were missed).
+        """
+        ALTER TABLE scheduled_tasks ADD COLUMN pending_run_at TEXT;
+        ALTER TABLE scheduled_tasks ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE task_run_logs ADD COLUMN kind TEXT NOT NULL DEFAULT 'scheduled';
+        ALTER TABLE task_run_logs ADD COLUMN note TEXT;
+        CREATE INDEX idx_task_run_logs_status ON task_run_logs (status);
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

@@ -24,5 +24,7 @@ public sealed record ScheduledTask(
     DateTimeOffset? NextRun, DateTimeOffset? LastRun, string? LastResult,
     TaskStatus Status, DateTimeOffset CreatedAt);
 
+/// <summary>One run of a task (a <c>task_run_logs</c> row). <see cref="RunAt"/> is when it was claimed, then when it started.</summary>
 public sealed record TaskRunLog(
-    long Id, string TaskId, DateTimeOffset RunAt, TimeSpan Duration, string Status, string? Result, string? Error);
+    long Id, string TaskId, DateTimeOffset RunAt, TimeSpan Duration, string Status, string? Result, string? Error,
+    string Kind = "scheduled", string? Note = null);
