@@ -128,6 +128,19 @@ public sealed class McpEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnArgumentOfTheWrongTypeIsAnError()
+    {
+        var token = tokens.Issue(h.FamilyRun);
+
+        var (_, message) = await CallAsync(token, "send_message", new { text = new[] { 1, 2 } });
+
+        var (isError, text) = ToolOutcome(message);
+        isError.ShouldBeTrue();
+        text.ShouldContain("send_message");
+        (await h.DeliveredAsync()).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task AMissingRequiredArgumentIsAnErrorWithItsName()
     {
         var token = tokens.Issue(h.FamilyRun);
