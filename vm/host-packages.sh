@@ -10,6 +10,11 @@ done
 # npm may come from elsewhere (e.g. a Node.js install); only the command matters.
 if command -v npm >/dev/null 2>&1; then missing=("${missing[@]/npm}"); fi
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+# The image build downloads the guest kernel with apt: it needs package lists even when nothing is missing here.
+if [[ $EUID -eq 0 ]] && ! compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null; then
+  echo "no apt package lists yet: running apt-get update..." >&2
+  apt-get update -qq
+fi
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 if [[ $EUID -ne 0 ]]; then
   echo "missing Debian packages: ${missing[*]}. Install them with: sudo apt-get install ${missing[*]}" >&2

@@ -6,6 +6,7 @@ using NanoClaw.Cli;
 var root = new RootCommand("NanoClaw: a personal Claude assistant that runs every agent task in its own microVM.")
 {
     SetupCommand.Create(),
+    RunCommand.Create(),
     ChatCommand.Create(),
     DoctorCommand.Create(),
     GroupsCommand.Create(),

@@ -26,7 +26,7 @@ static class SetupCommand
             VmArtifacts artifacts;
             try
             {
-                artifacts = await new VmImage(config, repo).EnsureAsync(new Progress<string>(line => Console.Error.WriteLine("      " + line)), ct);
+                artifacts = await new VmImage(config, repo).EnsureAsync(new LineProgress(Console.Error, "      "), ct);
             }
             catch (VmImageException ex)
             {

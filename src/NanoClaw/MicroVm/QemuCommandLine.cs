@@ -43,6 +43,8 @@ internal static class QemuCommandLine
             // socat that guestfwd's cmd: starts, and with elevateprivileges=deny every gateway
             // connection is reset (measured on QEMU 7.2).
             "-sandbox", "on,obsolete=deny,resourcecontrol=deny",
+            // A root host still runs the emulator unprivileged once its files and sockets are open.
+            .. (Environment.IsPrivilegedProcess ? ["-runas", "nobody"] : Array.Empty<string>()),
             "-serial", "stdio",
             "-kernel", spec.Artifacts.Kernel,
             "-initrd", spec.Artifacts.Initrd,

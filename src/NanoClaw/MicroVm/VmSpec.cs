@@ -4,7 +4,8 @@ namespace NanoClaw.MicroVm;
 /// One VM to boot. <paramref name="GatewayPort"/> is the host port (on 127.0.0.1) the guest
 /// reaches as http://10.0.2.100, its only way out. <paramref name="RunDir"/> holds the run's
 /// sockets and pid file and is deleted with the VM; keep it short (a Unix socket path inside
-/// it must fit in 107 bytes).
+/// it must fit in 107 bytes). Put <paramref name="ConsoleLogPath"/> outside RunDir to keep
+/// the console log after the VM is gone.
 /// </summary>
 public sealed record VmSpec(
     string RunId,

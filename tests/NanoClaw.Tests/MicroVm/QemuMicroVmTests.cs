@@ -24,12 +24,14 @@ public sealed class QemuMicroVmTests(VmTestEnvironment env, ITestOutputHelper ou
             using var cts = new CancellationTokenSource(BootBound);
             using var reader = new StreamReader(vm.Control);
             var first = await reader.ReadLineAsync(cts.Token);
-            output.WriteLine($"boot to ready: {clock.Elapsed.TotalSeconds:F2} s, qemu RSS {StatusKb(pid, "VmRSS")} kB");
+            output.WriteLine($"boot to ready: {clock.Elapsed.TotalSeconds:F2} s, qemu RSS {StatusNumber(pid, "VmRSS")} kB");
 
             first.ShouldBe("""{"type":"ready"}""");
             // QEMU and the socat it spawns get no host environment: no credential can reach them.
             File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
                 .Select(v => v.Split('=')[0]).ShouldBe(["PATH"]);
+            // A root host runs the emulator as nobody once it is set up.
+            if (Environment.IsPrivilegedProcess) StatusNumber(pid, "Uid").ShouldBe(65534);
             // The placeholder agent exits after "ready"; stage 2 then powers the VM off.
             await vm.Exited.WaitAsync(BootBound);
             output.WriteLine($"boot to exit: {clock.Elapsed.TotalSeconds:F2} s");
@@ -161,7 +163,7 @@ public sealed class QemuMicroVmTests(VmTestEnvironment env, ITestOutputHelper ou
         }
     }
 
-    static long StatusKb(int pid, string field) =>
+    static long StatusNumber(int pid, string field) =>
         File.ReadAllLines($"/proc/{pid}/status").Where(l => l.StartsWith(field + ":", StringComparison.Ordinal))
-            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).FirstOrDefault();
+            .Select(l => long.Parse(l.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1])).FirstOrDefault();
 }

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using NanoClaw.Channels;
+using NanoClaw.MicroVm;
+using NanoClaw.Storage;
+
+namespace NanoClaw.Cli;
+
+/// <summary><c>./nanoclaw run</c>: the service. Every configured channel, the message loop, the outbox, until
+/// SIGINT/SIGTERM; then runs get a grace period and their VMs are destroyed.</summary>
+static class RunCommand
+{
+    static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(30);
+
+    public static Command Create()
+    {
+        var command = new Command("run", "Run the assistant as a service with all configured channels (stop with Ctrl-C or SIGTERM).");
+        command.SetAction(async (ParseResult _, CancellationToken ct) =>
+        {
+            using var logs = Logs.Create(LogLevel.Information);
+            var log = logs.CreateLogger("NanoClaw.Run");
+            var config = Config.Load();
+            var repo = RepoRoot.Find();
+            var db = Database.Open(config.DatabasePath);
+
+            IReadOnlyList<IChannel> channels = []; // the WhatsApp channel joins here when it is configured
+            if (channels.Count == 0)
+                log.LogWarning("No chat channel is configured yet, so only stored messages are recovered and answered into the outbox. Talk to the assistant with `./nanoclaw chat`.");
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+
+            await using var runtime = await MicroVmRuntime.StartAsync(config, repo, logs, stop.Token);
+            await using var host = new AssistantHost(config, db, channels, runtime.Runner, TimeProvider.System, logs);
+            foreach (var group in db.RegisteredGroups()) GroupFolder.Ensure(config, group.Folder, RepoRoot.Templates(repo));
+            host.Start();
+            log.LogInformation("NanoClaw is running ({Groups} registered groups). Ctrl-C to stop.", db.RegisteredGroups().Count);
+            try { await Task.Delay(Timeout.Infinite, stop.Token); }
+            catch (OperationCanceledException) { }
+            log.LogInformation("Stopping: runs get {Grace} to finish, then their VMs are destroyed.", ShutdownGrace);
+            await host.StopAsync(ShutdownGrace);
+            return 0;
+        });
+        return command;
+    }
+}

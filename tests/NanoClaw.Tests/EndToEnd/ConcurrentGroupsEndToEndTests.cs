@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using NanoClaw.MicroVm;
+using NanoClaw.Storage;
+using NanoClaw.Tests.Fakes;
+using NanoClaw.Tests.MicroVm;
+using NanoClaw.Tests.Support;
+
+namespace NanoClaw.Tests.EndToEnd;
+
+[Collection(VmCollection.Name)]
+public sealed class ConcurrentGroupsEndToEndTests(VmTestEnvironment vm)
+{
+    const string RealKey = "sk-ant-api03-REAL-SECRET-concurrency-test";
+
+    [Fact]
+    public async Task TwoGroupsRunAtTheSameTimeInTwoVms()
+    {
+        await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
+        // Neither reply is released until both requests are in flight: if the runs were serialized, this never completes.
+        var arrived = 0;
+        var bothInFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        FakeReply Answer(FakeRequest request)
+        {
+            if (Interlocked.Increment(ref arrived) == 2) bothInFlight.TrySetResult();
+            var who = request.Mentions("from alpha") ? "alpha" : "beta";
+            return FakeReply.Text($"hello {who}") with { BeforeDelta = _ => bothInFlight.Task };
+        }
+        fake.Script(Answer).Script(Answer);
+
+        var home = Directory.CreateTempSubdirectory("nanoclaw-e2e-two-").FullName;
+        var config = Config.Load(new Dictionary<string, string?>
+        {
+            ["NANOCLAW_HOME"] = home,
+            ["NANOCLAW_CACHE"] = vm.Config.CacheDir,
+            ["MAX_CONCURRENT_AGENTS"] = "2",
+            ["ANTHROPIC_API_KEY"] = RealKey,
+            ["ANTHROPIC_BASE_URL"] = fake.BaseUrl.ToString().TrimEnd('/'),
+            ["VM_MEMORY_MB"] = "2048",
+            ["VM_CPUS"] = "1",
+        });
+        var db = Database.Open(config.DatabasePath);
+        foreach (var name in new[] { "alpha", "beta" })
+            db.RegisterGroup(new RegisteredGroup($"{name}@g.us", name, name, "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: false));
+
+        var channel = new RecordingChannel();
+        await using var runtime = await MicroVmRuntime.StartAsync(config, vm.RepoRoot, NullLoggerFactory.Instance, CancellationToken.None);
+        await using (var host = new AssistantHost(config, db, [channel], runtime.Runner, TimeProvider.System, NullLoggerFactory.Instance))
+        {
+            host.Start();
+            host.Loop.Deliver(new StoredMessage("a1", "alpha@g.us", "x", "Xavier", "from alpha", DateTimeOffset.UtcNow, false, false));
+            host.Loop.Deliver(new StoredMessage("b1", "beta@g.us", "y", "Yara", "from beta", DateTimeOffset.UtcNow, false, false));
+
+            var sent = await channel.WaitForAsync(2, TimeSpan.FromMinutes(5));
+
+            sent.ShouldContain(("alpha@g.us", "Andy: hello alpha"));
+            sent.ShouldContain(("beta@g.us", "Andy: hello beta"));
+            host.Queue.BeginDrain();
+            await host.Queue.WhenQuietAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        Directory.GetDirectories(Path.Combine(home, "data", "vms")).ShouldBeEmpty();
+        Directory.Delete(home, recursive: true);
+    }
+}
