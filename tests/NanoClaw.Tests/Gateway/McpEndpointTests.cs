@@ -71,6 +71,18 @@ public sealed class McpEndpointTests : IAsyncLifetime
         send["inputSchema"]!["properties"]!.AsObject().Select(p => p.Key).Order().ShouldBe(["target_group_jid", "text"]);
     }
 
+    [Fact]
+    public void EachRunsMcpConfigNamesTheGatewayAndCarriesItsToken()
+    {
+        var config = JsonNode.Parse(NanoClaw.MicroVm.MicroVmAgentRunner.McpConfigJson("tok-123"))!;
+
+        var server = config["mcpServers"]!.AsObject().ShouldHaveSingleItem();
+        server.Key.ShouldBe("nanoclaw");
+        server.Value!["type"]!.GetValue<string>().ShouldBe("http");
+        server.Value["url"]!.GetValue<string>().ShouldBe("http://10.0.2.100/mcp");
+        server.Value["headers"]!["Authorization"]!.GetValue<string>().ShouldBe("Bearer tok-123");
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("not-a-token")]
