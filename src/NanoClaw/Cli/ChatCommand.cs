@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Agent;
 using NanoClaw.Channels;
+using NanoClaw.Gateway;
 using NanoClaw.Messaging;
 using NanoClaw.MicroVm;
 using NanoClaw.Storage;
@@ -22,15 +23,16 @@ static class ChatCommand
             if (interactive) Console.Error.WriteLine($"Talking to {config.AssistantName} as the main chat. One message per line; Ctrl-D to finish.");
             var repo = RepoRoot.Find();
             await using var runtime = await MicroVmRuntime.StartAsync(config, repo, logs, ct);
-            return await RunAsync(config, Console.In, Console.Out, interactive, runtime.Runner, RepoRoot.Templates(repo), TimeProvider.System, logs, ct);
+            return await RunAsync(config, Console.In, Console.Out, interactive, runtime.Runner, RepoRoot.Templates(repo), TimeProvider.System, logs, ct, runtime.Gateway);
         });
         return command;
     }
 
     /// <summary>Runs a chat session until end of input and until every run it started has finished.
     /// Exit code 0, or 1 when a run failed (the error is on stderr).</summary>
+    /// <param name="gateway">When runs happen in VMs: the gateway whose MCP server gets this session's agent tools.</param>
     public static async Task<int> RunAsync(Config config, TextReader input, TextWriter output, bool interactive, IAgentRunner runner,
-        string? templatesDir, TimeProvider time, ILoggerFactory logs, CancellationToken cancellationToken)
+        string? templatesDir, TimeProvider time, ILoggerFactory logs, CancellationToken cancellationToken, HostGateway? gateway = null)
     {
         var db = Database.Open(config.DatabasePath);
         var main = EnsureMainGroup(db, config, time);
@@ -38,6 +40,7 @@ static class ChatCommand
 
         var terminal = new TerminalChannel(main.Jid, output, interactive, config.AssistantName, time);
         await using var host = new AssistantHost(config, db, [terminal], runner, time, logs);
+        gateway?.AttachTools(new AgentTools(db, host.Outbox, config, templatesDir, time, logs.CreateLogger<AgentTools>()));
         host.Start();
         try
         {

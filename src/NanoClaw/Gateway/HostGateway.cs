@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol.Protocol;
 
 namespace NanoClaw.Gateway;
 
@@ -14,7 +15,8 @@ namespace NanoClaw.Gateway;
 /// The one host endpoint a VM can reach. Listens on 127.0.0.1 on a free port (the VMM forwards the guest's single
 /// gateway address here) and routes:
 /// <c>/v1/**</c> to the <see cref="CredentialProxy"/>; <c>/api/hello</c> (Claude Code's connectivity probe) answered
-/// locally; everything else 404. The MCP server (<c>/mcp</c>) and the egress proxy join the routes below.
+/// locally; <c>/mcp</c> to the <c>nanoclaw</c> MCP server (the agent tools, authorized by the run's token);
+/// everything else 404. The egress proxy is to join the routes below.
 /// </summary>
 public sealed class HostGateway : IAsyncDisposable
 {
@@ -24,9 +26,11 @@ public sealed class HostGateway : IAsyncDisposable
     readonly WebApplication app;
     readonly HttpMessageInvoker upstreamClient;
 
-    HostGateway(WebApplication app, HttpMessageInvoker upstreamClient, int port)
+    readonly AgentToolsSlot toolsSlot;
+
+    HostGateway(WebApplication app, HttpMessageInvoker upstreamClient, AgentToolsSlot toolsSlot, int port)
     {
-        (this.app, this.upstreamClient, Port) = (app, upstreamClient, port);
+        (this.app, this.upstreamClient, this.toolsSlot, Port) = (app, upstreamClient, toolsSlot, port);
         BaseUrl = new Uri($"http://127.0.0.1:{port}");
     }
 
@@ -34,6 +38,9 @@ public sealed class HostGateway : IAsyncDisposable
 
     /// <summary>What a guest's ANTHROPIC_BASE_URL points at (through the VMM's forward).</summary>
     public Uri BaseUrl { get; }
+
+    /// <summary>Makes the agent tools available at <c>/mcp</c>. Until then every tool call gets an error saying so.</summary>
+    public void AttachTools(AgentTools tools) => toolsSlot.Attach(tools);
 
     public static async Task<HostGateway> StartAsync(UpstreamCredential upstream, RunTokens tokens,
         ILoggerFactory? loggerFactory = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
@@ -52,6 +59,14 @@ public sealed class HostGateway : IAsyncDisposable
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton(loggerFactory);
+        var toolsSlot = new AgentToolsSlot();
+        builder.Services.AddSingleton(toolsSlot);
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddMcpServer(mcp => mcp.ServerInfo = new Implementation { Name = "nanoclaw", Version = "1.0" })
+            // Stateless: every POST stands alone and carries its token, so nothing outlives a run on our side.
+            .WithHttpTransport(http => http.Stateless = true)
+            .WithTools<NanoClawMcpTools>()
+            .WithRequestFilters(filters => filters.AddCallToolFilter(StrictToolArguments.Filter));
         var app = builder.Build();
 
         var upstreamClient = new HttpMessageInvoker(new SocketsHttpHandler
@@ -66,10 +81,12 @@ public sealed class HostGateway : IAsyncDisposable
         var proxy = new CredentialProxy(tokens, upstream, upstreamClient, loggerFactory.CreateLogger<CredentialProxy>(), time ?? TimeProvider.System);
 
         // Routes.
+        app.Use(McpAuthentication.Middleware(tokens));
+        app.MapMcp(McpAuthentication.Path);
         app.Map("/v1/{**rest}", proxy.HandleAsync);
         app.MapMethods("/api/hello", ["GET", "HEAD"], () => Results.Ok());
         app.MapFallback(context => CredentialProxy.WriteErrorAsync(context, StatusCodes.Status404NotFound, "not_found_error",
-            $"The NanoClaw gateway serves /v1/* (the Messages API) only, not {context.Request.Path}."));
+            $"The NanoClaw gateway serves /v1/* (the Messages API) and /mcp only, not {context.Request.Path}."));
 
         try
         {
@@ -82,7 +99,7 @@ public sealed class HostGateway : IAsyncDisposable
             throw;
         }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new HostGateway(app, upstreamClient, new Uri(address).Port);
+        return new HostGateway(app, upstreamClient, toolsSlot, new Uri(address).Port);
     }
 
     /// <summary>Stops listening (in-flight requests get up to 5 s) and releases the upstream connections.</summary>

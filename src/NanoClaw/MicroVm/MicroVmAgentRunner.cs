@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
+using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Agent;
@@ -22,6 +23,8 @@ public sealed partial class MicroVmAgentRunner(
 {
     /// <summary>What the guest sees as its Messages API: the gateway, through the VM's one forwarded address.</summary>
     public const string GuestGatewayUrl = "http://10.0.2.100";
+    /// <summary>The name the agent's tools go by: the model sees them as <c>mcp__nanoclaw__&lt;tool&gt;</c>.</summary>
+    public const string McpServerName = "nanoclaw";
     static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(3);
 
     public string VmmName => vmm.Name;
@@ -86,7 +89,7 @@ public sealed partial class MicroVmAgentRunner(
             // 4. job and workspace
             await writer.WriteAsync(new JobFrame(runId, group.Folder, group.IsMain, request.Prompt, time.GetUtcNow(),
                 new Dictionary<string, string> { ["ANTHROPIC_BASE_URL"] = GuestGatewayUrl, ["ANTHROPIC_API_KEY"] = token },
-                SessionId: request.SessionId), ct);
+                SessionId: request.SessionId, McpConfigJson: McpConfigJson(token)), ct);
             await SendWorkspaceAsync(layout, writer, runLog, ct);
 
             // 5. relay until done
@@ -117,6 +120,21 @@ public sealed partial class MicroVmAgentRunner(
             runLog.Write($"run ended after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
         }
     }
+
+    /// <summary>Claude Code's <c>--mcp-config</c> for a run: the gateway's MCP server, with the run's token as the
+    /// bearer, which is how the gateway knows which group every tool call speaks for.</summary>
+    public static string McpConfigJson(string runToken) => JsonSerializer.Serialize(new
+    {
+        mcpServers = new Dictionary<string, object>
+        {
+            [McpServerName] = new
+            {
+                type = "http",
+                url = GuestGatewayUrl + McpAuthentication.Path,
+                headers = new Dictionary<string, string> { ["Authorization"] = "Bearer " + runToken },
+            },
+        },
+    });
 
     static async Task SendWorkspaceAsync(WorkspaceLayout layout, GuestFrameWriter writer, RunLog runLog, CancellationToken ct)
     {
