@@ -15,7 +15,10 @@ static class NanoclawProcess
     {
         var psi = new ProcessStartInfo(Path.Combine(repoRoot, "nanoclaw"))
         {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
             WorkingDirectory = repoRoot,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
