@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using NanoClaw.Agent;
+using NanoClaw.Gateway;
+using NanoClaw.MicroVm;
+using NanoClaw.Storage;
+using NanoClaw.Tests.Fakes;
+
+namespace NanoClaw.Bench;
+
+/// <summary>
+/// <c>run</c>: one whole agent run through the production <see cref="MicroVmAgentRunner"/>: boot, job and
+/// workspace, the real Claude Code in the guest asking the fake Messages API (through the real
+/// <see cref="HostGateway"/>, which swaps the run token for the key) and answering, files synced back, VM
+/// destroyed. Wall time is from <see cref="IAgentRunner.RunAsync"/> to the end of its event stream, which
+/// comes only after the VM is gone.
+/// </summary>
+public sealed class RunBench(BenchEnvironment env)
+{
+    const string Key = "sk-ant-bench-key-never-enters-the-vm";
+    const string Reply = "Hello from the benchmark!";
+
+    public async Task<IReadOnlyList<Measurement>> RunAsync(int runs, CancellationToken ct)
+    {
+        await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: Key);
+        var tokens = new RunTokens();
+        var upstream = new UpstreamCredential(UpstreamCredentialKind.AnthropicApiKey, Key, fake.BaseUrl);
+        await using var gateway = await HostGateway.StartAsync(upstream, tokens, env.Logs, TimeProvider.System, ct);
+
+        var config = env.NewHome("run");
+        var group = new RegisteredGroup("bench:main", "Bench", GroupFolder.Main, "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: true);
+        GroupFolder.Ensure(config, group.Folder, templatesDir: null);
+        var vmm = new ReadyTimingVmm(new QemuVmm(env.Kvm, env.Logs.CreateLogger<QemuVmm>()));
+        var runner = new MicroVmAgentRunner(config, new VmImage(config, env.RepoRoot), vmm, gateway, tokens, TimeProvider.System,
+            env.Logs.CreateLogger<MicroVmAgentRunner>());
+
+        List<double> wall = [], ready = [], answer = [], share = [];
+        for (var i = 0; i < runs; i++)
+        {
+            fake.Script(Reply);
+            // No follow-ups: the session closes after its first answer, as a one-message chat does.
+            var followUps = Channel.CreateUnbounded<string>();
+            followUps.Writer.Complete();
+            var clock = Stopwatch.StartNew();
+            var outputs = new List<string>();
+            TimeSpan? answered = null;
+            await foreach (var e in runner.RunAsync(new AgentRequest(group, "hello", SessionId: null), followUps.Reader, ct))
+            {
+                if (e is AgentEvent.Output o)
+                {
+                    answered ??= clock.Elapsed;
+                    outputs.Add(o.Text);
+                }
+                if (e is AgentEvent.Failed f) throw new InvalidOperationException($"run {i + 1} failed: {f.Error} (run logs: {config.GroupDir(group.Folder)}/logs)");
+            }
+            clock.Stop();
+            if (outputs is not [Reply])
+                throw new InvalidOperationException($"run {i + 1} answered [{string.Join(" | ", outputs)}] instead of \"{Reply}\"");
+            var toReady = vmm.LastBootToReady ?? throw new InvalidOperationException($"run {i + 1}: the guest never sent a byte");
+            wall.Add(clock.Elapsed.TotalMilliseconds);
+            ready.Add(toReady.TotalMilliseconds);
+            answer.Add(answered!.Value.TotalMilliseconds);
+            share.Add(100 * toReady / clock.Elapsed);
+            Console.Error.WriteLine($"run {i + 1}/{runs}: {wall[^1] / 1000:F1} s, guest ready after {ready[^1] / 1000:F1} s ({share[^1]:F0} %), answer at {answer[^1] / 1000:F1} s");
+        }
+        if (fake.Requests.Any(r => r.Path.StartsWith("/v1/", StringComparison.Ordinal) && r.Header("x-api-key") != Key))
+            throw new InvalidOperationException("a request reached the fake without the gateway's key: the benchmark did not go through the gateway");
+
+        var mode = env.Kvm.Usable ? "KVM" : "TCG";
+        return
+        [
+            new("run", $"whole agent run, \"hello\" -> answer, VM destroyed ({mode})", "ms", wall),
+            new("run-ready", "of which boot to guest-ready (measured at the control channel)", "ms", ready),
+            new("run-ready-share", "guest-ready share of the run", "%", share),
+            new("run-answer", "from the start to the answer reaching the host (the rest: done, sync-back, VM destroyed)", "ms", answer),
+        ];
+    }
+}
