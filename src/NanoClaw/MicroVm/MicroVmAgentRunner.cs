@@ -26,6 +26,7 @@ public sealed partial class MicroVmAgentRunner(
     /// <summary>The name the agent's tools go by: the model sees them as <c>mcp__nanoclaw__&lt;tool&gt;</c>.</summary>
     public const string McpServerName = "nanoclaw";
     static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(3);
+    static readonly TimeSpan GuestPowerOffGrace = TimeSpan.FromSeconds(5);
 
     public string VmmName => vmm.Name;
 
@@ -97,7 +98,11 @@ public sealed partial class MicroVmAgentRunner(
             var feeding = FeedFollowUpsAsync(followUps, writer, runLog, relayEnd.Token);
             try
             {
-                return await ReadGuestAsync(reader, layout, events, runLog, ct);
+                var outcome = await ReadGuestAsync(reader, layout, events, runLog, ct);
+                // After done the guest powers itself off; give it a moment so the VM ends cleanly rather than killed.
+                try { await vm.Exited.WaitAsync(GuestPowerOffGrace, ct); }
+                catch (TimeoutException) { runLog.Write($"the guest did not power off within {GuestPowerOffGrace.TotalSeconds} s; stopping it"); }
+                return outcome;
             }
             finally
             {

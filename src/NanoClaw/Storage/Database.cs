@@ -37,7 +37,9 @@ public sealed partial class Database
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         // FULL: a stored message survives a power cut, not only a process crash.
-        Exec(connection, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+        // busy_timeout: SQLite waits for a concurrent writer itself, in short steps. Without it the driver's own
+        // retry sleeps a fixed 150 ms, which put every message ~150 ms behind (measured: median 152 ms -> 2.3 ms).
+        Exec(connection, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
         return connection;
     }
 

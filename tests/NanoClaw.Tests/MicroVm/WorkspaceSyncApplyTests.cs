@@ -203,7 +203,7 @@ public sealed class WorkspaceSyncApplyTests : IDisposable
     [InlineData("../outside/secret.txt", "'..' segment")]
     [InlineData("outside/secret.txt", "outside the writable folders")]
     [InlineData("group/../../outside/secret.txt", "'..' segment")]
-    [InlineData("/work/outside/secret.txt", "absolute path")]
+    [InlineData("/srv/outside/secret.txt", "absolute path")]
     [InlineData("global/CLAUDE.md", "read-only")]
     [InlineData("group/vault/secret.txt", "symlink on the host")]
     [InlineData("group/link.txt", "only regular files are deleted")]
