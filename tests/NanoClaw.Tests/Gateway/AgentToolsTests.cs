@@ -149,6 +149,7 @@ public sealed class AgentToolsTests : IDisposable
     [InlineData("p", "cron", "0 9 * * *", "shared", "context_mode \"shared\" is not known")]
     [InlineData("p", "interval", "1000", null, "shorter than the minimum of 60000 ms")]
     [InlineData("p", "interval", "soon", null, "whole number of milliseconds")]
+    [InlineData("p", "interval", "999999999999999", null, "longer than the maximum")]
     [InlineData("p", "once", "2026-03-09T10:00:00", null, "in the past")]
     [InlineData("p", "once", "next tuesday", null, "without offset")]
     [InlineData("p", "once", null, null, "schedule_value is empty")]

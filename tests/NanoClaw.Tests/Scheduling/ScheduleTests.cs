@@ -117,6 +117,9 @@ public class ScheduleTests
     [Theory]
     [InlineData("interval", "1000", "minimum")]
     [InlineData("interval", "1h", "milliseconds")]
+    [InlineData("interval", "31622400001", "maximum of 31622400000 ms")]
+    [InlineData("interval", "999999999999999", "maximum")] // beyond TimeSpan
+    [InlineData("interval", "300000000000000", "maximum")] // a first run beyond DateTimeOffset
     [InlineData("weekly", "x", "use cron, interval or once")]
     [InlineData("cron", " ", "empty")]
     public void OtherInvalidSchedulesSayWhatToDo(string type, string value, string expected) =>
