@@ -40,7 +40,7 @@ static class ChatCommand
 
         var terminal = new TerminalChannel(main.Jid, output, interactive, config.AssistantName, time);
         await using var host = new AssistantHost(config, db, [terminal], runner, time, logs);
-        gateway?.AttachTools(new AgentTools(db, host.Outbox, config, templatesDir, time, logs.CreateLogger<AgentTools>()));
+        gateway?.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, templatesDir, time, logs.CreateLogger<AgentTools>()));
         host.Start();
         try
         {

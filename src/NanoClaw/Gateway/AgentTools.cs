@@ -1,8 +1,8 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Messaging;
+using NanoClaw.Scheduling;
 using NanoClaw.Storage;
 using TaskStatus = NanoClaw.Storage.TaskStatus;
 
@@ -12,10 +12,11 @@ namespace NanoClaw.Gateway;
 /// What the agent tools do, for a caller whose identity the gateway took from its run token. Each tool:
 /// 1. authorizes with <see cref="ToolAuthorization.Check"/> before looking at anything else;
 /// 2. validates every argument, strictly;
-/// 3. makes its one change (a stored row), or none at all, and says what happened.
+/// 3. makes its one change, or none at all, and says what happened. Task changes go through
+/// <see cref="TaskService"/> (its rules, and it wakes the scheduler); the tools add only who may make them.
 /// Every refusal and bad input comes back as a <see cref="ToolResult.Error"/> with the reason.
 /// </summary>
-public sealed partial class AgentTools(Database db, Outbox outbox, Config config, string? templatesDir, TimeProvider time, ILogger<AgentTools> log)
+public sealed partial class AgentTools(Database db, TaskService tasks, Outbox outbox, Config config, string? templatesDir, TimeProvider time, ILogger<AgentTools> log)
 {
     /// <summary>Chat messages are short; anything bigger is a mistake (or a dump) and is refused, not split into dozens.</summary>
     public const int MaxMessageBytes = 16 * 1024;
@@ -24,7 +25,6 @@ public sealed partial class AgentTools(Database db, Outbox outbox, Config config
     const int MaxJidLength = 256;
 
     static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = false };
-    readonly TaskCommands tasks = new(db);
 
     // ---- send_message ------------------------------------------------------------------------
 
@@ -46,41 +46,28 @@ public sealed partial class AgentTools(Database db, Outbox outbox, Config config
 
     // ---- schedule_task -----------------------------------------------------------------------
 
+    /// <summary>1. authorize on the target; 2. check the prompt's size; 3. resolve the group the task runs for;
+    /// 4. create it through <see cref="TaskService"/>, which checks the schedule and wakes the scheduler.</summary>
     public ToolResult ScheduleTask(RunIdentity caller, string? prompt, string? scheduleType, string? scheduleValue, string? contextMode, string? targetGroupJid = null)
     {
         const AgentTool tool = AgentTool.ScheduleTask;
+        // 1.
         var target = targetGroupJid is null ? ToolTarget.Own : new ToolTarget.Chat(targetGroupJid);
         if (ToolAuthorization.Check(caller, tool, target) is { } refused) return Refuse(caller, tool, refused);
-        var (folder, jid) = (caller.GroupFolder, caller.ChatJid);
-        if (targetGroupJid is not null)
-        {
-            if (db.GroupByJid(targetGroupJid) is not { } group)
-                return Invalid(caller, tool, $"{targetGroupJid} is not a registered group; register it first (register_group) or check list_chats.");
-            (folder, jid) = (group.Folder, group.Jid);
-        }
-        if (string.IsNullOrWhiteSpace(prompt)) return Invalid(caller, tool, "prompt is empty: say what the task should do when it runs.");
-        if (Encoding.UTF8.GetByteCount(prompt) > MaxPromptBytes) return Invalid(caller, tool, $"prompt is longer than {MaxPromptBytes} bytes.");
-        if (TaskScheduleInput.ParseType(scheduleType) is not { } type)
-            return Invalid(caller, tool, $"schedule_type \"{scheduleType}\" is not one of cron, interval, once.");
-        var mode = ContextMode.Group;
-        if (contextMode is not null)
-        {
-            if (TaskScheduleInput.ParseContextMode(contextMode) is not { } parsedMode)
-                return Invalid(caller, tool, $"context_mode \"{contextMode}\" is not one of group (resume the group's conversation), isolated (a fresh one).");
-            mode = parsedMode;
-        }
-        var now = time.GetUtcNow();
-        var (schedule, error) = TaskScheduleInput.Parse(type, scheduleValue, now, config.TimeZone);
-        if (schedule is null) return Invalid(caller, tool, "schedule_value: " + error);
-
-        var task = new ScheduledTask("task-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)), folder, jid, prompt,
-            schedule.Type, schedule.Value, mode, schedule.NextRun, LastRun: null, LastResult: null, TaskStatus.Active, now);
-        db.CreateTask(task);
+        // 2.
+        if (Encoding.UTF8.GetByteCount(prompt ?? "") > MaxPromptBytes) return Invalid(caller, tool, $"prompt is longer than {MaxPromptBytes} bytes.");
+        // 3.
+        if (db.GroupByJid(targetGroupJid ?? caller.ChatJid) is not { } group)
+            return Invalid(caller, tool, $"{targetGroupJid ?? caller.ChatJid} is not a registered group; register it first (register_group) or check list_chats.");
+        // 4.
+        var created = tasks.Create(new NewTask(group, prompt ?? "", scheduleType ?? "", scheduleValue ?? "", contextMode ?? "group"));
+        if (created is TaskResult.Rejected rejected) return Invalid(caller, tool, rejected.Error);
+        var task = ((TaskResult.Ok)created).Task;
         return Done(caller, tool, JsonSerializer.Serialize(new
         {
             task_id = task.Id,
-            group_folder = folder,
-            next_run = LocalTime(schedule.NextRun),
+            group_folder = task.GroupFolder,
+            next_run = task.NextRun is { } next ? LocalTime(next) : null,
         }, Json));
     }
 
@@ -104,49 +91,31 @@ public sealed partial class AgentTools(Database db, Outbox outbox, Config config
         return Done(caller, AgentTool.ListTasks, JsonSerializer.Serialize(list, Json));
     }
 
-    public ToolResult PauseTask(RunIdentity caller, string? taskId) =>
-        ChangeTask(caller, AgentTool.PauseTask, taskId, TaskStatus.Paused, task => task.Status switch
-        {
-            TaskStatus.Active => null,
-            TaskStatus.Paused => $"task {task.Id} is already paused.",
-            _ => $"task {task.Id} is {Name(task.Status)}; only an active task can be paused.",
-        });
+    public ToolResult PauseTask(RunIdentity caller, string? taskId) => ChangeTask(caller, AgentTool.PauseTask, taskId, id => tasks.Pause(id));
 
-    public ToolResult ResumeTask(RunIdentity caller, string? taskId) =>
-        ChangeTask(caller, AgentTool.ResumeTask, taskId, TaskStatus.Active, task => task.Status switch
-        {
-            TaskStatus.Paused => null,
-            TaskStatus.Active => $"task {task.Id} is not paused; it is already active.",
-            _ => $"task {task.Id} is {Name(task.Status)}; only a paused task can be resumed.",
-        });
+    /// <summary>A resumed repeating task runs at its next slot after now; the runs it missed while paused are not made up.</summary>
+    public ToolResult ResumeTask(RunIdentity caller, string? taskId) => ChangeTask(caller, AgentTool.ResumeTask, taskId, id => tasks.Resume(id));
 
-    public ToolResult CancelTask(RunIdentity caller, string? taskId) =>
-        ChangeTask(caller, AgentTool.CancelTask, taskId, TaskStatus.Cancelled, task => task.Status switch
-        {
-            TaskStatus.Active or TaskStatus.Paused => null,
-            _ => $"task {task.Id} is already {Name(task.Status)}.",
-        });
+    public ToolResult CancelTask(RunIdentity caller, string? taskId) => ChangeTask(caller, AgentTool.CancelTask, taskId, id => tasks.Cancel(id));
 
-    /// <summary>1. find the task; 2. authorize on the group it belongs to; 3. check its status allows the change;
-    /// 4. change it only if its status is still the one checked.</summary>
-    ToolResult ChangeTask(RunIdentity caller, AgentTool tool, string? taskId, TaskStatus to, Func<ScheduledTask, string?> statusProblem)
+    /// <summary>1. find the task; 2. authorize on the group it belongs to; 3. let <see cref="TaskService"/> make the
+    /// change, which refuses one the task's status does not allow.</summary>
+    ToolResult ChangeTask(RunIdentity caller, AgentTool tool, string? taskId, Func<string, TaskResult> change)
     {
         if (string.IsNullOrWhiteSpace(taskId)) return Invalid(caller, tool, "task_id is empty; list_tasks shows the task ids.");
         // 1.
-        if (tasks.Find(taskId) is not { } task)
-            return Invalid(caller, tool, $"there is no task {taskId}; list_tasks shows the task ids.");
+        var found = tasks.Find(taskId);
+        if (found is TaskResult.Rejected unknown) return Invalid(caller, tool, unknown.Error);
+        var task = ((TaskResult.Ok)found).Task;
         // 2.
         if (ToolAuthorization.Check(caller, tool, new ToolTarget.GroupFolder(task.GroupFolder)) is { } refused) return Refuse(caller, tool, refused);
         // 3.
-        if (statusProblem(task) is { } problem) return Invalid(caller, tool, problem);
-        // 4. A resumed repeating task starts again from now rather than catching up on every run it missed.
-        var now = time.GetUtcNow();
-        DateTimeOffset? nextRun = to == TaskStatus.Active && task.NextRun is { } due && due < now
-            ? TaskScheduleInput.NextAfter(task.ScheduleType, task.ScheduleValue, now, config.TimeZone)
-            : null;
-        if (!tasks.TryChangeStatus(task.Id, task.Status, to, nextRun))
-            return Invalid(caller, tool, $"task {task.Id} changed while this call ran; check list_tasks and try again.");
-        return Done(caller, tool, $"task {task.Id} is now {Name(to)}.");
+        return change(task.Id) switch
+        {
+            TaskResult.Ok(var changed) => Done(caller, tool, $"task {changed.Id} is now {Name(changed.Status)}."),
+            TaskResult.Rejected(var error) => Invalid(caller, tool, error),
+            _ => throw new InvalidOperationException("unknown task result"),
+        };
     }
 
     // ---- list_chats, register_group (main only) ----------------------------------------------

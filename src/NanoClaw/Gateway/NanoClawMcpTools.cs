@@ -29,7 +29,7 @@ public sealed class NanoClawMcpTools(IHttpContextAccessor http, AgentToolsSlot s
     public CallToolResult ScheduleTask(
         [Description("What to do when the task runs, written as an instruction to yourself with all context needed.")] string prompt,
         [Description("cron (recurring, e.g. \"0 9 * * 1-5\"), interval (recurring, every N milliseconds) or once (a single local time).")] string schedule_type,
-        [Description("For cron: five fields in local time. For interval: milliseconds, at least 60000, e.g. \"3600000\" for hourly. " +
+        [Description("For cron: five fields in local time. For interval: milliseconds, from 60000 to 31622400000 (366 days), e.g. \"3600000\" for hourly. " +
             "For once: local time \"yyyy-MM-ddTHH:mm:ss\" (no Z), in the future.")] string schedule_value,
         [Description("group: run in this group's conversation, with its history. isolated: a fresh conversation (the prompt must say everything). Default group.")] string? context_mode = null,
         [Description("Main chat only: the jid of another registered group to schedule the task for.")] string? target_group_jid = null) =>

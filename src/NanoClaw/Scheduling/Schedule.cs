@@ -13,7 +13,8 @@ namespace NanoClaw.Scheduling;
 /// does not exist (spring forward) runs at the first moment after the gap; a time that happens twice
 /// (fall back) runs once.</item>
 /// <item><c>interval</c>: milliseconds, as in the original (e.g. <c>3600000</c> for hourly), at least one
-/// minute. Occurrences are anchored to the first one (created + interval), so run length never adds drift.</item>
+/// minute and at most 366 days. Occurrences are anchored to the first one (created + interval), so run length
+/// never adds drift.</item>
 /// <item><c>once</c>: a local time without offset, <c>2026-12-01T09:00:00</c> (seconds optional), in the
 /// time zone. A time that happens twice (fall back) means the first of the two.</item>
 /// </list>
@@ -23,6 +24,8 @@ public abstract record Schedule
     private Schedule() { }
 
     public static readonly TimeSpan MinimumInterval = TimeSpan.FromMinutes(1);
+    /// <summary>Longer intervals are typos, and far beyond this the first run is past what a date can hold.</summary>
+    public static readonly TimeSpan MaximumInterval = TimeSpan.FromDays(366);
 
     public sealed record Cron(CronExpression Expression) : Schedule;
     public sealed record Interval(TimeSpan Every) : Schedule;
@@ -120,6 +123,8 @@ public abstract record Schedule
     {
         if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms))
             return new ScheduleCheck.Invalid($"interval \"{value}\" must be a whole number of milliseconds, e.g. 3600000 for every hour.");
+        if (ms > (long)MaximumInterval.TotalMilliseconds)
+            return new ScheduleCheck.Invalid($"interval {ms} ms is longer than the maximum of {(long)MaximumInterval.TotalMilliseconds} ms (366 days); for rarer runs use a cron expression, e.g. \"0 9 1 1 *\" for every 1 January at 9:00.");
         var every = TimeSpan.FromMilliseconds(ms);
         if (every < MinimumInterval)
             return new ScheduleCheck.Invalid($"interval {ms} ms is shorter than the minimum of {(long)MinimumInterval.TotalMilliseconds} ms (one minute).");

@@ -95,7 +95,7 @@ public sealed class AgentToolsEndToEndTests(VmTestEnvironment vm) : IAsyncLifeti
         await using (var runtime = await MicroVmRuntime.StartAsync(config, vm.RepoRoot, logs, CancellationToken.None))
         await using (var host = new AssistantHost(config, db, [channel], runtime.Runner, TimeProvider.System, logs))
         {
-            runtime.Gateway.AttachTools(new AgentTools(db, host.Outbox, config, null, TimeProvider.System, logs.CreateLogger<AgentTools>()));
+            runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, null, TimeProvider.System, logs.CreateLogger<AgentTools>()));
             host.Start();
             host.Loop.Deliver(new StoredMessage("m1", family.Jid, "bob@s", "Bob", "@Andy please do the things", DateTimeOffset.UtcNow, false, false), "Family");
 

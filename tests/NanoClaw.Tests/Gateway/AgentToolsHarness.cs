@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
 using NanoClaw.Messaging;
+using NanoClaw.Scheduling;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.Gateway;
 
 /// <summary>Real <see cref="AgentTools"/> over a real SQLite file and a real outbox whose channel records what it sends.
-/// A main chat and two other groups are registered; the clock is fixed.</summary>
+/// A main chat and two other groups are registered; the clock is fixed. Tasks go through a <see cref="TaskService"/>
+/// over the same database, zone and clock (no scheduler is running).</summary>
 sealed class AgentToolsHarness : IDisposable
 {
     public static readonly DateTimeOffset Now = new(2026, 3, 10, 8, 0, 0, TimeSpan.Zero);
@@ -16,6 +18,9 @@ sealed class AgentToolsHarness : IDisposable
     public RecordingChannel Channel { get; } = new();
     public Microsoft.Extensions.Time.Testing.FakeTimeProvider Time { get; } = new(Now);
     public Outbox Outbox { get; }
+    public TaskService Tasks { get; }
+    /// <summary>The ids <see cref="Tasks"/> reported as changed, in order: what would wake a running scheduler.</summary>
+    public List<string> Changed { get; } = [];
     public AgentTools Tools { get; }
 
     public RegisteredGroup MainGroup { get; }
@@ -31,7 +36,8 @@ sealed class AgentToolsHarness : IDisposable
         Family = Home.Register("family@g.us", "family");
         Work = Home.Register("work@g.us", "work");
         Outbox = new Outbox(Home.Db, [Channel], Home.Config, Time, Home.Logs.CreateLogger<Outbox>());
-        Tools = new AgentTools(Home.Db, Outbox, Home.Config, templatesDir: null, Time, Home.Logs.CreateLogger<AgentTools>());
+        Tasks = new TaskService(Home.Db, Home.Config.TimeZone, Time, Changed.Add);
+        Tools = new AgentTools(Home.Db, Tasks, Outbox, Home.Config, templatesDir: null, Time, Home.Logs.CreateLogger<AgentTools>());
     }
 
     public static RunIdentity As(RegisteredGroup group) => new("run-" + group.Folder, group.Folder, group.Jid, group.IsMain);

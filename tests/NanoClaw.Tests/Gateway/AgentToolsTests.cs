@@ -104,6 +104,17 @@ public sealed class AgentToolsTests : IDisposable
     }
 
     [Fact]
+    public void EveryTaskTheToolsCreateOrChangeWakesTheScheduler()
+    {
+        var id = JsonNode.Parse(Ok(h.Tools.ScheduleTask(h.FamilyRun, "check in", "interval", "3600000", null)))!["task_id"]!.GetValue<string>();
+        Ok(h.Tools.PauseTask(h.FamilyRun, id));
+        Ok(h.Tools.ResumeTask(h.FamilyRun, id));
+        Ok(h.Tools.CancelTask(h.FamilyRun, id));
+
+        h.Changed.ShouldBe([id, id, id, id]);
+    }
+
+    [Fact]
     public void ContextModeDefaultsToGroup()
     {
         var id = JsonNode.Parse(Ok(h.Tools.ScheduleTask(h.FamilyRun, "check in", "interval", "3600000", null)))!["task_id"]!.GetValue<string>();
@@ -133,13 +144,14 @@ public sealed class AgentToolsTests : IDisposable
 
     [Theory]
     [InlineData("", "cron", "0 9 * * *", null, "prompt is empty")]
-    [InlineData("p", "daily", "0 9 * * *", null, "schedule_type \"daily\" is not one of")]
-    [InlineData("p", "cron", "61 9 * * *", null, "not a cron expression")]
-    [InlineData("p", "cron", "0 9 * * *", "shared", "context_mode \"shared\" is not one of")]
-    [InlineData("p", "interval", "1000", null, "too short")]
-    [InlineData("p", "interval", "soon", null, "not an interval")]
+    [InlineData("p", "daily", "0 9 * * *", null, "schedule_type \"daily\" is not known")]
+    [InlineData("p", "cron", "61 9 * * *", null, "minute field \"61\"")]
+    [InlineData("p", "cron", "0 9 * * *", "shared", "context_mode \"shared\" is not known")]
+    [InlineData("p", "interval", "1000", null, "shorter than the minimum of 60000 ms")]
+    [InlineData("p", "interval", "soon", null, "whole number of milliseconds")]
+    [InlineData("p", "interval", "999999999999999", null, "longer than the maximum")]
     [InlineData("p", "once", "2026-03-09T10:00:00", null, "in the past")]
-    [InlineData("p", "once", "next tuesday", null, "not a time")]
+    [InlineData("p", "once", "next tuesday", null, "without offset")]
     [InlineData("p", "once", null, null, "schedule_value is empty")]
     public void BadScheduleInputIsRefusedAndStoresNothing(string prompt, string type, string? value, string? mode, string reason)
     {
@@ -211,8 +223,8 @@ public sealed class AgentToolsTests : IDisposable
     [Fact]
     public void AnUnknownTaskIdIsAnError()
     {
-        Error(h.Tools.PauseTask(h.Main, "task-nope"), "there is no task task-nope");
-        Error(h.Tools.ResumeTask(h.FamilyRun, "task-nope"), "there is no task task-nope");
+        Error(h.Tools.PauseTask(h.Main, "task-nope"), "no task task-nope");
+        Error(h.Tools.ResumeTask(h.FamilyRun, "task-nope"), "no task task-nope");
         Error(h.Tools.CancelTask(h.FamilyRun, ""), "task_id is empty");
     }
 
@@ -224,8 +236,8 @@ public sealed class AgentToolsTests : IDisposable
         h.AddTask(h.Family, "task-cancelled", TaskStatus.Cancelled);
         h.AddTask(h.Family, "task-completed", TaskStatus.Completed);
 
-        Error(h.Tools.ResumeTask(h.FamilyRun, "task-active"), "is not paused");
-        Error(h.Tools.PauseTask(h.FamilyRun, "task-paused"), "already paused");
+        Error(h.Tools.ResumeTask(h.FamilyRun, "task-active"), "is active, not paused");
+        Error(h.Tools.PauseTask(h.FamilyRun, "task-paused"), "is paused, not active");
         Error(h.Tools.PauseTask(h.FamilyRun, "task-cancelled"), "only an active task can be paused");
         Error(h.Tools.ResumeTask(h.FamilyRun, "task-completed"), "only a paused task can be resumed");
         Error(h.Tools.CancelTask(h.FamilyRun, "task-cancelled"), "already cancelled");

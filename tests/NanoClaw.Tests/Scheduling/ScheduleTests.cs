@@ -61,6 +61,11 @@ public class ScheduleTests
     }
 
     [Fact]
+    public void AnIntervalOfExactlyOneMinuteIsAccepted() =>
+        Schedule.Parse("interval", "60000", Berlin, Utc("2026-01-01T00:00:00Z")).ShouldBeOfType<ScheduleCheck.Valid>()
+            .FirstRun.ShouldBe(Utc("2026-01-01T00:01:00Z"));
+
+    [Fact]
     public void AnIntervalRunLongerThanTheIntervalSkipsToTheNextSlotOnTheGrid()
     {
         var created = Utc("2026-01-01T00:00:00Z");
@@ -110,15 +115,23 @@ public class ScheduleTests
     [InlineData("0 9 32 * *", "day of month field \"32\"")]
     [InlineData("0 9 * 13 *", "month field \"13\"")]
     [InlineData("0 9 * *", "it needs 5")]
+    [InlineData("every day at 9", "it needs 5")]
     [InlineData("0 9 30 2 *", "never fires")]
     public void InvalidCronNamesTheField(string cron, string expected) =>
         Schedule.Parse("cron", cron, Berlin, Utc("2026-01-01T00:00:00Z")).ShouldBeOfType<ScheduleCheck.Invalid>().Error.ShouldContain(expected);
 
     [Theory]
     [InlineData("interval", "1000", "minimum")]
+    [InlineData("interval", "59999", "minimum")]
+    [InlineData("interval", "-60000", "milliseconds")]
+    [InlineData("interval", "99999999999999999999", "milliseconds")] // beyond a long
     [InlineData("interval", "1h", "milliseconds")]
+    [InlineData("interval", "31622400001", "maximum of 31622400000 ms")]
+    [InlineData("interval", "999999999999999", "maximum")] // beyond TimeSpan
+    [InlineData("interval", "300000000000000", "maximum")] // a first run beyond DateTimeOffset
     [InlineData("weekly", "x", "use cron, interval or once")]
     [InlineData("cron", " ", "empty")]
+    [InlineData("once", "", "empty")]
     public void OtherInvalidSchedulesSayWhatToDo(string type, string value, string expected) =>
         Schedule.Parse(type, value, Berlin, Utc("2026-01-01T00:00:00Z")).ShouldBeOfType<ScheduleCheck.Invalid>().Error.ShouldContain(expected);
 }
