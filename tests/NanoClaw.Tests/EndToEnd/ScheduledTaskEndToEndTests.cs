@@ -27,8 +27,11 @@ public sealed class ScheduledTaskEndToEndTests(VmTestEnvironment vm)
         var home = Directory.CreateTempSubdirectory("nanoclaw-e2e-task-").FullName;
         var config = Config.Load(new Dictionary<string, string?>
         {
-            ["NANOCLAW_HOME"] = home, ["NANOCLAW_CACHE"] = vm.Config.CacheDir, ["TZ"] = "Europe/Berlin",
-            ["ANTHROPIC_API_KEY"] = RealKey, ["ANTHROPIC_BASE_URL"] = fake.BaseUrl.ToString().TrimEnd('/'),
+            ["NANOCLAW_HOME"] = home,
+            ["NANOCLAW_CACHE"] = vm.Config.CacheDir,
+            ["TZ"] = "Europe/Berlin",
+            ["ANTHROPIC_API_KEY"] = RealKey,
+            ["ANTHROPIC_BASE_URL"] = fake.BaseUrl.ToString().TrimEnd('/'),
             ["VM_MEMORY_MB"] = "2048",
         });
         var db = Database.Open(config.DatabasePath);
