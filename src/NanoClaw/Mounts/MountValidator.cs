@@ -27,21 +27,30 @@ public static partial class MountValidator
     /// The whole decision for one run: the group's <c>container_config</c> checked against the allowlist.
     /// An unusable allowlist or config refuses every request, with the reason.
     /// </summary>
-    public static MountPlan Plan(Config config, AllowlistLoad allowlist, RegisteredGroup group)
+    public static MountPlan Plan(Config config, AllowlistLoad allowlist, RegisteredGroup group) =>
+        ContainerConfig.Parse(group.ContainerConfigJson) switch
+        {
+            ContainerConfigRead.Parsed p => Plan(config, allowlist, p.AdditionalMounts, group.IsMain),
+            ContainerConfigRead.Invalid i => new MountPlan([],
+                [new MountRefusal(new AdditionalMount(""), $"group {group.Folder}: {i.Reason} Fix it with `nanoclaw groups mount` (remove, add again).")],
+                (allowlist as AllowlistLoad.Unavailable)?.Reason),
+            _ => throw new InvalidOperationException("unreachable"),
+        };
+
+    /// <summary>The same decision for a list of requests (the CLI checks a new one together with the existing ones).
+    /// Refusals and approvals carry the very request instances passed in.</summary>
+    public static MountPlan Plan(Config config, AllowlistLoad allowlist, IReadOnlyList<AdditionalMount> requests, bool isMain)
     {
-        var requested = ContainerConfig.Parse(group.ContainerConfigJson);
-        var allowlistProblem = (allowlist as AllowlistLoad.Unavailable)?.Reason;
-        if (requested is ContainerConfigRead.Invalid invalid)
-            return new MountPlan([], [new MountRefusal(new AdditionalMount(""), $"group {group.Folder}: {invalid.Reason} Fix it with `nanoclaw groups mount` (remove and add again).")], allowlistProblem);
-        var mounts = ((ContainerConfigRead.Parsed)requested).AdditionalMounts;
-        if (allowlist is not AllowlistLoad.Loaded loaded)
-            return new MountPlan([], [.. mounts.Select(m => new MountRefusal(m, allowlistProblem!))], allowlistProblem);
+        if (allowlist is AllowlistLoad.Unavailable unavailable)
+            return new MountPlan([], [.. requests.Select(m => new MountRefusal(m, unavailable.Reason))], unavailable.Reason);
+        var loaded = (AllowlistLoad.Loaded)allowlist;
+        var guarded = ProtectedPaths(config, loaded.Source);
 
         var approved = new List<ApprovedMount>();
         var refused = new List<MountRefusal>();
-        foreach (var request in mounts)
+        foreach (var request in requests)
         {
-            switch (Check(request, loaded.Allowlist, group.IsMain, ProtectedPaths(config, loaded.Source)))
+            switch (Check(request, loaded.Allowlist, isMain, guarded))
             {
                 case MountCheck.Refused r:
                     refused.Add(new MountRefusal(request, r.Reason));
