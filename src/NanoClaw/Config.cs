@@ -30,6 +30,13 @@ public sealed record Config
     /// <summary>Cache of VM artifacts (kernel, initramfs, rootfs), keyed by recipe hash. Outside the checkout.</summary>
     public required string CacheDir { get; init; }
 
+    /// <summary>The user's home, where <c>~</c> in mount paths points.</summary>
+    public string UserHome { get; init; } = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+    /// <summary>The mount allowlist (<c>~/.config/nanoclaw/mount-allowlist.json</c>; <c>NANOCLAW_MOUNT_ALLOWLIST</c> overrides).
+    /// Outside <see cref="Home"/> on purpose: nothing a VM can write may change which host folders VMs get.</summary>
+    public string MountAllowlistPath => MountAllowlistPathOverride ?? Mounts.MountAllowlistFile.DefaultPath(UserHome);
+    public string? MountAllowlistPathOverride { get; init; }
+
     public string StoreDir => Path.Combine(Home, "store");
     public string DatabasePath => Path.Combine(StoreDir, "messages.db");
     public string GroupsDir => Path.Combine(Home, "groups");
@@ -44,6 +51,7 @@ public sealed record Config
         foreach (var (key, value) in ReadDotEnv(Path.Combine(home, ".env")))
             env.TryAdd(key, value);
 
+        var userHome = Get(env, "HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         var cacheHome = Get(env, "XDG_CACHE_HOME") ?? Path.Combine(Get(env, "HOME") ?? "/root", ".cache");
         return new Config
         {
@@ -62,6 +70,9 @@ public sealed record Config
             AgentTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_TIMEOUT_SECONDS", 30 * 60)),
             AgentIdleTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_IDLE_TIMEOUT_SECONDS", 5 * 60)),
             CacheDir = Get(env, "NANOCLAW_CACHE") ?? Path.Combine(cacheHome, "nanoclaw"),
+            UserHome = userHome,
+            MountAllowlistPathOverride = Get(env, Mounts.MountAllowlistFile.EnvironmentVariable) is { } allowlist
+                ? Mounts.MountAllowlistFile.DefaultPath(userHome, allowlist) : null,
         };
     }
 

@@ -4,7 +4,7 @@ using NanoClaw.Storage;
 
 namespace NanoClaw.Cli;
 
-/// <summary><c>./nanoclaw groups</c>: list registered chats, register one.</summary>
+/// <summary><c>./nanoclaw groups</c>: list registered chats, register one, give one extra folders (<c>mount</c>).</summary>
 static class GroupsCommand
 {
     public static Command Create()
@@ -49,6 +49,7 @@ static class GroupsCommand
 
         groups.Subcommands.Add(list);
         groups.Subcommands.Add(register);
+        groups.Subcommands.Add(GroupMountCommand.Create());
         groups.Action = list.Action;
         return groups;
     }

@@ -134,6 +134,10 @@ public sealed partial class Database
         return new RegisterResult.Registered(g);
     }
 
+    /// <summary>Replaces a group's <c>container_config</c> JSON (null clears it). False when no group has that jid.</summary>
+    public bool SetContainerConfig(string jid, string? containerConfigJson) =>
+        ExecuteCount("UPDATE registered_groups SET container_config = $c WHERE jid = $j", ("$c", containerConfigJson), ("$j", jid)) == 1;
+
     static RegisteredGroup ReadGroup(SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), ParseIso(r.GetString(4)),
         r.GetInt64(5) != 0, r.GetInt64(6) != 0, r.IsDBNull(7) ? null : r.GetString(7));
@@ -158,6 +162,13 @@ public sealed partial class Database
         using var c = Connect();
         using var cmd = Command(c, sql, parameters);
         cmd.ExecuteNonQuery();
+    }
+
+    int ExecuteCount(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var c = Connect();
+        using var cmd = Command(c, sql, parameters);
+        return cmd.ExecuteNonQuery();
     }
 
     object? ScalarOf(string sql, params (string Name, object? Value)[] parameters)
