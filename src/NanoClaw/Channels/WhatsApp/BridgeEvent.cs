@@ -22,4 +22,8 @@ public abstract record BridgeEvent
     public sealed record Ack(string? Ref, bool Ok, string? Error, string? Id) : BridgeEvent;
     /// <summary>The sidecar refused a line or could not create its socket (<c>error</c> event).</summary>
     public sealed record SidecarError(string Text) : BridgeEvent;
+
+    /// <summary>Not on the wire: raised by <see cref="WhatsAppBridge"/> when the sidecar process ended, and whether
+    /// it will be started again (false after <c>logged_out</c>/<c>replaced</c>/..., or when the host stops it).</summary>
+    public sealed record SidecarExited(int ExitCode, bool WillRestart) : BridgeEvent;
 }
