@@ -31,7 +31,7 @@ static class RunCommand
                 ? new WhatsAppChannel(config, db, BridgeCommandLine.Node(repo, config.WhatsAppAuthDir), logs)
                 : null;
             if (whatsApp is null)
-                log.LogInformation("WhatsApp is not paired yet ({AuthDir} does not exist): pair it first, then restart.", config.WhatsAppAuthDir);
+                log.LogInformation("WhatsApp is not paired yet ({AuthDir} does not exist): pair it first with `./nanoclaw auth`, then restart.", config.WhatsAppAuthDir);
             IReadOnlyList<IChannel> channels = whatsApp is null ? [] : [whatsApp];
             if (channels.Count == 0)
                 log.LogWarning("No chat channel is configured yet, so only stored messages are recovered and answered into the outbox. Talk to the assistant with `./nanoclaw chat`.");
