@@ -76,7 +76,6 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
                 OwnerJid = c.Jid;
                 _connected = true;
                 LogConnected(_log, c.Jid);
-                _loop?.Wake();
                 break;
             case BridgeEvent.Closed c:
                 _connected = false;
