@@ -39,6 +39,8 @@ public sealed record Config
 
     public string StoreDir => Path.Combine(Home, "store");
     public string DatabasePath => Path.Combine(StoreDir, "messages.db");
+    /// <summary>The WhatsApp sidecar's auth state (the linked device's keys). Exists once WhatsApp was paired.</summary>
+    public string WhatsAppAuthDir => Path.Combine(StoreDir, "auth");
     public string GroupsDir => Path.Combine(Home, "groups");
     public string DataDir => Path.Combine(Home, "data");
     public string GroupDir(string folder) => Path.Combine(GroupsDir, folder);

@@ -7,6 +7,7 @@ var root = new RootCommand("NanoClaw: a personal Claude assistant that runs ever
 {
     SetupCommand.Create(),
     RunCommand.Create(),
+    AuthCommand.Create(),
     ChatCommand.Create(),
     DoctorCommand.Create(),
     GroupsCommand.Create(),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Channels;
+using NanoClaw.Channels.WhatsApp;
 using NanoClaw.Gateway;
 using NanoClaw.MicroVm;
 using NanoClaw.Storage;
@@ -25,7 +26,13 @@ static class RunCommand
             var repo = RepoRoot.Find();
             var db = Database.Open(config.DatabasePath);
 
-            IReadOnlyList<IChannel> channels = []; // the WhatsApp channel joins here when it is configured
+            // Owned here and declared before the host, so it is disposed after the host's last outbox pass.
+            await using var whatsApp = Directory.Exists(config.WhatsAppAuthDir)
+                ? new WhatsAppChannel(config, db, BridgeCommandLine.Node(repo, config.WhatsAppAuthDir), logs)
+                : null;
+            if (whatsApp is null)
+                log.LogInformation("WhatsApp is not paired yet ({AuthDir} does not exist): pair it first with `./nanoclaw auth`, then restart.", config.WhatsAppAuthDir);
+            IReadOnlyList<IChannel> channels = whatsApp is null ? [] : [whatsApp];
             if (channels.Count == 0)
                 log.LogWarning("No chat channel is configured yet, so only stored messages are recovered and answered into the outbox. Talk to the assistant with `./nanoclaw chat`.");
 
@@ -37,6 +44,7 @@ static class RunCommand
             runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, RepoRoot.Templates(repo), TimeProvider.System, logs.CreateLogger<AgentTools>()));
             foreach (var group in db.RegisteredGroups()) GroupFolder.Ensure(config, group.Folder, RepoRoot.Templates(repo));
             host.Start();
+            whatsApp?.Start(host.Loop);
             log.LogInformation("NanoClaw is running ({Groups} registered groups). Ctrl-C to stop.", db.RegisteredGroups().Count);
             try { await Task.Delay(Timeout.Infinite, stop.Token); }
             catch (OperationCanceledException) { }

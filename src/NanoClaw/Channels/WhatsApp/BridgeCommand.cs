@@ -1,0 +1,19 @@
+namespace NanoClaw.Channels.WhatsApp;
+
+/// <summary>
+/// A command to the WhatsApp sidecar (docs/whatsapp-bridge.md, "Commands"). Written as one line by
+/// <see cref="BridgeProtocol.SerializeCommand"/> with a <c>ref</c> the sidecar echoes in its <c>ack</c>.
+/// </summary>
+public abstract record BridgeCommand
+{
+    BridgeCommand() { }
+
+    public abstract string Type { get; }
+
+    public sealed record Send(string ChatJid, string Text) : BridgeCommand { public override string Type => "send"; }
+    public sealed record Typing(string ChatJid, bool On) : BridgeCommand { public override string Type => "typing"; }
+    public sealed record MarkRead(string ChatJid, IReadOnlyList<string> MessageIds) : BridgeCommand { public override string Type => "mark_read"; }
+    public sealed record SyncGroups : BridgeCommand { public override string Type => "sync_groups"; }
+    public sealed record Logout : BridgeCommand { public override string Type => "logout"; }
+    public sealed record Pair(string Phone) : BridgeCommand { public override string Type => "pair"; }
+}

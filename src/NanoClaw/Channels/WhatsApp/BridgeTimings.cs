@@ -1,0 +1,13 @@
+namespace NanoClaw.Channels.WhatsApp;
+
+/// <summary>Timeouts and restart delays of <see cref="WhatsAppBridge"/>; tests shorten them.</summary>
+public sealed record BridgeTimings
+{
+    /// <summary>The sidecar limits every command to 30 s and then acks with an error; this is the host's backstop.</summary>
+    public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(35);
+    /// <summary>Delays before restarting a sidecar that died unexpectedly; the last one repeats. Reset once it connects.</summary>
+    public IReadOnlyList<TimeSpan> RestartDelays { get; init; } =
+        [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)];
+    /// <summary>How long a stop waits for the sidecar to exit after stdin is closed before killing it.</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}
