@@ -62,7 +62,7 @@ internal static class QemuCommandLine
         ];
     }
 
-    /// <summary>The most extra disks a VM gets: microvm has 8 virtio-mmio transports, and root, net and serial take 3.</summary>
+    /// <summary>The most extra disks a VM gets (see <see cref="ExtraFolder.MaxDisks"/>).</summary>
     public const int MaxExtraDisks = ExtraFolder.MaxDisks;
 
     static IEnumerable<string> ExtraDrives(VmSpec spec)

@@ -26,12 +26,16 @@ public sealed class ExtraFolderEndToEndTests(VmTestEnvironment vm)
     {
         await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
         var read = fake.ScriptToolCall("Bash", new { command = "cat /workspace/extra/vault/note.md", description = "Read the note" });
+        // Five folders (the cap): each must appear under its own name, whatever order the guest probed the disks in.
+        var all = fake.ScriptToolCall("Bash", new { command = "for d in /workspace/extra/*; do echo \"$d=$(cat \"$d/id.txt\")\"; done", description = "List the folders" });
         var write = fake.ScriptToolCall("Bash", new { command = "echo x > /workspace/extra/vault/note.md; echo rc=$?", description = "Try to write" },
             thenReply: "Read the vault.");
 
         using var roots = new TempDirectory();
         var note = roots.Write("vault/note.md", Note);
         roots.Write("vault/.env", "SECRET=1\n");
+        string[] names = ["vault", "papers", "recipes", "music", "taxes"];
+        foreach (var name in names) roots.Write($"{name}/id.txt", name);
         using var settings = new TempDirectory();
         var allowlist = settings.Write("mount-allowlist.json", $$"""{ "allowedRoots": [ { "path": "{{roots.Path}}" } ] }""");
 
@@ -47,7 +51,7 @@ public sealed class ExtraFolderEndToEndTests(VmTestEnvironment vm)
         });
         var db = Database.Open(config.DatabasePath);
         db.RegisterGroup(new RegisteredGroup("family@g.us", "Family", "family", "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: false,
-            ContainerConfig.WithMounts(null, [new AdditionalMount(roots["vault"])])));
+            ContainerConfig.WithMounts(null, [.. names.Select(n => new AdditionalMount(roots[n]))])));
 
         var channel = new RecordingChannel();
         await using var runtime = await MicroVmRuntime.StartAsync(config, vm.RepoRoot, NullLoggerFactory.Instance, CancellationToken.None);
@@ -64,6 +68,8 @@ public sealed class ExtraFolderEndToEndTests(VmTestEnvironment vm)
         }
         var readResult = await read.WaitForResultAsync();
         readResult.Content.ShouldContain("the answer is 42", customMessage: readResult.Content);
+        var allResult = await all.WaitForResultAsync();
+        foreach (var name in names) allResult.Content.ShouldContain($"/workspace/extra/{name}={name}", customMessage: allResult.Content);
         var writeResult = await write.WaitForResultAsync();
         writeResult.Content.ShouldContain("Read-only file system", customMessage: writeResult.Content);
         writeResult.Content.ShouldContain("rc=1", customMessage: writeResult.Content);
