@@ -23,6 +23,7 @@ Console.Error.WriteLine($"VMs run on QEMU microvm ({(env.Kvm.Usable ? "KVM" : "T
 var rows = new List<Measurement>();
 if (options.Includes("store")) rows.AddRange(await new StoreBench(env).RunAsync(options.Runs, cancel.Token));
 if (options.Includes("native")) rows.AddRange(await NativeClaudeBench.RunAsync(options.Runs, cancel.Token));
+if (options.Includes("folder")) rows.AddRange(await FolderBench.RunAsync(options.Runs, cancel.Token));
 if (options.Includes("boot")) rows.AddRange(await new BootBench(env).RunAsync(options.Runs, cancel.Token));
 if (options.Includes("run")) rows.AddRange(await new RunBench(env).RunAsync(options.Runs, cancel.Token));
 

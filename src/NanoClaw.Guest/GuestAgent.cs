@@ -7,7 +7,7 @@ namespace NanoClaw.Guest;
 /// One run inside the VM, in protocol order (docs/guest-protocol.md):
 /// <list type="number">
 /// <item>send <c>ready</c>; read <c>job</c>; set the clock from it;</item>
-/// <item>read <c>workspace</c>, extract it, hand it to the agent user, take the change baseline;</item>
+/// <item>read <c>workspace</c>, extract it, hand it to the agent user, mount the extra folders read-only, take the change baseline;</item>
 /// <item>start Claude Code and send the prompt; then react to events (see <see cref="SessionLoop"/>) until it exits;</item>
 /// <item>send the final <c>changes</c>, then <c>done</c> (with the error, if any).</item>
 /// </list>
@@ -70,6 +70,13 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         if (skipped.Count > 0)
             await LogAsync(GuestLogLevel.Warn, $"workspace entries not extracted: {string.Join(", ", skipped.Take(20))}", cancellationToken).ConfigureAwait(false);
         if (privileged) WorkspaceExtractor.HandOver(paths, globalWritable: job.IsMain);
+        // After the hand-over, which must not touch them: they are read-only and stay owned as the image says.
+        if (job.ExtraFolders is { Count: > 0 } extras)
+        {
+            if (!privileged) throw new IOException("extra folders need the guest agent to run as root, to mount them");
+            await ExtraFolderMounter.MountAllAsync(extras, paths, "/sys/block", cancellationToken).ConfigureAwait(false);
+            await LogAsync(GuestLogLevel.Info, $"extra folders mounted read-only: {string.Join(", ", extras.Select(e => e.Name))}", cancellationToken).ConfigureAwait(false);
+        }
         var scratch = Directory.CreateTempSubdirectory("nanoclaw-guest-");
         try
         {

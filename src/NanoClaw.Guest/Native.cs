@@ -21,6 +21,19 @@ static class Native
     [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
     static extern int LChown(byte[] path, uint owner, uint group);
 
+    [DllImport("libc", EntryPoint = "mount", SetLastError = true)]
+    static extern int SysMount(byte[] source, byte[] target, byte[] fileSystemType, ulong flags, IntPtr data);
+
+    const ulong MsReadOnly = 1, MsNoSuid = 2, MsNoDev = 4, MsNoExec = 8;
+
+    /// <summary>Mounts the ext4 file system on <paramref name="device"/> at <paramref name="target"/> with
+    /// <c>ro,nosuid,nodev,noexec</c> (needs root). Returns the error text, or null on success.</summary>
+    public static string? MountReadOnlyExt4(string device, string target) =>
+        SysMount(LinuxStat.NullTerminated(device), LinuxStat.NullTerminated(target), LinuxStat.NullTerminated("ext4"),
+            MsReadOnly | MsNoSuid | MsNoDev | MsNoExec, IntPtr.Zero) == 0
+            ? null
+            : Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
+
     /// <summary>Sets the system clock (needs root). Returns the error text, or null on success.</summary>
     public static string? SetClock(DateTimeOffset utcNow)
     {

@@ -131,6 +131,7 @@ public abstract record GuestToHostFrame : GuestFrame;
 /// Never a real credential. The guest's own HOME, PATH and CLAUDE_CONFIG_DIR win over these.</param>
 /// <param name="McpConfigJson">Passed to <c>claude --mcp-config</c> as is.</param>
 /// <param name="AppendSystemPrompt">Appended to the system prompt, after the global CLAUDE.md.</param>
+/// <param name="ExtraFolders">Read-only disks to mount at <c>/workspace/extra/&lt;name&gt;</c> before Claude Code starts.</param>
 public sealed record JobFrame(
     string RunId,
     string GroupFolder,
@@ -140,7 +141,8 @@ public sealed record JobFrame(
     IReadOnlyDictionary<string, string> Env,
     string? SessionId = null,
     string? McpConfigJson = null,
-    string? AppendSystemPrompt = null) : HostToGuestFrame
+    string? AppendSystemPrompt = null,
+    IReadOnlyList<ExtraFolder>? ExtraFolders = null) : HostToGuestFrame
 {
 
     internal override string? Check()
@@ -148,6 +150,7 @@ public sealed record JobFrame(
         var problem = NotEmpty(RunId, "runId") ?? NotEmpty(GroupFolder, "groupFolder") ?? NotEmpty(Prompt, "prompt")
             ?? NoNul(Prompt, "prompt") ?? NoNul(McpConfigJson, "mcpConfigJson") ?? NoNul(AppendSystemPrompt, "appendSystemPrompt");
         if (problem is not null) return problem;
+        if (ExtraFolder.CheckAll(ExtraFolders) is { } extra) return extra;
         if (SessionId is not null && (SessionId.Length is 0 or > 200 || SessionId.StartsWith('-') || SessionId.Any(char.IsControl)))
             return "'sessionId' must be a non-empty id without control characters that does not start with '-'";
         foreach (var (name, value) in Env)
@@ -160,6 +163,42 @@ public sealed record JobFrame(
 
     static bool IsEnvName(string name) =>
         name.Length > 0 && !char.IsAsciiDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+}
+
+/// <summary>
+/// An extra folder of the job: virtio disk <see cref="Disk"/> (its serial is <see cref="DiskSerial"/>), an ext4 image the
+/// VMM attached read-only, mounted by the guest at <c>/workspace/extra/<see cref="Name"/></c>.
+/// </summary>
+public sealed record ExtraFolder(int Disk, string Name)
+{
+    /// <summary>Disk numbers run from 0 to below this. QEMU 7.2's microvm takes 24 virtio-mmio devices (root, net and the
+    /// control port use 3), but a boot is tested with 5 (the end-to-end test), so that is the cap.</summary>
+    public const int MaxDisks = 5;
+
+    public static string DiskSerial(int disk) => "extra" + disk.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    internal static string? CheckAll(IReadOnlyList<ExtraFolder>? folders)
+    {
+        if (folders is null) return null;
+        if (folders.Count > MaxDisks) return $"'extraFolders' holds at most {MaxDisks} entries";
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var disks = new HashSet<int>();
+        foreach (var f in folders)
+        {
+            if (f is null) return "'extraFolders' must hold objects only";
+            if (f.Disk is < 0 or >= MaxDisks) return $"'extraFolders' disk {f.Disk} is not in 0..{MaxDisks - 1}";
+            if (!IsName(f.Name)) return $"'extraFolders' name '{f.Name}' is not one plain name (1-64 of letters, digits, '.', '_', '-', space; not starting with '.', '-' or ' '; no '..')";
+            if (!names.Add(f.Name)) return $"'extraFolders' name '{f.Name}' appears twice";
+            if (!disks.Add(f.Disk)) return $"'extraFolders' disk {f.Disk} appears twice";
+        }
+        return null;
+    }
+
+    // The same rule as the host's MountValidator.ValidateName: the name becomes a path component under /workspace/extra.
+    static bool IsName(string name) =>
+        name.Length is > 0 and <= 64 && !name.Contains("..", StringComparison.Ordinal)
+        && (char.IsAsciiLetterOrDigit(name[0]) || name[0] == '_')
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ' ');
 }
 
 /// <summary>The workspace tar (<c>group/</c>, <c>global/</c>, <c>claude/</c>); <see cref="Bytes"/> raw bytes follow the line.</summary>

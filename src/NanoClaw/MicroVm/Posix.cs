@@ -11,6 +11,14 @@ internal static class Posix
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     static extern int SysKill(int pid, int signal);
 
+    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    static extern int SysLink(byte[] oldPath, byte[] newPath);
+
+    /// <summary>Hard-links <paramref name="target"/> to <paramref name="source"/>; false when the kernel refuses (another
+    /// file system, protected_hardlinks), so the caller can copy instead.</summary>
+    public static bool TryHardLink(string source, string target) =>
+        SysLink(LinuxStat.NullTerminated(source), LinuxStat.NullTerminated(target)) == 0;
+
     /// <summary>Sends a signal; false when the process is already gone.</summary>
     public static bool Signal(int pid, int signal) => SysKill(pid, signal) == 0;
 

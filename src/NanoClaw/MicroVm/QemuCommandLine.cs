@@ -8,6 +8,7 @@ namespace NanoClaw.MicroVm;
 /// What the guest gets:
 /// <list type="bullet">
 /// <item>the shared rootfs, read-only (<c>readonly=on</c>); its writable root is a tmpfs overlay in guest RAM;</item>
+/// <item>each extra folder's image, read-only (<c>readonly=on</c>: QEMU refuses every write), serial <c>extraN</c>;</item>
 /// <item>one NIC on QEMU user networking with <c>restrict=on</c>: no route anywhere, except
 /// 10.0.2.100:80, which QEMU forwards (one socat per connection) to 127.0.0.1:GatewayPort;</item>
 /// <item>one virtio-serial port named <see cref="ControlPortName"/>, a Unix socket on the host;</item>
@@ -51,6 +52,7 @@ internal static class QemuCommandLine
             "-append", kernelArgs,
             "-drive", $"id=root,file={Escape(spec.Artifacts.Rootfs)},format=raw,if=none,readonly=on",
             "-device", "virtio-blk-device,drive=root",
+            .. ExtraDrives(spec),
             // The cmd: form, not a tcp: chardev: the latter serves only the first connection.
             "-netdev", $"user,id=net0,restrict=on,ipv6=off,guestfwd=tcp:{GuestGatewayAddress}:80-cmd:socat - TCP:127.0.0.1:{spec.GatewayPort.ToString(i)}",
             "-device", "virtio-net-device,netdev=net0",
@@ -58,6 +60,24 @@ internal static class QemuCommandLine
             "-chardev", $"socket,id=control,path={Escape(ControlSocketPath(spec))},server=on,wait=off",
             "-device", $"virtserialport,chardev=control,name={ControlPortName}",
         ];
+    }
+
+    /// <summary>The most extra disks a VM gets (see <see cref="ExtraFolder.MaxDisks"/>).</summary>
+    public const int MaxExtraDisks = ExtraFolder.MaxDisks;
+
+    static IEnumerable<string> ExtraDrives(VmSpec spec)
+    {
+        var disks = spec.ExtraDisks ?? [];
+        if (disks.Count > MaxExtraDisks)
+            throw new ArgumentException($"a VM takes at most {MaxExtraDisks} extra disks, not {disks.Count}", nameof(spec));
+        for (var n = 0; n < disks.Count; n++)
+        {
+            var id = "extra" + n.ToString(CultureInfo.InvariantCulture);
+            yield return "-drive";
+            yield return $"id={id},file={Escape(disks[n].ImagePath)},format=raw,if=none,readonly=on";
+            yield return "-device";
+            yield return $"virtio-blk-device,drive={id},serial={VmDisk.Serial(n)}";
+        }
     }
 
     /// <summary>QEMU option values are comma-separated; a literal comma is written twice.</summary>

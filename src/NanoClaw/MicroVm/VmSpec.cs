@@ -5,7 +5,8 @@ namespace NanoClaw.MicroVm;
 /// reaches as http://10.0.2.100, its only way out. <paramref name="RunDir"/> holds the run's
 /// sockets and pid file and is deleted with the VM; keep it short (a Unix socket path inside
 /// it must fit in 107 bytes). Put <paramref name="ConsoleLogPath"/> outside RunDir to keep
-/// the console log after the VM is gone.
+/// the console log after the VM is gone. <paramref name="ExtraDisks"/> are attached read-only, in order, after the rootfs
+/// (the guest finds disk N by its virtio serial <see cref="VmDisk.Serial"/>).
 /// </summary>
 public sealed record VmSpec(
     string RunId,
@@ -14,4 +15,5 @@ public sealed record VmSpec(
     int Cpus,
     int GatewayPort,
     string RunDir,
-    string ConsoleLogPath);
+    string ConsoleLogPath,
+    IReadOnlyList<VmDisk>? ExtraDisks = null);

@@ -66,12 +66,30 @@ public sealed class GuestProtocolTests
     [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\"}", "env")]
     [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{\"BAD-NAME\":\"x\"}}", "env name")]
     [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{},\"sessionId\":\"--dangerous\"}", "sessionId")]
+    [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{},\"extraFolders\":[{\"disk\":0,\"name\":\"../etc\"}]}", "plain name")]
+    [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{},\"extraFolders\":[{\"disk\":0,\"name\":\"a/b\"}]}", "plain name")]
+    [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{},\"extraFolders\":[{\"disk\":5,\"name\":\"a\"}]}", "disk 5")]
+    [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{},\"extraFolders\":[{\"disk\":0,\"name\":\"a\"},{\"disk\":1,\"name\":\"A\"}]}", "twice")]
+    [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{},\"extraFolders\":[{\"disk\":0,\"name\":\"a\"},{\"disk\":0,\"name\":\"b\"}]}", "twice")]
+    [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{},\"extraFolders\":[{\"disk\":0,\"name\":\"a\",\"rw\":true}]}", "rw")]
+    [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{},\"extraFolders\":[{\"name\":\"a\"}]}", "disk")]
+    [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{},\"extraFolders\":[null]}", "objects only")]
     [InlineData("[1,2]", "malformed frame")]
     [InlineData("null", "null")]
     [InlineData("{\"type\":\"output\",\"text\":\"a\"} trailing", "malformed frame")]
     [InlineData("{\"type\":\"output\",/*c*/\"text\":\"a\"}", "malformed frame")]
     public void StrictParsingRefusesWithAReason(string line, string reason) =>
         Should.Throw<GuestProtocolException>(() => Parse(line)).Message.ShouldContain(reason, Case.Insensitive);
+
+    [Fact]
+    public void ExtraFoldersRoundTripAndAreAbsentWhenNone()
+    {
+        var job = Job with { ExtraFolders = [new ExtraFolder(0, "vault"), new ExtraFolder(1, "My Papers")] };
+        var back = (JobFrame)GuestProtocol.Parse(GuestProtocol.Serialize(job));
+        back.ExtraFolders.ShouldBe([new ExtraFolder(0, "vault"), new ExtraFolder(1, "My Papers")]);
+        Encoding.UTF8.GetString(GuestProtocol.Serialize(job)).ShouldContain("\"extraFolders\":[{\"disk\":0,\"name\":\"vault\"},");
+        Encoding.UTF8.GetString(GuestProtocol.Serialize(Job)).ShouldNotContain("extraFolders");
+    }
 
     [Fact]
     public void InvalidUtf8IsRefused() =>

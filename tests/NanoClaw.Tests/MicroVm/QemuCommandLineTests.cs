@@ -19,6 +19,25 @@ public sealed class QemuCommandLineTests
     }
 
     [Fact]
+    public void ExtraDisksAreAttachedReadOnlyWithTheirSerialsInOrder()
+    {
+        var spec = Spec with { ExtraDisks = [new VmDisk("/c/folders/a/image-1.ext4"), new VmDisk("/c/folders/b/x,readonly=off.ext4")] };
+        var args = QemuCommandLine.Build(spec, kvm: false, tscKhz: 1);
+        Option(args, "-drive", "id=extra0").ShouldBe("id=extra0,file=/c/folders/a/image-1.ext4,format=raw,if=none,readonly=on");
+        Option(args, "-drive", "id=extra1").ShouldBe("id=extra1,file=/c/folders/b/x,,readonly=off.ext4,format=raw,if=none,readonly=on");
+        Option(args, "-device", "virtio-blk-device,drive=extra0").ShouldBe("virtio-blk-device,drive=extra0,serial=extra0");
+        Option(args, "-device", "virtio-blk-device,drive=extra1").ShouldBe("virtio-blk-device,drive=extra1,serial=extra1");
+        args.Count(a => a == "-drive").ShouldBe(3);
+    }
+
+    [Fact]
+    public void MoreExtraDisksThanMicrovmHasSlotsAreRefused()
+    {
+        var spec = Spec with { ExtraDisks = [.. Enumerable.Range(0, QemuCommandLine.MaxExtraDisks + 1).Select(n => new VmDisk($"/c/{n}.ext4"))] };
+        Should.Throw<ArgumentException>(() => QemuCommandLine.Build(spec, kvm: false, tscKhz: 1));
+    }
+
+    [Fact]
     public void TheGuestNetworkIsRestrictedToTheOneGatewayPort()
     {
         var args = QemuCommandLine.Build(Spec, kvm: false, tscKhz: 2_000_000);

@@ -1,0 +1,49 @@
+using NanoClaw.MicroVm;
+
+namespace NanoClaw.Guest;
+
+/// <summary>
+/// Mounts the job's extra folders at <c>/workspace/extra/&lt;name&gt;</c>: each is a virtio disk (found by its serial,
+/// because <c>/dev/vdX</c> names follow probe order, not the command line) holding ext4, mounted
+/// <c>ro,nosuid,nodev,noexec</c>. QEMU opened the image <c>readonly=on</c>, so even root in the VM cannot write it;
+/// the mount options only make the failure early and plain ("Read-only file system").
+/// <c>/workspace/extra</c> is outside the synced tops (group, global, claude), so nothing here ever goes back.
+/// </summary>
+static class ExtraFolderMounter
+{
+    static readonly TimeSpan DiskWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>Mounts every folder or throws <see cref="IOException"/> saying which one failed and why.</summary>
+    public static async Task MountAllAsync(IReadOnlyList<ExtraFolder> folders, GuestPaths paths, string sysBlock, CancellationToken cancellationToken)
+    {
+        if (folders.Count == 0) return;
+        var extraRoot = Path.Combine(paths.Workspace, "extra");
+        Directory.CreateDirectory(extraRoot); // root-owned, 0755: the agent cannot add or rename entries here
+        foreach (var folder in folders)
+        {
+            var device = await FindDiskAsync(sysBlock, ExtraFolder.DiskSerial(folder.Disk), cancellationToken).ConfigureAwait(false)
+                ?? throw new IOException($"extra folder '{folder.Name}': no disk with serial {ExtraFolder.DiskSerial(folder.Disk)} after {DiskWait.TotalSeconds} s");
+            var target = Path.Combine(extraRoot, folder.Name);
+            Directory.CreateDirectory(target);
+            if (Native.MountReadOnlyExt4(device, target) is { } problem)
+                throw new IOException($"extra folder '{folder.Name}': mounting {device} read-only failed: {problem}");
+        }
+    }
+
+    /// <summary>The <c>/dev/vdX</c> whose virtio serial is <paramref name="serial"/>; disks probe asynchronously, so wait a little.</summary>
+    static async Task<string?> FindDiskAsync(string sysBlock, string serial, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + DiskWait;
+        while (true)
+        {
+            foreach (var disk in Directory.Exists(sysBlock) ? Directory.EnumerateDirectories(sysBlock, "vd*") : [])
+            {
+                var serialFile = Path.Combine(disk, "serial");
+                if (File.Exists(serialFile) && (await File.ReadAllTextAsync(serialFile, cancellationToken).ConfigureAwait(false)).Trim() == serial)
+                    return "/dev/" + Path.GetFileName(disk);
+            }
+            if (DateTime.UtcNow > deadline) return null;
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Runtime.Versioning;
+using Microsoft.Extensions.Logging.Abstractions;
+using NanoClaw.MicroVm;
+using NanoClaw.Mounts;
+using NanoClaw.Storage;
+using NanoClaw.Tests.Fakes;
+using NanoClaw.Tests.MicroVm;
+using NanoClaw.Tests.Support;
+
+namespace NanoClaw.Tests.EndToEnd;
+
+/// <summary>
+/// An extra folder as a group gets it: allowed by the allowlist, requested in the group's container_config, attached by
+/// QEMU as a read-only disk and mounted by the guest at /workspace/extra/vault. The real Claude Code reads it through
+/// Bash, and its write fails inside the VM.
+/// </summary>
+[Collection(VmCollection.Name)]
+[SupportedOSPlatform("linux")]
+public sealed class ExtraFolderEndToEndTests(VmTestEnvironment vm)
+{
+    const string RealKey = "sk-ant-api03-REAL-SECRET-extra-folder-test";
+    const string Note = "# Vault\nthe answer is 42\n";
+
+    [Fact]
+    public async Task AnAllowedFolderIsReadableInTheVmAndWritesToItFail()
+    {
+        await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
+        var read = fake.ScriptToolCall("Bash", new { command = "cat /workspace/extra/vault/note.md", description = "Read the note" });
+        // Five folders (the cap): each must appear under its own name, whatever order the guest probed the disks in.
+        var all = fake.ScriptToolCall("Bash", new { command = "for d in /workspace/extra/*; do echo \"$d=$(cat \"$d/id.txt\")\"; done", description = "List the folders" });
+        var write = fake.ScriptToolCall("Bash", new { command = "echo x > /workspace/extra/vault/note.md; echo rc=$?", description = "Try to write" },
+            thenReply: "Read the vault.");
+
+        using var roots = new TempDirectory();
+        var note = roots.Write("vault/note.md", Note);
+        roots.Write("vault/.env", "SECRET=1\n");
+        string[] names = ["vault", "papers", "recipes", "music", "taxes"];
+        foreach (var name in names) roots.Write($"{name}/id.txt", name);
+        using var settings = new TempDirectory();
+        var allowlist = settings.Write("mount-allowlist.json", $$"""{ "allowedRoots": [ { "path": "{{roots.Path}}" } ] }""");
+
+        var home = Directory.CreateTempSubdirectory("nanoclaw-e2e-extra-").FullName;
+        var config = Config.Load(new Dictionary<string, string?>
+        {
+            ["NANOCLAW_HOME"] = home,
+            ["NANOCLAW_CACHE"] = vm.Config.CacheDir,
+            [MountAllowlistFile.EnvironmentVariable] = allowlist,
+            ["ANTHROPIC_API_KEY"] = RealKey,
+            ["ANTHROPIC_BASE_URL"] = fake.BaseUrl.ToString().TrimEnd('/'),
+            ["VM_MEMORY_MB"] = "2048",
+        });
+        var db = Database.Open(config.DatabasePath);
+        db.RegisterGroup(new RegisteredGroup("family@g.us", "Family", "family", "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: false,
+            ContainerConfig.WithMounts(null, [.. names.Select(n => new AdditionalMount(roots[n]))])));
+
+        var channel = new RecordingChannel();
+        await using var runtime = await MicroVmRuntime.StartAsync(config, vm.RepoRoot, NullLoggerFactory.Instance, CancellationToken.None);
+        await using (var host = new AssistantHost(config, db, [channel], runtime.Runner, TimeProvider.System, NullLoggerFactory.Instance))
+        {
+            host.Start();
+            host.Loop.Deliver(new StoredMessage("m1", "family@g.us", "x", "Xavier", "what is in the vault?", DateTimeOffset.UtcNow, false, false));
+
+            var sent = await channel.WaitForAsync(1, TimeSpan.FromMinutes(5));
+
+            sent.ShouldContain(("family@g.us", "Andy: Read the vault."));
+            host.Queue.BeginDrain();
+            await host.Queue.WhenQuietAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        var readResult = await read.WaitForResultAsync();
+        readResult.Content.ShouldContain("the answer is 42", customMessage: readResult.Content);
+        var allResult = await all.WaitForResultAsync();
+        foreach (var name in names) allResult.Content.ShouldContain($"/workspace/extra/{name}={name}", customMessage: allResult.Content);
+        var writeResult = await write.WaitForResultAsync();
+        writeResult.Content.ShouldContain("Read-only file system", customMessage: writeResult.Content);
+        writeResult.Content.ShouldContain("rc=1", customMessage: writeResult.Content);
+        File.ReadAllText(note).ShouldBe(Note);
+        File.Exists(Path.Combine(home, "groups", "family", "extra", "vault", "note.md")).ShouldBeFalse();
+        var runLog = File.ReadAllText(Directory.GetFiles(Path.Combine(home, "groups", "family", "logs"), "*-*.log").Single(p => !p.EndsWith(".console.log", StringComparison.Ordinal)));
+        runLog.ShouldContain("extra folder vault:");
+        runLog.ShouldContain("left out .env");
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(home, recursive: true);
+    }
+}
