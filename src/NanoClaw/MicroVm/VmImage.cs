@@ -63,7 +63,9 @@ public sealed class VmImage(Config config, string repoRoot)
             Kernel: Path.Combine(BaseDir(recipe), "vmlinuz"),
             Initrd: Path.Combine(InitrdDir(recipe), "initrd.img"),
             Rootfs: Path.Combine(BaseDir(recipe), "rootfs.ext4"),
-            RecipeHash: recipe.InitrdHash);
+            RecipeHash: recipe.InitrdHash,
+            // Optional: only the Firecracker backend needs it (see VmlinuxExtractor).
+            Vmlinux: File.Exists(Path.Combine(BaseDir(recipe), "vmlinux")) ? Path.Combine(BaseDir(recipe), "vmlinux") : null);
         return File.Exists(artifacts.Kernel) && File.Exists(artifacts.Initrd) && File.Exists(artifacts.Rootfs) ? artifacts : null;
     }
 
