@@ -18,15 +18,25 @@ static class VmChecks
 
         var kvm = new KvmProbe(config).ProbeAsync(artifacts, CancellationToken.None).GetAwaiter().GetResult();
         // Not a failure: TCG works everywhere, only slower. Doctor says which backend runs and why.
-        yield return new("VMM", true, $"{new QemuVmm(kvm, Microsoft.Extensions.Logging.Abstractions.NullLogger<QemuVmm>.Instance).Name}: {kvm.Reason}");
+        var firecracker = VmmChoice.FindOnPath(VmmChoice.Binary);
+        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm);
+        yield return decision.Backend is { } backend
+            ? new("VMM", true, $"{Describe(backend, kvm)}: {decision.Reason}")
+            : new("VMM", false, decision.Reason, "Set NANOCLAW_VMM=auto (or qemu), or install what is missing.");
+        // Information only: QEMU serves every host; Firecracker is the faster choice where KVM works.
+        yield return firecracker is null
+            ? new(VmmChoice.Binary, true, "not found (production backend on KVM hosts; install the pinned release)")
+            : new(VmmChoice.Binary, true, firecracker);
     }
+
+    static string Describe(VmmBackend backend, KvmStatus kvm) => backend == VmmBackend.Firecracker
+        ? "firecracker"
+        : new QemuVmm(kvm, Microsoft.Extensions.Logging.Abstractions.NullLogger<QemuVmm>.Instance).Name;
 
     static DoctorCommand.Check Tool(string binary, string package, string why) =>
         FindOnPath(binary) is { } path
             ? new(binary, true, path)
             : new(binary, false, $"not found ({why})", $"apt-get install {package}   (or run `sudo ./nanoclaw setup`, which installs it)");
 
-    public static string? FindOnPath(string binary) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, binary)).FirstOrDefault(File.Exists);
+    public static string? FindOnPath(string binary) => VmmChoice.FindOnPath(binary);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
+using NanoClaw.MicroVm.Firecracker;
 
 namespace NanoClaw.MicroVm;
 
@@ -24,7 +25,14 @@ public sealed class MicroVmRuntime : IAsyncDisposable
 
         var image = new VmImage(config, repoRoot);
         var kvm = await new KvmProbe(config).ProbeAsync(image.TryGetCached(), ct);
-        var vmm = new QemuVmm(kvm, logs.CreateLogger<QemuVmm>());
+        var firecracker = VmmChoice.FindOnPath(VmmChoice.Binary);
+        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm);
+        IVmm vmm = decision.Backend switch
+        {
+            VmmBackend.Firecracker => new FirecrackerVmm(new FirecrackerOptions(firecracker!), logs.CreateLogger<FirecrackerVmm>()),
+            VmmBackend.Qemu => new QemuVmm(kvm, logs.CreateLogger<QemuVmm>()),
+            _ => throw new VmBootException(decision.Reason),
+        };
         var tokens = new RunTokens();
         var gateway = await HostGateway.StartAsync(upstream, tokens, logs, TimeProvider.System, ct);
         log.LogInformation("Agent runs use {Vmm}; {Kvm}; gateway on 127.0.0.1:{Port} forwarding to {Upstream}", vmm.Name, kvm.Reason, gateway.Port, upstream);

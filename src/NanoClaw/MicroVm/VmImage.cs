@@ -25,7 +25,7 @@ public sealed class VmImage(Config config, string repoRoot)
     public async Task<VmArtifacts> EnsureAsync(IProgress<string> progress, CancellationToken ct)
     {
         var recipe = VmRecipe.Compute(repoRoot);
-        if (Find(recipe) is { } cached) return cached;
+        if (Find(recipe) is { } cached) return await WithVmlinuxAsync(cached, progress, ct);
 
         var baseDir = BaseDir(recipe);
         if (!Environment.IsPrivilegedProcess)
@@ -36,7 +36,7 @@ public sealed class VmImage(Config config, string repoRoot)
         Directory.CreateDirectory(VmCacheDir);
         await using var cacheLock = await AcquireLockAsync(progress, ct);
         // Another setup may have built it while we waited for the lock.
-        if (Find(recipe) is { } built) return built;
+        if (Find(recipe) is { } built) return await WithVmlinuxAsync(built, progress, ct);
         RemoveUnfinished();
 
         if (!Directory.Exists(baseDir))
@@ -50,8 +50,30 @@ public sealed class VmImage(Config config, string repoRoot)
             progress.Report($"building the initramfs {Path.GetFileName(initrdDir)}");
             await BuildAsync("build-initrd.sh", initrdDir, [baseDir], progress, ct);
         }
-        return Find(recipe)
-            ?? throw new VmImageException($"the build scripts succeeded but {VmCacheDir} lacks vmlinuz, rootfs.ext4 or initrd.img: check the scripts in vm/");
+        return await WithVmlinuxAsync(Find(recipe)
+            ?? throw new VmImageException($"the build scripts succeeded but {VmCacheDir} lacks vmlinuz, rootfs.ext4 or initrd.img: check the scripts in vm/"), progress, ct);
+    }
+
+    /// <summary>
+    /// Adds the uncompressed vmlinux (for Firecracker) next to vmlinuz, extracting it once.
+    /// Derived from vmlinuz, so outside the recipe hash. Only Firecracker needs it and QEMU
+    /// runs without it, so a failure is reported, not thrown: the Firecracker backend then
+    /// refuses to boot with its own message.
+    /// </summary>
+    static async Task<VmArtifacts> WithVmlinuxAsync(VmArtifacts artifacts, IProgress<string> progress, CancellationToken ct)
+    {
+        if (artifacts.Vmlinux is not null) return artifacts;
+        var vmlinux = Path.Combine(Path.GetDirectoryName(artifacts.Kernel)!, "vmlinux");
+        try
+        {
+            await VmlinuxExtractor.ExtractAsync(artifacts.Kernel, vmlinux, ct);
+            return artifacts with { Vmlinux = vmlinux };
+        }
+        catch (Exception e) when (e is VmImageException or UnauthorizedAccessException or IOException)
+        {
+            progress.Report($"no uncompressed vmlinux for Firecracker ({e.Message}); QEMU does not need it");
+            return artifacts;
+        }
     }
 
     string BaseDir(VmRecipe recipe) => Path.Combine(VmCacheDir, "base-" + recipe.BaseHash);
@@ -63,7 +85,9 @@ public sealed class VmImage(Config config, string repoRoot)
             Kernel: Path.Combine(BaseDir(recipe), "vmlinuz"),
             Initrd: Path.Combine(InitrdDir(recipe), "initrd.img"),
             Rootfs: Path.Combine(BaseDir(recipe), "rootfs.ext4"),
-            RecipeHash: recipe.InitrdHash);
+            RecipeHash: recipe.InitrdHash,
+            // Optional: only the Firecracker backend needs it (see WithVmlinuxAsync).
+            Vmlinux: File.Exists(Path.Combine(BaseDir(recipe), "vmlinux")) ? Path.Combine(BaseDir(recipe), "vmlinux") : null);
         return File.Exists(artifacts.Kernel) && File.Exists(artifacts.Initrd) && File.Exists(artifacts.Rootfs) ? artifacts : null;
     }
 

@@ -1,0 +1,212 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace NanoClaw.MicroVm.Firecracker;
+
+/// <summary>
+/// One running Firecracker microVM. It owns, and on dispose removes, everything of the run: the
+/// firecracker process, the API client, the control connection, the console log writer and
+/// <see cref="VmSpec.RunDir"/> (API socket, vsock socket).
+/// </summary>
+public sealed class FirecrackerMicroVm : IMicroVm
+{
+    static readonly TimeSpan TermGrace = TimeSpan.FromSeconds(3);
+    static readonly TimeSpan KillBound = TimeSpan.FromSeconds(5);
+
+    readonly Process process;
+    readonly CappedLog console;
+    readonly ILogger logger;
+    readonly VmSpec spec;
+    readonly Queue<string> stderrTail = new();
+    readonly Task pumps;
+    readonly Stopwatch uptime = Stopwatch.StartNew();
+    Stream? control;
+    int disposed;
+
+    FirecrackerMicroVm(VmSpec spec, Process process, CappedLog console, ILogger logger)
+    {
+        (this.spec, this.process, this.console, this.logger) = (spec, process, console, logger);
+        Pid = process.Id;
+        pumps = Task.WhenAll(PumpAsync(process.StandardOutput, null), PumpAsync(process.StandardError, "[firecracker] "));
+        Exited = WaitExitAsync();
+    }
+
+    public string RunId => spec.RunId;
+    public int Pid { get; }
+    public Stream Control => control ?? throw new InvalidOperationException("the control channel is not connected yet");
+    public Task<VmExit> Exited { get; }
+
+    /// <summary>
+    /// 1. check the spec, 2. start firecracker, 3. wait for its API socket, 4. configure and start
+    /// the VM, 5. connect the control channel. On any failure nothing of the run is left behind.
+    /// </summary>
+    internal static async Task<FirecrackerMicroVm> StartAsync(VmSpec spec, FirecrackerOptions options, ILogger logger, CancellationToken ct)
+    {
+        // 1.
+        if (!Path.IsPathFullyQualified(spec.RunDir))
+            throw new ArgumentException($"RunDir must be an absolute path: {spec.RunDir}", nameof(spec));
+        var apiSocket = FirecrackerBootSequence.ApiSocketPath(spec);
+        if (Encoding.UTF8.GetByteCount(FirecrackerBootSequence.VsockPath(spec)) > 107)
+            throw new ArgumentException($"socket paths in {spec.RunDir} are longer than a Unix socket allows (107 bytes): use a shorter NANOCLAW_HOME.", nameof(spec));
+        var vmlinux = spec.Artifacts.Vmlinux
+            ?? throw new VmBootException($"the VM image has no uncompressed vmlinux next to {spec.Artifacts.Kernel}: Firecracker cannot boot a bzImage. Run `nanoclaw setup` to extract it.");
+        foreach (var file in new[] { vmlinux, spec.Artifacts.Initrd, spec.Artifacts.Rootfs })
+            if (!File.Exists(file))
+                throw new VmBootException($"VM image file {file} does not exist: run `nanoclaw setup` to build the image.");
+        if (Directory.Exists(spec.RunDir))
+            throw new InvalidOperationException($"{spec.RunDir} already exists: run ids must be unique.");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(spec.ConsoleLogPath))!);
+        var console = new CappedLog(spec.ConsoleLogPath, QemuMicroVm.ConsoleLogCapBytes);
+        Directory.CreateDirectory(spec.RunDir);
+
+        // 2. .NET opens every descriptor close-on-exec, so the child inherits only these three pipes.
+        var psi = new ProcessStartInfo(options.Binary)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("--api-sock");
+        psi.ArgumentList.Add(apiSocket);
+        // No host environment, so no credential can leak into the VMM.
+        psi.Environment.Clear();
+        psi.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        try { process.Start(); }
+        catch (Win32Exception e)
+        {
+            process.Dispose();
+            console.Dispose();
+            Directory.Delete(spec.RunDir, recursive: true);
+            throw new VmBootException($"cannot start {options.Binary} ({e.Message}): install the pinned Firecracker release on PATH");
+        }
+
+        var vm = new FirecrackerMicroVm(spec, process, console, logger);
+        try
+        {
+            logger.VmStarted(spec.RunId, vm.Pid, spec.MemoryMb, spec.Cpus);
+            // 3.
+            await vm.WaitForApiSocketAsync(apiSocket, options.SocketBound, ct);
+            // 4.
+            using (var api = new FirecrackerClient(apiSocket, options.RequestTimeout))
+                await FirecrackerBootSequence.ConfigureAndStartAsync(api, spec, vmlinux, ct);
+            // 5.
+            vm.control = await VsockConnector.ConnectAsync(FirecrackerBootSequence.VsockPath(spec), FirecrackerBootSequence.ControlPort,
+                options.ControlBound, () => vm.Exited.IsCompleted, ct);
+            return vm;
+        }
+        catch
+        {
+            await vm.DisposeAsync();
+            throw;
+        }
+    }
+
+    async Task WaitForApiSocketAsync(string apiSocket, TimeSpan bound, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!File.Exists(apiSocket))
+        {
+            if (Exited.IsCompleted)
+            {
+                var exit = await Exited;
+                throw new VmBootException($"firecracker exited with code {exit.ExitCode} before its API socket {apiSocket} appeared: {Or(exit.Detail)} (console log: {spec.ConsoleLogPath})");
+            }
+            if (deadline.Elapsed > bound)
+                throw new VmBootException($"firecracker pid {Pid} did not create its API socket {apiSocket} within {bound.TotalSeconds:F0} s: {Or(StderrTail())}");
+            await Task.Delay(20, ct);
+        }
+    }
+
+    /// <summary>
+    /// Ends the run: 1. SIGTERM firecracker if it still runs, 2. SIGKILL after a grace period,
+    /// 3. close the control channel and log, 4. delete RunDir. Throws (leaving RunDir) only if
+    /// firecracker survives SIGKILL.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        try
+        {
+            // 1.
+            if (!Exited.IsCompleted)
+            {
+                logger.VmKilling(RunId, "SIGTERM", Pid);
+                Posix.Signal(Pid, Posix.SigTerm);
+                // 2.
+                if (!await CompletesWithin(Exited, TermGrace))
+                {
+                    logger.VmKilling(RunId, "SIGKILL", Pid);
+                    try { process.Kill(entireProcessTree: true); }
+                    catch (InvalidOperationException) { /* exited in between */ }
+                    if (!await CompletesWithin(Exited, KillBound))
+                        throw new InvalidOperationException($"firecracker pid {Pid} of VM {RunId} is still running {KillBound.TotalSeconds:F0} s after SIGKILL; {spec.RunDir} is left behind.");
+                }
+            }
+            await CompletesWithin(pumps, KillBound);
+        }
+        finally
+        {
+            // 3.
+            control?.Dispose();
+            process.Dispose();
+            console.Dispose();
+            // 4.
+            if (Exited.IsCompleted && Directory.Exists(spec.RunDir))
+                Directory.Delete(spec.RunDir, recursive: true);
+        }
+    }
+
+    async Task<VmExit> WaitExitAsync()
+    {
+        int exitCode;
+        try
+        {
+            await process.WaitForExitAsync(CancellationToken.None);
+            exitCode = process.ExitCode;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            exitCode = -1; // Exited never faults: the process is gone either way.
+        }
+        await CompletesWithin(pumps, TimeSpan.FromSeconds(1));
+        logger.VmExited(RunId, exitCode, uptime.Elapsed.TotalSeconds);
+        return new VmExit(exitCode, StderrTail());
+    }
+
+    /// <summary>The serial console (stdout) goes to the capped log raw; firecracker's own stderr lines are marked and kept.</summary>
+    async Task PumpAsync(StreamReader reader, string? stderrPrefix)
+    {
+        await Task.Yield();
+        try
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                console.WriteLine(stderrPrefix + line);
+                if (stderrPrefix is null) continue;
+                lock (stderrTail)
+                {
+                    stderrTail.Enqueue(line);
+                    if (stderrTail.Count > 20) stderrTail.Dequeue();
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The process was disposed under us: the run is over.
+        }
+    }
+
+    string StderrTail()
+    {
+        lock (stderrTail) return string.Join(" | ", stderrTail);
+    }
+
+    static string Or(string detail) => detail.Length == 0 ? "(firecracker printed nothing)" : detail;
+
+    static async Task<bool> CompletesWithin(Task task, TimeSpan bound) =>
+        await Task.WhenAny(task, Task.Delay(bound, CancellationToken.None)) == task;
+}
