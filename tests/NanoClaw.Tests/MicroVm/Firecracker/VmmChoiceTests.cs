@@ -10,11 +10,11 @@ public sealed class VmmChoiceTests
     const string Fc = "/usr/local/bin/firecracker";
 
     [Theory]
-    [InlineData("auto", true, true, VmmBackend.Firecracker, "auto: /usr/local/bin/firecracker and KVM: usable")]
+    [InlineData("auto", true, true, VmmBackend.Qemu, "its guest side is not built yet")]
     [InlineData("auto", true, false, VmmBackend.Qemu, "Firecracker needs working KVM (KVM: no vmx/svm)")]
     [InlineData("auto", false, true, VmmBackend.Qemu, "no `firecracker` binary on PATH")]
     [InlineData("auto", false, false, VmmBackend.Qemu, "qemu-microvm (tcg)")]
-    [InlineData("", true, true, VmmBackend.Firecracker, "auto:")]
+    [InlineData("", true, true, VmmBackend.Qemu, "auto: not firecracker")]
     [InlineData(" Firecracker ", true, true, VmmBackend.Firecracker, "NANOCLAW_VMM=firecracker")]
     [InlineData("qemu", true, true, VmmBackend.Qemu, "qemu-microvm (kvm)")]
     [InlineData("qemu", false, false, VmmBackend.Qemu, "qemu-microvm (tcg)")]
