@@ -66,15 +66,7 @@ public sealed class AgentToolsEndToEndTests(VmTestEnvironment vm) : IAsyncLifeti
     public async Task ANonMainGroupCannotActOnMainAndItsOwnMessageIsDeliveredWhileTheRunGoesOn()
     {
         // An in-process assistant with a recording channel: `chat` is always the main chat, this run is a group's.
-        var config = new Config
-        {
-            Home = _home,
-            CacheDir = vm.Config.CacheDir,
-            AnthropicApiKey = RealKey,
-            UpstreamBaseUrl = _fake.BaseUrl,
-            VmMemoryMb = 2048,
-            TimeZone = TimeZoneInfo.Utc,
-        };
+        var config = InProcessConfig();
         var logs = NullLoggerFactory.Instance;
         var db = Database.Open(config.DatabasePath);
         var main = new RegisteredGroup("main@s.whatsapp.net", "Main", "main", "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: true);
@@ -116,4 +108,58 @@ public sealed class AgentToolsEndToEndTests(VmTestEnvironment vm) : IAsyncLifeti
             (family.Jid, "Andy: Done; the progress message was already delivered."),
         ]);
     }
+    [Fact]
+    public async Task MainListsEveryGroupsTasksAndAChatItRegistersThenGetsAnswers()
+    {
+        var config = InProcessConfig();
+        ILoggerFactory logs = NullLoggerFactory.Instance;
+        var db = Database.Open(config.DatabasePath);
+        var main = new RegisteredGroup("main@s.whatsapp.net", "Main", "main", "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: true);
+        var work = new RegisteredGroup("work@g.us", "Work", "work", "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: true, IsMain: false);
+        db.RegisterGroup(main).ShouldBeOfType<RegisterResult.Registered>();
+        db.RegisterGroup(work).ShouldBeOfType<RegisterResult.Registered>();
+        db.CreateTask(new ScheduledTask("task-work-7", "work", work.Jid, "weekly report", ScheduleType.Cron, "0 9 * * 1", ContextMode.Group,
+            DateTimeOffset.UtcNow.AddDays(1), null, null, NanoClaw.Storage.TaskStatus.Active, DateTimeOffset.UtcNow));
+        var channel = new RecordingChannel();
+
+        var list = _fake.ScriptToolCall("mcp__nanoclaw__list_tasks", new { });
+        var register = _fake.ScriptToolCall("mcp__nanoclaw__register_group", new { jid = "family@g.us", name = "Family", folder = "family" },
+            thenReply: "Family is registered.");
+        // The next request is the family chat's own run, in a new VM.
+        _fake.Script(request => FakeReply.Text(request.Mentions("hello from the family") ? "Hello, family!" : "unexpected prompt"));
+
+        await using (var runtime = await MicroVmRuntime.StartAsync(config, vm.RepoRoot, logs, CancellationToken.None))
+        await using (var host = new AssistantHost(config, db, [channel], runtime.Runner, TimeProvider.System, logs))
+        {
+            runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, null, TimeProvider.System, logs.CreateLogger<AgentTools>()));
+            host.Start();
+            host.Loop.Deliver(new StoredMessage("m1", main.Jid, "me@s", "Me", "show all tasks and join the family chat", DateTimeOffset.UtcNow, true, false), "Main");
+            await channel.WaitForAsync(1, RunTimeout);
+
+            // The chat registered by main's agent is answered like any registered group.
+            host.Loop.Deliver(new StoredMessage("f1", "family@g.us", "ann@s", "Ann", "@Andy hello from the family", DateTimeOffset.UtcNow, false, false), "Family");
+            await channel.WaitForAsync(2, RunTimeout);
+            host.Queue.BeginDrain();
+            await host.Queue.WhenQuietAsync().WaitAsync(RunTimeout);
+        }
+
+        var listed = await list.WaitForResultAsync();
+        listed.IsError.ShouldBeFalse(listed.Content);
+        listed.Content.ShouldContain("task-work-7"); // another group's task: main sees every group's
+        (await register.WaitForResultAsync()).IsError.ShouldBeFalse();
+        channel.Sent.ShouldBe([
+            (main.Jid, "Andy: Family is registered."),
+            ("family@g.us", "Andy: Hello, family!"),
+        ]);
+    }
+
+    Config InProcessConfig() => new()
+    {
+        Home = _home,
+        CacheDir = vm.Config.CacheDir,
+        AnthropicApiKey = RealKey,
+        UpstreamBaseUrl = _fake.BaseUrl,
+        VmMemoryMb = 2048,
+        TimeZone = TimeZoneInfo.Utc,
+    };
 }
