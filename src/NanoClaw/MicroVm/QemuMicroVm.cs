@@ -19,8 +19,6 @@ public sealed class QemuMicroVm : IMicroVm
     public const string PidFileName = "qemu.pid";
 
     static readonly TimeSpan ConnectBound = TimeSpan.FromSeconds(15);
-    static readonly TimeSpan TermGrace = TimeSpan.FromSeconds(3);
-    static readonly TimeSpan KillBound = TimeSpan.FromSeconds(5);
 
     readonly Process process;
     readonly CappedLog console;
@@ -146,23 +144,10 @@ public sealed class QemuMicroVm : IMicroVm
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         try
         {
-            // 1.
-            if (!Exited.IsCompleted)
-            {
-                logger.VmKilling(RunId, "SIGTERM", Pid);
-                Posix.Signal(Pid, Posix.SigTerm);
-                // 2.
-                if (!await CompletesWithin(Exited, TermGrace))
-                {
-                    logger.VmKilling(RunId, "SIGKILL", Pid);
-                    try { process.Kill(entireProcessTree: true); }
-                    catch (InvalidOperationException) { /* exited in between */ }
-                    if (!await CompletesWithin(Exited, KillBound))
-                        throw new InvalidOperationException($"qemu pid {Pid} of VM {RunId} is still running {KillBound.TotalSeconds:F0} s after SIGKILL; {spec.RunDir} is left for orphan cleanup.");
-                }
-            }
+            // 1. and 2.
+            await VmProcess.StopAsync(process, Exited, "qemu", RunId, spec.RunDir, logger);
             // The pumps end at end-of-file; a helper that inherited stderr could hold it a little longer.
-            await CompletesWithin(pumps, KillBound);
+            await VmProcess.CompletesWithin(pumps, VmProcess.KillBound);
         }
         finally
         {
@@ -178,19 +163,9 @@ public sealed class QemuMicroVm : IMicroVm
 
     async Task<VmExit> WaitExitAsync()
     {
-        int exitCode;
-        try
-        {
-            await process.WaitForExitAsync(CancellationToken.None);
-            exitCode = process.ExitCode;
-        }
-        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
-        {
-            // Exited is documented never to fault: the process is gone either way.
-            exitCode = -1;
-        }
+        var exitCode = await VmProcess.ExitCodeAsync(process);
         // Let the stderr pump catch QEMU's last words (it ends at end-of-file, right after exit).
-        await CompletesWithin(pumps, TimeSpan.FromSeconds(1));
+        await VmProcess.CompletesWithin(pumps, TimeSpan.FromSeconds(1));
         logger.VmExited(RunId, exitCode, uptime.Elapsed.TotalSeconds);
         lock (stderrTail) return new VmExit(exitCode, string.Join(" | ", stderrTail));
     }
@@ -241,6 +216,4 @@ public sealed class QemuMicroVm : IMicroVm
 
     static string Or(string detail) => detail.Length == 0 ? "(qemu printed nothing)" : detail;
 
-    static async Task<bool> CompletesWithin(Task task, TimeSpan bound) =>
-        await Task.WhenAny(task, Task.Delay(bound, CancellationToken.None)) == task;
 }

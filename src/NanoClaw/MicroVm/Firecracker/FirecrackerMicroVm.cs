@@ -12,8 +12,6 @@ namespace NanoClaw.MicroVm.Firecracker;
 /// </summary>
 public sealed class FirecrackerMicroVm : IMicroVm
 {
-    static readonly TimeSpan TermGrace = TimeSpan.FromSeconds(3);
-    static readonly TimeSpan KillBound = TimeSpan.FromSeconds(5);
 
     readonly Process process;
     readonly CappedLog console;
@@ -131,22 +129,9 @@ public sealed class FirecrackerMicroVm : IMicroVm
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         try
         {
-            // 1.
-            if (!Exited.IsCompleted)
-            {
-                logger.VmKilling(RunId, "SIGTERM", Pid);
-                Posix.Signal(Pid, Posix.SigTerm);
-                // 2.
-                if (!await CompletesWithin(Exited, TermGrace))
-                {
-                    logger.VmKilling(RunId, "SIGKILL", Pid);
-                    try { process.Kill(entireProcessTree: true); }
-                    catch (InvalidOperationException) { /* exited in between */ }
-                    if (!await CompletesWithin(Exited, KillBound))
-                        throw new InvalidOperationException($"firecracker pid {Pid} of VM {RunId} is still running {KillBound.TotalSeconds:F0} s after SIGKILL; {spec.RunDir} is left behind.");
-                }
-            }
-            await CompletesWithin(pumps, KillBound);
+            // 1. and 2.
+            await VmProcess.StopAsync(process, Exited, "firecracker", RunId, spec.RunDir, logger);
+            await VmProcess.CompletesWithin(pumps, VmProcess.KillBound);
         }
         finally
         {
@@ -162,17 +147,8 @@ public sealed class FirecrackerMicroVm : IMicroVm
 
     async Task<VmExit> WaitExitAsync()
     {
-        int exitCode;
-        try
-        {
-            await process.WaitForExitAsync(CancellationToken.None);
-            exitCode = process.ExitCode;
-        }
-        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
-        {
-            exitCode = -1; // Exited never faults: the process is gone either way.
-        }
-        await CompletesWithin(pumps, TimeSpan.FromSeconds(1));
+        var exitCode = await VmProcess.ExitCodeAsync(process);
+        await VmProcess.CompletesWithin(pumps, TimeSpan.FromSeconds(1));
         logger.VmExited(RunId, exitCode, uptime.Elapsed.TotalSeconds);
         return new VmExit(exitCode, StderrTail());
     }
@@ -207,6 +183,4 @@ public sealed class FirecrackerMicroVm : IMicroVm
 
     static string Or(string detail) => detail.Length == 0 ? "(firecracker printed nothing)" : detail;
 
-    static async Task<bool> CompletesWithin(Task task, TimeSpan bound) =>
-        await Task.WhenAny(task, Task.Delay(bound, CancellationToken.None)) == task;
 }
