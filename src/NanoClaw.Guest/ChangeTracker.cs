@@ -7,7 +7,8 @@ namespace NanoClaw.Guest;
 /// <summary>
 /// Knows what the workspace looked like at the last sync and produces what changed since: new or modified
 /// regular files (as a tar) and deleted ones. A file counts as modified when its size or mtime moved and its
-/// content hash differs. Scans never follow symlinks; symlinks, devices and FIFOs are never sent.
+/// content hash differs (or, in an unhashed top, when its size or mtime moved). Scans never follow symlinks; symlinks,
+/// devices and FIFOs are never sent.
 /// </summary>
 sealed class ChangeTracker
 {
@@ -20,13 +21,17 @@ sealed class ChangeTracker
 
     ChangeTracker(IReadOnlyList<(string Top, string Dir)> tops, string scratchDir) => (_tops, _scratchDir) = (tops, scratchDir);
 
-    /// <summary>Takes the baseline. <paramref name="knownHashes"/> (from extraction) spares reading those files again.</summary>
-    public static ChangeTracker Baseline(IReadOnlyList<(string Top, string Dir)> tops, IReadOnlyDictionary<string, byte[]> knownHashes, string scratchDir)
+    /// <summary>Takes the baseline. <paramref name="knownHashes"/> (from extraction) spares reading those files again;
+    /// files under <paramref name="unhashedTops"/> are not read at all (an empty hash means "unknown").</summary>
+    public static ChangeTracker Baseline(IReadOnlyList<(string Top, string Dir)> tops, IReadOnlyDictionary<string, byte[]> knownHashes, string scratchDir,
+        IReadOnlyCollection<string>? unhashedTops = null)
     {
         var tracker = new ChangeTracker(tops, scratchDir);
         foreach (var (path, full, status) in tracker.Scan())
         {
-            var hash = knownHashes.TryGetValue(path, out var known) ? known : HashFile(full);
+            var hash = knownHashes.TryGetValue(path, out var known) ? known
+                : unhashedTops?.Any(top => path.StartsWith(top + "/", StringComparison.Ordinal)) == true ? []
+                : HashFile(full);
             tracker._manifest[path] = new FileState(status.Size, status.MtimeNanoseconds, hash);
         }
         return tracker;
@@ -54,7 +59,7 @@ sealed class ChangeTracker
             catch (FileNotFoundException) { continue; } // deleted while we looked: reported as deleted next time
             var hash = HashFile(snapshot);
             next[path] = new FileState(status.Size, status.MtimeNanoseconds, hash);
-            if (before is not null && before.Hash.AsSpan().SequenceEqual(hash))
+            if (before is not null && before.Hash.Length > 0 && before.Hash.AsSpan().SequenceEqual(hash))
             {
                 File.Delete(snapshot); // touched, not changed
                 continue;

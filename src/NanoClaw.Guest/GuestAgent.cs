@@ -70,17 +70,19 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         if (skipped.Count > 0)
             await LogAsync(GuestLogLevel.Warn, $"workspace entries not extracted: {string.Join(", ", skipped.Take(20))}", cancellationToken).ConfigureAwait(false);
         if (privileged) WorkspaceExtractor.HandOver(paths, globalWritable: job.IsMain);
-        // After the hand-over, which must not touch them: they are read-only and stay owned as the image says.
+        // After the hand-over, which must not touch them: read-only ones stay owned as the image says.
+        IReadOnlyList<(string Top, string Dir)> extraTops = [];
         if (job.ExtraFolders is { Count: > 0 } extras)
         {
             if (!privileged) throw new IOException("extra folders need the guest agent to run as root, to mount them");
-            await ExtraFolderMounter.MountAllAsync(extras, paths, "/sys/block", cancellationToken).ConfigureAwait(false);
-            await LogAsync(GuestLogLevel.Info, $"extra folders mounted read-only: {string.Join(", ", extras.Select(e => e.Name))}", cancellationToken).ConfigureAwait(false);
+            extraTops = await ExtraFolderMounter.MountAllAsync(extras, paths, "/sys/block", cancellationToken).ConfigureAwait(false);
+            await LogAsync(GuestLogLevel.Info, "extra folders mounted: " + string.Join(", ", extras.Select(e => e.Name + (e.Writable ? " (read-write)" : " (read-only)"))), cancellationToken).ConfigureAwait(false);
         }
         var scratch = Directory.CreateTempSubdirectory("nanoclaw-guest-");
         try
         {
-            var tracker = ChangeTracker.Baseline(paths.Tops, hashes, scratch.FullName);
+            // Extra folders can be large: their baseline is size and mtime only, not a hash of every file.
+            var tracker = ChangeTracker.Baseline([.. paths.Tops, .. extraTops], hashes, scratch.FullName, unhashedTops: [.. extraTops.Select(t => t.Top)]);
 
             // 3. The session.
             _ = PumpHostAsync(cancellationToken);

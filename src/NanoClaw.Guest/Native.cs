@@ -27,10 +27,10 @@ static class Native
     const ulong MsReadOnly = 1, MsNoSuid = 2, MsNoDev = 4, MsNoExec = 8;
 
     /// <summary>Mounts the ext4 file system on <paramref name="device"/> at <paramref name="target"/> with
-    /// <c>ro,nosuid,nodev,noexec</c> (needs root). Returns the error text, or null on success.</summary>
-    public static string? MountReadOnlyExt4(string device, string target) =>
+    /// <c>nosuid,nodev,noexec</c>, plus <c>ro</c> when <paramref name="readOnly"/> (needs root). Returns the error text, or null on success.</summary>
+    public static string? MountExt4(string device, string target, bool readOnly) =>
         SysMount(LinuxStat.NullTerminated(device), LinuxStat.NullTerminated(target), LinuxStat.NullTerminated("ext4"),
-            MsReadOnly | MsNoSuid | MsNoDev | MsNoExec, IntPtr.Zero) == 0
+            (readOnly ? MsReadOnly : 0) | MsNoSuid | MsNoDev | MsNoExec, IntPtr.Zero) == 0
             ? null
             : Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
 

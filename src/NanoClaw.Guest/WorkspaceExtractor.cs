@@ -81,7 +81,8 @@ static class WorkspaceExtractor
         else ChownTree(paths.GlobalDir, 0, 0);
     }
 
-    static void ChownTree(string dir, int uid, int gid)
+    /// <summary>Changes the owner of <paramref name="dir"/> and everything below it; chown keeps mtimes.</summary>
+    internal static void ChownTree(string dir, int uid, int gid)
     {
         Native.LChownOrThrow(dir, uid, gid);
         foreach (var child in Directory.EnumerateFileSystemEntries(dir))

@@ -26,6 +26,10 @@ public sealed record FolderImage(string ImagePath, string Label, bool Reused, in
     /// <summary>An ext4 volume label is at most 16 bytes.</summary>
     const int MaxLabelBytes = 16;
     const int BlockSize = 4096;
+    // Room for a read-write folder's new files, in the VM's throwaway write layer. The image file is sparse, so
+    // unused room costs no disk; the inode tables for the spare inodes (256 bytes each) do, about 1 MiB.
+    const int SpareInodes = 4096;
+    const long SpareBytes = 256L * 1024 * 1024;
 
     /// <summary>Builds the image of <paramref name="hostPath"/> (a resolved folder), or reuses the cached one while nothing changed.</summary>
     /// <exception cref="IOException">mkfs.ext4 failed, or the folder cannot be read.</exception>
@@ -51,7 +55,7 @@ public sealed record FolderImage(string ImagePath, string Label, bool Reused, in
             var blocks = SizeInBlocks(entries);
             var result = await ChildProcess.RunAsync("mkfs.ext4",
                 ["-q", "-F", "-b", BlockSize.ToString(CultureInfo.InvariantCulture), "-O", "^has_journal", "-m", "0",
-                 "-N", (entries.Count + 64).ToString(CultureInfo.InvariantCulture),
+                 "-N", (entries.Count + SpareInodes).ToString(CultureInfo.InvariantCulture),
                  "-d", stage, "-L", label, "-E", "root_owner=1000:1000", temp, blocks.ToString(CultureInfo.InvariantCulture)],
                 configure: null, onLine: null, timeout: TimeSpan.FromMinutes(30), ct);
             if (result.ExitCode != 0)
@@ -132,7 +136,7 @@ public sealed record FolderImage(string ImagePath, string Label, bool Reused, in
     static long SizeInBlocks(List<Entry> entries)
     {
         var data = entries.Sum(e => (e.Size + BlockSize - 1) / BlockSize + 1);
-        var inodeTables = (entries.Count + 64) * 256 / BlockSize + 1;
-        return data + data / 10 + inodeTables + 8L * 1024 * 1024 / BlockSize;
+        var inodeTables = (entries.Count + SpareInodes) * 256 / BlockSize + 1;
+        return data + data / 10 + inodeTables + SpareBytes / BlockSize;
     }
 }

@@ -131,7 +131,7 @@ public abstract record GuestToHostFrame : GuestFrame;
 /// Never a real credential. The guest's own HOME, PATH and CLAUDE_CONFIG_DIR win over these.</param>
 /// <param name="McpConfigJson">Passed to <c>claude --mcp-config</c> as is.</param>
 /// <param name="AppendSystemPrompt">Appended to the system prompt, after the global CLAUDE.md.</param>
-/// <param name="ExtraFolders">Read-only disks to mount at <c>/workspace/extra/&lt;name&gt;</c> before Claude Code starts.</param>
+/// <param name="ExtraFolders">Disks to mount at <c>/workspace/extra/&lt;name&gt;</c> before Claude Code starts (read-only unless marked writable).</param>
 public sealed record JobFrame(
     string RunId,
     string GroupFolder,
@@ -166,11 +166,17 @@ public sealed record JobFrame(
 }
 
 /// <summary>
-/// An extra folder of the job: virtio disk <see cref="Disk"/> (its serial is <see cref="DiskSerial"/>), an ext4 image the
-/// VMM attached read-only, mounted by the guest at <c>/workspace/extra/<see cref="Name"/></c>.
+/// An extra folder of the job: virtio disk <see cref="Disk"/> (its serial is <see cref="DiskSerial"/>), an ext4 image,
+/// mounted by the guest at <c>/workspace/extra/<see cref="Name"/></c>. Read-only unless <see cref="Writable"/>: then the
+/// VMM gave the guest a throwaway write layer and the guest reports the folder's changes as <c>extra/&lt;name&gt;/...</c>.
 /// </summary>
-public sealed record ExtraFolder(int Disk, string Name)
+public sealed record ExtraFolder(int Disk, string Name,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Writable = false)
 {
+    /// <summary>The top folder of a writable extra folder's paths in the <c>changes</c> tar.</summary>
+    [JsonIgnore]
+    public string ChangesTop => "extra/" + Name;
+
     /// <summary>Disk numbers run from 0 to below this. QEMU 7.2's microvm takes 24 virtio-mmio devices (root, net and the
     /// control port use 3), but a boot is tested with 5 (the end-to-end test), so that is the cap.</summary>
     public const int MaxDisks = 5;

@@ -10,9 +10,10 @@ public sealed partial class MicroVmAgentRunner
     /// The run's extra folders: the group's mounts checked again against the allowlist (the disk, symlinks and the
     /// allowlist may have changed since they were added), each approved folder's image built or reused, and what the
     /// VM and the guest need to attach and mount them. Refusals and an unusable allowlist are logged, not fatal:
-    /// the run goes on without those folders.
+    /// the run goes on without those folders. A folder the plan approved read-write is attached with a throwaway write
+    /// layer, and its changes come back like the workspace's, through <see cref="WorkspaceSync.ApplyChangesAsync"/>.
     /// </summary>
-    async Task<(IReadOnlyList<VmDisk> Disks, IReadOnlyList<ExtraFolder> Folders)> PrepareExtraFoldersAsync(RegisteredGroup group, RunLog runLog, CancellationToken ct)
+    async Task<ExtraFolderSetup> PrepareExtraFoldersAsync(RegisteredGroup group, RunLog runLog, CancellationToken ct)
     {
         var allowlist = MountAllowlistFile.Load(config.MountAllowlistPath, config.UserHome);
         var plan = MountValidator.Plan(config, allowlist, group);
@@ -26,11 +27,12 @@ public sealed partial class MicroVmAgentRunner
             runLog.Write($"extra folder REFUSED {refusal.Requested.HostPath}: {refusal.Reason}");
             LogMountRefused(log, group.Folder, refusal.Requested.HostPath, refusal.Reason);
         }
-        if (plan.Approved.Count == 0) return ([], []);
+        if (plan.Approved.Count == 0) return ExtraFolderSetup.None;
 
         var blocked = ((AllowlistLoad.Loaded)allowlist).Allowlist.BlockedPatterns;
         var disks = new List<VmDisk>();
         var folders = new List<ExtraFolder>();
+        var writable = new List<WritableExtraFolder>();
         foreach (var mount in plan.Approved)
         {
             if (disks.Count == ExtraFolder.MaxDisks)
@@ -40,9 +42,6 @@ public sealed partial class MicroVmAgentRunner
                 LogMountRefused(log, group.Folder, mount.HostPath, reason);
                 continue;
             }
-            // NOTE: every folder is read-only in the VM for now, whatever the plan allows: the image is a snapshot
-            // and nothing is synced back from /workspace/extra.
-            if (!mount.ReadOnly) runLog.Write($"extra folder {mount.Name}: read-write was approved, but extra folders are read-only in the VM");
             FolderImage image;
             try { image = await FolderImage.EnsureAsync(config.CacheDir, mount.HostPath, mount.Name, blocked, ct); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -51,12 +50,20 @@ public sealed partial class MicroVmAgentRunner
                 LogMountRefused(log, group.Folder, mount.HostPath, "its image could not be built: " + e.Message);
                 continue;
             }
-            runLog.Write($"extra folder {mount.Name}: {mount.HostPath} -> {mount.GuestPath} (read-only), {image.Files} files, {image.FileBytes} bytes, image {(image.Reused ? "reused" : "built")}"
+            var access = mount.ReadOnly ? "read-only" : "read-write, changes written back";
+            runLog.Write($"extra folder {mount.Name}: {mount.HostPath} -> {mount.GuestPath} ({access}), {image.Files} files, {image.FileBytes} bytes, image {(image.Reused ? "reused" : "built")}"
                 + (image.Skipped.Count > 0 ? $"; left out {string.Join(", ", image.Skipped.Take(20))}" : ""));
-            folders.Add(new ExtraFolder(disks.Count, mount.Name));
-            disks.Add(new VmDisk(image.ImagePath));
+            folders.Add(new ExtraFolder(disks.Count, mount.Name, Writable: !mount.ReadOnly));
+            disks.Add(new VmDisk(image.ImagePath, Writable: !mount.ReadOnly));
+            if (!mount.ReadOnly) writable.Add(new WritableExtraFolder(mount.Name, mount.HostPath, blocked));
         }
-        return (disks, folders);
+        return new ExtraFolderSetup(disks, folders, writable);
+    }
+
+    /// <summary>What a run's extra folders need: the VM's disks, the guest's mounts, and where writes go back.</summary>
+    sealed record ExtraFolderSetup(IReadOnlyList<VmDisk> Disks, IReadOnlyList<ExtraFolder> Folders, IReadOnlyList<WritableExtraFolder> Writable)
+    {
+        public static readonly ExtraFolderSetup None = new([], [], []);
     }
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "Group {Folder} gets no extra folders: {Problem}")]

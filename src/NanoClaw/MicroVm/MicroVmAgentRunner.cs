@@ -11,7 +11,7 @@ namespace NanoClaw.MicroVm;
 /// <summary>
 /// Runs each agent run in a fresh microVM:
 /// 1. make sure the VM image exists (built on first use);
-/// 2. check the group's extra folders and build (or reuse) their read-only images; issue a per-run gateway token (the only credential the guest ever sees);
+/// 2. check the group's extra folders and build (or reuse) their images; issue a per-run gateway token (the only credential the guest ever sees);
 /// 3. boot the VM and wait for the guest agent's <c>ready</c>;
 /// 4. send the job and the group's workspace;
 /// 5. relay: guest output, session and idle become <see cref="AgentEvent"/>s, changed files are validated
@@ -57,16 +57,16 @@ public sealed partial class MicroVmAgentRunner(
         await using var runLog = new RunLog(Path.Combine(logsDir, $"{stamp}-{runId}.log"), time);
         runLog.Write($"run {runId} for {group.Name} ({group.Jid}, folder {group.Folder}) on {vmm.Name}; session {request.SessionId ?? "new"}");
 
+        // 2. extra folders, then the run's credential (it dies with the VM)
+        var extras = await PrepareExtraFoldersAsync(group, runLog, cancellationToken);
         var layout = new WorkspaceLayout(
             GroupDir: config.GroupDir(group.Folder),
             GlobalDir: config.GroupDir(GroupFolder.Global),
             ClaudeStateDir: Path.Combine(config.DataDir, "sessions", group.Folder, ".claude"),
-            GlobalWritable: group.IsMain);
+            GlobalWritable: group.IsMain,
+            WritableExtras: extras.Writable);
         Directory.CreateDirectory(layout.ClaudeStateDir);
         Directory.CreateDirectory(layout.GlobalDir);
-
-        // 2. extra folders, then the run's credential (it dies with the VM)
-        var (extraDisks, extraFolders) = await PrepareExtraFoldersAsync(group, runLog, cancellationToken);
         var token = tokens.Issue(new RunIdentity(runId, group.Folder, group.Jid, group.IsMain));
         using var hardTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hardTimeout.CancelAfter(config.AgentTimeout);
@@ -75,7 +75,7 @@ public sealed partial class MicroVmAgentRunner(
         {
             // 3. boot
             var spec = new VmSpec(runId, artifacts, config.VmMemoryMb, config.VmCpus, gateway.Port,
-                Path.Combine(config.DataDir, "vms", runId), Path.Combine(logsDir, $"{stamp}-{runId}.console.log"), extraDisks);
+                Path.Combine(config.DataDir, "vms", runId), Path.Combine(logsDir, $"{stamp}-{runId}.console.log"), extras.Disks);
             await using var vm = await vmm.BootAsync(spec, ct);
             var reader = new GuestFrameReader(vm.Control, WorkspaceSyncLimits.Default.MaxTotalBytes);
             var writer = new GuestFrameWriter(vm.Control);
@@ -91,7 +91,7 @@ public sealed partial class MicroVmAgentRunner(
             // 4. job and workspace
             await writer.WriteAsync(new JobFrame(runId, group.Folder, group.IsMain, request.Prompt, time.GetUtcNow(),
                 new Dictionary<string, string> { ["ANTHROPIC_BASE_URL"] = GuestGatewayUrl, ["ANTHROPIC_API_KEY"] = token },
-                SessionId: request.SessionId, McpConfigJson: McpConfigJson(token), ExtraFolders: extraFolders.Count > 0 ? extraFolders : null), ct);
+                SessionId: request.SessionId, McpConfigJson: McpConfigJson(token), ExtraFolders: extras.Folders.Count > 0 ? extras.Folders : null), ct);
             await SendWorkspaceAsync(layout, writer, runLog, ct);
 
             // 5. relay until done

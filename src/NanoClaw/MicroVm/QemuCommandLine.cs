@@ -8,7 +8,8 @@ namespace NanoClaw.MicroVm;
 /// What the guest gets:
 /// <list type="bullet">
 /// <item>the shared rootfs, read-only (<c>readonly=on</c>); its writable root is a tmpfs overlay in guest RAM;</item>
-/// <item>each extra folder's image, read-only (<c>readonly=on</c>: QEMU refuses every write), serial <c>extraN</c>;</item>
+/// <item>each extra folder's image, serial <c>extraN</c>: read-only (<c>readonly=on</c>: QEMU refuses every write), or for a
+/// read-write folder <c>snapshot=on</c> (writes land in a temporary layer QEMU deletes; the cached image never changes);</item>
 /// <item>one NIC on QEMU user networking with <c>restrict=on</c>: no route anywhere, except
 /// 10.0.2.100:80, which QEMU forwards (one socat per connection) to 127.0.0.1:GatewayPort;</item>
 /// <item>one virtio-serial port named <see cref="ControlPortName"/>, a Unix socket on the host;</item>
@@ -74,7 +75,8 @@ internal static class QemuCommandLine
         {
             var id = "extra" + n.ToString(CultureInfo.InvariantCulture);
             yield return "-drive";
-            yield return $"id={id},file={Escape(disks[n].ImagePath)},format=raw,if=none,readonly=on";
+            var access = disks[n].Writable ? "snapshot=on" : "readonly=on";
+            yield return $"id={id},file={Escape(disks[n].ImagePath)},format=raw,if=none,{access}";
             yield return "-device";
             yield return $"virtio-blk-device,drive={id},serial={VmDisk.Serial(n)}";
         }

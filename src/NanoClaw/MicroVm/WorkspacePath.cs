@@ -4,7 +4,8 @@ namespace NanoClaw.MicroVm;
 
 /// <summary>
 /// A path inside the workspace tar that passed validation: one of the top folders (<c>group</c>, <c>global</c>,
-/// <c>claude</c>) followed by plain name segments. This is the only place guest-supplied paths are judged.
+/// <c>claude</c>, or <c>extra/&lt;name&gt;</c> for a read-write extra folder) followed by plain name segments.
+/// This is the only place guest-supplied paths are judged.
 /// </summary>
 public sealed record WorkspacePath(string Top, IReadOnlyList<string> Segments)
 {
@@ -19,7 +20,9 @@ public sealed record WorkspacePath(string Top, IReadOnlyList<string> Segments)
     {
         "group" => layout.GroupDir,
         "global" => layout.GlobalDir,
-        _ => layout.ClaudeStateDir,
+        "claude" => layout.ClaudeStateDir,
+        // Validate only makes extra/ paths for folders in the layout.
+        _ => layout.WritableExtra(Top["extra/".Length..])!.HostDir,
     };
 
     /// <summary>
@@ -43,6 +46,8 @@ public sealed record WorkspacePath(string Top, IReadOnlyList<string> Segments)
             if (Encoding.UTF8.GetByteCount(part) > MaxSegmentBytes) return $"a segment is longer than {MaxSegmentBytes} bytes";
         }
         var top = parts[0];
+        if (top == "extra")
+            return ValidateExtra(parts, isDirectory, layout, out path);
         if (top is not ("group" or "global" or "claude"))
             return "outside the writable folders (group/, claude/, global/)";
         if (top == "global" && !layout.GlobalWritable)
@@ -52,6 +57,21 @@ public sealed record WorkspacePath(string Top, IReadOnlyList<string> Segments)
         if (!isDirectory && parts.Length == 1)
             return $"'{top}' is a top folder, not a file";
         path = new WorkspacePath(top, parts[1..]);
+        return null;
+    }
+
+    /// <summary><c>extra/&lt;name&gt;/...</c>: only a folder the host made writable for this run, and never a path the
+    /// mount rules block (a guest must not plant <c>.ssh/authorized_keys</c> or <c>.env</c> in a host folder).</summary>
+    static string? ValidateExtra(string[] parts, bool isDirectory, WorkspaceLayout layout, out WorkspacePath? path)
+    {
+        path = null;
+        if (parts.Length < 2 || layout.WritableExtra(parts[1]) is not { } folder)
+            return parts.Length < 2 ? "'extra' is not a folder the guest may write" : $"extra/{parts[1]} is not a read-write extra folder of this run";
+        if (!isDirectory && parts.Length == 2)
+            return $"'extra/{parts[1]}' is a top folder, not a file";
+        if (Mounts.MountValidator.BlockedPattern(string.Join('/', parts[2..]), folder.BlockedPatterns) is { } pattern)
+            return $"matches the blocked pattern \"{pattern}\"";
+        path = new WorkspacePath("extra/" + parts[1], parts[2..]);
         return null;
     }
 }

@@ -81,4 +81,79 @@ public sealed class ExtraFolderEndToEndTests(VmTestEnvironment vm)
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(home, recursive: true);
     }
+
+    [Fact]
+    public async Task AReadWriteFolderOfMainGetsTheAgentsChangesBackAndNothingBlocked()
+    {
+        await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
+        var edit = fake.ScriptToolCall("Bash", new
+        {
+            command = "cd /workspace/extra/vault && id -u && cat pipeline.md && echo 'won: acme' >> pipeline.md && mkdir -p deals && echo signed > deals/acme.md"
+                + " && rm done.md && echo KEY=stolen > .env; mkdir -p .ssh && echo planted > .ssh/authorized_keys; ln -s /etc/passwd link; echo rc=$?",
+            description = "Update the pipeline",
+        }, thenReply: "Pipeline updated.");
+
+        using var roots = new TempDirectory();
+        roots.Write("vault/pipeline.md", "lead: acme\n");
+        roots.Write("vault/done.md", "old\n");
+        roots.Write("papers/paper.md", "read-only\n");
+        using var settings = new TempDirectory();
+        var allowlist = settings.Write("mount-allowlist.json", $$"""{ "allowedRoots": [ { "path": "{{roots.Path}}", "allowReadWrite": true } ] }""");
+
+        var home = Directory.CreateTempSubdirectory("nanoclaw-e2e-extra-rw-").FullName;
+        var config = Config.Load(new Dictionary<string, string?>
+        {
+            ["NANOCLAW_HOME"] = home,
+            ["NANOCLAW_CACHE"] = vm.Config.CacheDir,
+            [MountAllowlistFile.EnvironmentVariable] = allowlist,
+            ["ANTHROPIC_API_KEY"] = RealKey,
+            ["ANTHROPIC_BASE_URL"] = fake.BaseUrl.ToString().TrimEnd('/'),
+            ["VM_MEMORY_MB"] = "2048",
+        });
+        var db = Database.Open(config.DatabasePath);
+        db.RegisterGroup(new RegisteredGroup("me@s.whatsapp.net", "Me", "main", "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: true,
+            ContainerConfig.WithMounts(null, [new AdditionalMount(roots["vault"], ReadOnly: false), new AdditionalMount(roots["papers"])])));
+
+        var channel = new RecordingChannel();
+        await using var runtime = await MicroVmRuntime.StartAsync(config, vm.RepoRoot, NullLoggerFactory.Instance, CancellationToken.None);
+        string[] imagesBefore;
+        await using (var host = new AssistantHost(config, db, [channel], runtime.Runner, TimeProvider.System, NullLoggerFactory.Instance))
+        {
+            host.Start();
+            host.Loop.Deliver(new StoredMessage("m1", "me@s.whatsapp.net", "me", "Me", "update the pipeline", DateTimeOffset.UtcNow, false, false));
+
+            var sent = await channel.WaitForAsync(1, TimeSpan.FromMinutes(5));
+
+            sent.ShouldContain(("me@s.whatsapp.net", "Andy: Pipeline updated."));
+            host.Queue.BeginDrain();
+            await host.Queue.WhenQuietAsync().WaitAsync(TimeSpan.FromMinutes(2));
+            imagesBefore = Directory.GetFiles(Path.Combine(config.CacheDir, "folders"), "*.ext4", SearchOption.AllDirectories);
+        }
+        var result = (await edit.WaitForResultAsync()).Content;
+        result.ShouldContain("1000", customMessage: result); // the agent, not root
+        result.ShouldContain("lead: acme", customMessage: result);
+
+        // What the agent changed is on the host...
+        File.ReadAllText(roots["vault/pipeline.md"]).ShouldBe("lead: acme\nwon: acme\n");
+        File.ReadAllText(roots["vault/deals/acme.md"]).ShouldBe("signed\n");
+        File.Exists(roots["vault/done.md"]).ShouldBeFalse();
+        // ...but nothing blocked, no link, and the read-only folder untouched.
+        File.Exists(roots["vault/.env"]).ShouldBeFalse();
+        Directory.Exists(roots["vault/.ssh"]).ShouldBeFalse();
+        File.Exists(roots["vault/link"]).ShouldBeFalse();
+        Directory.GetFileSystemEntries(roots["papers"]).ShouldBe([roots["papers/paper.md"]]);
+        var runLog = File.ReadAllText(Directory.GetFiles(Path.Combine(home, "groups", "main", "logs"), "*-*.log").Single(p => !p.EndsWith(".console.log", StringComparison.Ordinal)));
+        runLog.ShouldContain("extra folder vault:");
+        runLog.ShouldContain("read-write, changes written back");
+        runLog.ShouldContain("REFUSED extra/vault/.env: matches the blocked pattern");
+        runLog.ShouldContain("REFUSED extra/vault/.ssh/authorized_keys: matches the blocked pattern");
+
+        // The cached image is a snapshot the VM never wrote (its writes went to QEMU's throwaway layer).
+        imagesBefore.Length.ShouldBe(2);
+        var inImage = await Task.WhenAll(imagesBefore.Select(async image =>
+            string.Join("\n", (await ChildProcess.RunAsync("debugfs", ["-R", "cat /pipeline.md", image], null, null, TimeSpan.FromSeconds(30), default)).Tail)));
+        inImage.ShouldContain(text => text.Contains("lead: acme") && !text.Contains("won"), customMessage: string.Join(" | ", inImage));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(home, recursive: true);
+    }
 }

@@ -92,6 +92,16 @@ public sealed class GuestProtocolTests
     }
 
     [Fact]
+    public void AWritableExtraFolderSaysSoAndAReadOnlyOneStaysTwoFields()
+    {
+        var job = Job with { ExtraFolders = [new ExtraFolder(0, "papers"), new ExtraFolder(1, "vault", Writable: true)] };
+        var line = Encoding.UTF8.GetString(GuestProtocol.Serialize(job));
+        line.ShouldContain("\"extraFolders\":[{\"disk\":0,\"name\":\"papers\"},{\"disk\":1,\"name\":\"vault\",\"writable\":true}]");
+        ((JobFrame)GuestProtocol.Parse(Encoding.UTF8.GetBytes(line))).ExtraFolders![1].Writable.ShouldBeTrue();
+        Should.Throw<GuestProtocolException>(() => Parse(line.Replace("\"writable\":true", "\"writable\":\"yes\"", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void InvalidUtf8IsRefused() =>
         Should.Throw<GuestProtocolException>(() => GuestProtocol.Parse([.. "{\"type\":\"output\",\"text\":\""u8, 0xff, 0xfe, .. "\"}"u8]));
 

@@ -31,6 +31,16 @@ public sealed class QemuCommandLineTests
     }
 
     [Fact]
+    public void AWritableDiskGetsAThrowawayLayerNeverWritesToTheImage()
+    {
+        var spec = Spec with { ExtraDisks = [new VmDisk("/c/folders/a/image-1.ext4"), new VmDisk("/c/folders/b/image-2.ext4", Writable: true)] };
+        var args = QemuCommandLine.Build(spec, kvm: false, tscKhz: 1);
+        Option(args, "-drive", "id=extra0").ShouldBe("id=extra0,file=/c/folders/a/image-1.ext4,format=raw,if=none,readonly=on");
+        // snapshot=on: QEMU writes to a temporary overlay it deletes on exit; the cached image is only ever read.
+        Option(args, "-drive", "id=extra1").ShouldBe("id=extra1,file=/c/folders/b/image-2.ext4,format=raw,if=none,snapshot=on");
+    }
+
+    [Fact]
     public void MoreExtraDisksThanMicrovmHasSlotsAreRefused()
     {
         var spec = Spec with { ExtraDisks = [.. Enumerable.Range(0, QemuCommandLine.MaxExtraDisks + 1).Select(n => new VmDisk($"/c/{n}.ext4"))] };
