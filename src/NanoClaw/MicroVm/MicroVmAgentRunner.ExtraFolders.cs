@@ -13,7 +13,7 @@ public sealed partial class MicroVmAgentRunner
     /// the run goes on without those folders. A folder the plan approved read-write is attached with a throwaway write
     /// layer, and its changes come back like the workspace's, through <see cref="WorkspaceSync.ApplyChangesAsync"/>.
     /// </summary>
-    async Task<ExtraFolderSetup> PrepareExtraFoldersAsync(RegisteredGroup group, RunLog runLog, CancellationToken ct)
+    internal static async Task<ExtraFolderSetup> PrepareExtraFoldersAsync(Config config, RegisteredGroup group, RunLog runLog, ILogger log, CancellationToken ct)
     {
         var allowlist = MountAllowlistFile.Load(config.MountAllowlistPath, config.UserHome);
         var plan = MountValidator.Plan(config, allowlist, group);
@@ -61,7 +61,7 @@ public sealed partial class MicroVmAgentRunner
     }
 
     /// <summary>What a run's extra folders need: the VM's disks, the guest's mounts, and where writes go back.</summary>
-    sealed record ExtraFolderSetup(IReadOnlyList<VmDisk> Disks, IReadOnlyList<ExtraFolder> Folders, IReadOnlyList<WritableExtraFolder> Writable)
+    internal sealed record ExtraFolderSetup(IReadOnlyList<VmDisk> Disks, IReadOnlyList<ExtraFolder> Folders, IReadOnlyList<WritableExtraFolder> Writable)
     {
         public static readonly ExtraFolderSetup None = new([], [], []);
     }

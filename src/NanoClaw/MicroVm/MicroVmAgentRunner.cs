@@ -58,7 +58,7 @@ public sealed partial class MicroVmAgentRunner(
         runLog.Write($"run {runId} for {group.Name} ({group.Jid}, folder {group.Folder}) on {vmm.Name}; session {request.SessionId ?? "new"}");
 
         // 2. extra folders, then the run's credential (it dies with the VM)
-        var extras = await PrepareExtraFoldersAsync(group, runLog, cancellationToken);
+        var extras = await PrepareExtraFoldersAsync(config, group, runLog, log, cancellationToken);
         var layout = new WorkspaceLayout(
             GroupDir: config.GroupDir(group.Folder),
             GlobalDir: config.GroupDir(GroupFolder.Global),

@@ -117,6 +117,7 @@ public sealed class ExtraFolderEndToEndTests(VmTestEnvironment vm)
         var channel = new RecordingChannel();
         await using var runtime = await MicroVmRuntime.StartAsync(config, vm.RepoRoot, NullLoggerFactory.Instance, CancellationToken.None);
         string[] imagesBefore;
+        var started = DateTimeOffset.UtcNow;
         await using (var host = new AssistantHost(config, db, [channel], runtime.Runner, TimeProvider.System, NullLoggerFactory.Instance))
         {
             host.Start();
@@ -127,7 +128,9 @@ public sealed class ExtraFolderEndToEndTests(VmTestEnvironment vm)
             sent.ShouldContain(("me@s.whatsapp.net", "Andy: Pipeline updated."));
             host.Queue.BeginDrain();
             await host.Queue.WhenQuietAsync().WaitAsync(TimeSpan.FromMinutes(2));
-            imagesBefore = Directory.GetFiles(Path.Combine(config.CacheDir, "folders"), "*.ext4", SearchOption.AllDirectories);
+            // The cache is shared with other tests: this run's images are the ones written since it started.
+            imagesBefore = [.. Directory.GetFiles(Path.Combine(config.CacheDir, "folders"), "*.ext4", SearchOption.AllDirectories)
+                .Where(image => File.GetLastWriteTimeUtc(image) >= started.UtcDateTime.AddSeconds(-1))];
         }
         var result = (await edit.WaitForResultAsync()).Content;
         result.ShouldContain("1000", customMessage: result); // the agent, not root
