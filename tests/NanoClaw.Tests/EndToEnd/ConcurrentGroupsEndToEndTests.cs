@@ -27,18 +27,8 @@ public sealed class ConcurrentGroupsEndToEndTests(VmTestEnvironment vm)
         }
         fake.Script(Answer).Script(Answer);
 
-        var home = Directory.CreateTempSubdirectory("nanoclaw-e2e-two-").FullName;
-        var config = Config.Load(new Dictionary<string, string?>
-        {
-            ["NANOCLAW_HOME"] = home,
-            ["NANOCLAW_CACHE"] = vm.Config.CacheDir,
-            ["MAX_CONCURRENT_AGENTS"] = "2",
-            ["ANTHROPIC_API_KEY"] = RealKey,
-            ["ANTHROPIC_BASE_URL"] = fake.BaseUrl.ToString().TrimEnd('/'),
-            ["VM_MEMORY_MB"] = "2048",
-            ["VM_CPUS"] = "1",
-        });
-        var db = Database.Open(config.DatabasePath);
+        using var home = TestHome.ForVms(vm, fake, RealKey, env => (env["MAX_CONCURRENT_AGENTS"], env["VM_CPUS"]) = ("2", "1"));
+        var (config, db) = (home.Config, home.Db);
         foreach (var name in new[] { "alpha", "beta" })
             db.RegisterGroup(new RegisteredGroup($"{name}@g.us", name, name, "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: false));
 
@@ -57,7 +47,6 @@ public sealed class ConcurrentGroupsEndToEndTests(VmTestEnvironment vm)
             host.Queue.BeginDrain();
             await host.Queue.WhenQuietAsync().WaitAsync(TimeSpan.FromMinutes(2));
         }
-        Directory.GetDirectories(Path.Combine(home, "data", "vms")).ShouldBeEmpty();
-        Directory.Delete(home, recursive: true);
+        Directory.GetDirectories(Path.Combine(home.Dir, "data", "vms")).ShouldBeEmpty();
     }
 }

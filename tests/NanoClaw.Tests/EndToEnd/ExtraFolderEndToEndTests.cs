@@ -39,17 +39,8 @@ public sealed class ExtraFolderEndToEndTests(VmTestEnvironment vm)
         using var settings = new TempDirectory();
         var allowlist = settings.Write("mount-allowlist.json", $$"""{ "allowedRoots": [ { "path": "{{roots.Path}}" } ] }""");
 
-        var home = Directory.CreateTempSubdirectory("nanoclaw-e2e-extra-").FullName;
-        var config = Config.Load(new Dictionary<string, string?>
-        {
-            ["NANOCLAW_HOME"] = home,
-            ["NANOCLAW_CACHE"] = vm.Config.CacheDir,
-            [MountAllowlistFile.EnvironmentVariable] = allowlist,
-            ["ANTHROPIC_API_KEY"] = RealKey,
-            ["ANTHROPIC_BASE_URL"] = fake.BaseUrl.ToString().TrimEnd('/'),
-            ["VM_MEMORY_MB"] = "2048",
-        });
-        var db = Database.Open(config.DatabasePath);
+        using var home = TestHome.ForVms(vm, fake, RealKey, env => env[MountAllowlistFile.EnvironmentVariable] = allowlist);
+        var (config, db) = (home.Config, home.Db);
         db.RegisterGroup(new RegisteredGroup("family@g.us", "Family", "family", "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: false,
             ContainerConfig.WithMounts(null, [.. names.Select(n => new AdditionalMount(roots[n]))])));
 
@@ -74,12 +65,10 @@ public sealed class ExtraFolderEndToEndTests(VmTestEnvironment vm)
         writeResult.Content.ShouldContain("Read-only file system", customMessage: writeResult.Content);
         writeResult.Content.ShouldContain("rc=1", customMessage: writeResult.Content);
         File.ReadAllText(note).ShouldBe(Note);
-        File.Exists(Path.Combine(home, "groups", "family", "extra", "vault", "note.md")).ShouldBeFalse();
-        var runLog = File.ReadAllText(Directory.GetFiles(Path.Combine(home, "groups", "family", "logs"), "*-*.log").Single(p => !p.EndsWith(".console.log", StringComparison.Ordinal)));
+        File.Exists(Path.Combine(home.Dir, "groups", "family", "extra", "vault", "note.md")).ShouldBeFalse();
+        var runLog = home.RunLog("family");
         runLog.ShouldContain("extra folder vault:");
         runLog.ShouldContain("left out .env");
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(home, recursive: true);
     }
 
     [Fact]
@@ -100,17 +89,8 @@ public sealed class ExtraFolderEndToEndTests(VmTestEnvironment vm)
         using var settings = new TempDirectory();
         var allowlist = settings.Write("mount-allowlist.json", $$"""{ "allowedRoots": [ { "path": "{{roots.Path}}", "allowReadWrite": true } ] }""");
 
-        var home = Directory.CreateTempSubdirectory("nanoclaw-e2e-extra-rw-").FullName;
-        var config = Config.Load(new Dictionary<string, string?>
-        {
-            ["NANOCLAW_HOME"] = home,
-            ["NANOCLAW_CACHE"] = vm.Config.CacheDir,
-            [MountAllowlistFile.EnvironmentVariable] = allowlist,
-            ["ANTHROPIC_API_KEY"] = RealKey,
-            ["ANTHROPIC_BASE_URL"] = fake.BaseUrl.ToString().TrimEnd('/'),
-            ["VM_MEMORY_MB"] = "2048",
-        });
-        var db = Database.Open(config.DatabasePath);
+        using var home = TestHome.ForVms(vm, fake, RealKey, env => env[MountAllowlistFile.EnvironmentVariable] = allowlist);
+        var (config, db) = (home.Config, home.Db);
         db.RegisterGroup(new RegisteredGroup("me@s.whatsapp.net", "Me", "main", "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: true,
             ContainerConfig.WithMounts(null, [new AdditionalMount(roots["vault"], ReadOnly: false), new AdditionalMount(roots["papers"])])));
 
@@ -145,7 +125,7 @@ public sealed class ExtraFolderEndToEndTests(VmTestEnvironment vm)
         Directory.Exists(roots["vault/.ssh"]).ShouldBeFalse();
         File.Exists(roots["vault/link"]).ShouldBeFalse();
         Directory.GetFileSystemEntries(roots["papers"]).ShouldBe([roots["papers/paper.md"]]);
-        var runLog = File.ReadAllText(Directory.GetFiles(Path.Combine(home, "groups", "main", "logs"), "*-*.log").Single(p => !p.EndsWith(".console.log", StringComparison.Ordinal)));
+        var runLog = home.RunLog("main");
         runLog.ShouldContain("extra folder vault:");
         runLog.ShouldContain("read-write, changes written back");
         runLog.ShouldContain("REFUSED extra/vault/.env: matches the blocked pattern");
@@ -156,7 +136,5 @@ public sealed class ExtraFolderEndToEndTests(VmTestEnvironment vm)
         var inImage = await Task.WhenAll(imagesBefore.Select(async image =>
             string.Join("\n", (await ChildProcess.RunAsync("debugfs", ["-R", "cat /pipeline.md", image], null, null, TimeSpan.FromSeconds(30), default)).Tail)));
         inImage.ShouldContain(text => text.Contains("lead: acme") && !text.Contains("won"), customMessage: string.Join(" | ", inImage));
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(home, recursive: true);
     }
 }

@@ -24,17 +24,8 @@ public sealed class ScheduledTaskEndToEndTests(VmTestEnvironment vm)
     public async Task ATaskScheduledByTheAgentFiresInItsOwnVmAndItsReplyReachesTheChat()
     {
         await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
-        var home = Directory.CreateTempSubdirectory("nanoclaw-e2e-task-").FullName;
-        var config = Config.Load(new Dictionary<string, string?>
-        {
-            ["NANOCLAW_HOME"] = home,
-            ["NANOCLAW_CACHE"] = vm.Config.CacheDir,
-            ["TZ"] = "Europe/Berlin",
-            ["ANTHROPIC_API_KEY"] = RealKey,
-            ["ANTHROPIC_BASE_URL"] = fake.BaseUrl.ToString().TrimEnd('/'),
-            ["VM_MEMORY_MB"] = "2048",
-        });
-        var db = Database.Open(config.DatabasePath);
+        using var home = TestHome.ForVms(vm, fake, RealKey, env => env["TZ"] = "Europe/Berlin");
+        var (config, db) = (home.Config, home.Db);
         var family = new RegisteredGroup("family@g.us", "Family", "family", "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: true, IsMain: false);
         db.RegisterGroup(family);
 
@@ -69,6 +60,5 @@ public sealed class ScheduledTaskEndToEndTests(VmTestEnvironment vm)
             // It fired at its time, not when it was created.
             db.ListTasks("family").Single().LastRun!.Value.ShouldBeGreaterThanOrEqualTo(fireAt.AddSeconds(-1));
         }
-        Directory.Delete(home, recursive: true);
     }
 }

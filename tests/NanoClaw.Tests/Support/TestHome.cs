@@ -20,6 +20,22 @@ sealed class TestHome : IDisposable
         Db = Database.Open(Config.DatabasePath);
     }
 
+    /// <summary>A home for an in-process end-to-end run in real VMs: the test collection's VM image cache, the fake
+    /// Messages API as the upstream with <paramref name="realKey"/> as the real credential, and 2 GiB VMs.</summary>
+    public static TestHome ForVms(MicroVm.VmTestEnvironment vm, Fakes.FakeMessagesApi fake, string realKey, Action<Dictionary<string, string?>>? configure = null) =>
+        new(env =>
+        {
+            env["NANOCLAW_CACHE"] = vm.Config.CacheDir;
+            env["ANTHROPIC_API_KEY"] = realKey;
+            env["ANTHROPIC_BASE_URL"] = fake.BaseUrl.ToString().TrimEnd('/');
+            env["VM_MEMORY_MB"] = "2048";
+            configure?.Invoke(env);
+        });
+
+    /// <summary>The text of the one run log of <paramref name="folder"/> (not the VM console log).</summary>
+    public string RunLog(string folder) =>
+        File.ReadAllText(Directory.GetFiles(Path.Combine(Dir, "groups", folder, "logs"), "*-*.log").Single(p => !p.EndsWith(".console.log", StringComparison.Ordinal)));
+
     public RegisteredGroup Register(string jid, string folder, bool isMain = false, bool requiresTrigger = true)
     {
         var group = new RegisteredGroup(jid, folder, folder, "@Andy", DateTimeOffset.UtcNow, requiresTrigger, isMain);
