@@ -112,7 +112,8 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
                 break;
             case BridgeEvent.Closed c:
                 _connected = false;
-                LogClosed(_log, c.Reason, c.WillReconnect);
+                if (c.WillReconnect) LogClosed(_log, c.Reason);
+                else LogClosedForGood(_log, CloseAdvice.For(c));
                 break;
             case BridgeEvent.SidecarExited:
                 _connected = false;
@@ -232,8 +233,11 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     [LoggerMessage(EventId = 720, Level = LogLevel.Information, Message = "WhatsApp connected as {Jid} (its self-chat is the main chat once registered with `groups register --main`)")]
     static partial void LogConnected(ILogger logger, string jid);
 
-    [LoggerMessage(EventId = 721, Level = LogLevel.Warning, Message = "WhatsApp connection closed ({Reason}); the sidecar reconnects by itself: {WillReconnect}")]
-    static partial void LogClosed(ILogger logger, string reason, bool willReconnect);
+    [LoggerMessage(EventId = 721, Level = LogLevel.Warning, Message = "WhatsApp connection closed ({Reason}); the sidecar reconnects by itself")]
+    static partial void LogClosed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 726, Level = LogLevel.Error, Message = "WhatsApp stays offline. {Advice}")]
+    static partial void LogClosedForGood(ILogger logger, string advice);
 
     [LoggerMessage(EventId = 722, Level = LogLevel.Error, Message = "WhatsApp is not paired: the sidecar asks for a QR scan. Stop NanoClaw and pair with `./nanoclaw auth`.")]
     static partial void LogNotPaired(ILogger logger);
