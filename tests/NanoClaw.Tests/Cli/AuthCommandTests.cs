@@ -31,7 +31,9 @@ public class AuthCommandTests
             home.Config.WhatsAppAuthDir, null, output, NullLoggerFactory.Instance, TimeSpan.FromSeconds(20), CancellationToken.None);
 
         code.ShouldBe(0);
-        output.ToString().ShouldContain("2@QRTEXT");
+        output.ToString().ShouldContain(QrText.Render("2@QRTEXT")); // drawn, not the raw text
+        output.ToString().ShouldContain("Scan this QR with WhatsApp on your phone");
+        output.ToString().ShouldContain($"WhatsApp is linked as {WhatsAppRig.Owner}");
         output.ToString().ShouldContain($"groups register --jid {WhatsAppRig.Owner}");
     }
 
@@ -81,7 +83,7 @@ public class AuthCommandTests
         code.ShouldBe(0);
         var text = output.ToString();
         text.ShouldContain("Link with phone number instead, and enter: ABCD1234");
-        text.ShouldNotContain("2@QRTEXT"); // no QR when pairing by code
+        text.ShouldNotContain("Scan this QR"); // no QR when pairing by code
         text.ShouldContain($"WhatsApp is linked as {WhatsAppRig.Owner}");
         JsonDocument.Parse(Recorded(home, "pair").Single()).RootElement.GetProperty("phone").GetString().ShouldBe("+49 151 23456789");
     }
