@@ -196,7 +196,8 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
             var ack = await _bridge.SendAsync(new BridgeCommand.SyncGroups(), CancellationToken.None);
             if (!ack.Ok) LogGroupSyncFailed(_log, ack.Error ?? "refused");
         }
-        catch (Exception ex) when (ex is IOException or TimeoutException) { LogGroupSyncFailed(_log, ex.Message); }
+        // Runs on a timer with nobody to observe it: every failure is logged here (e.g. a sidecar stopping meanwhile).
+        catch (Exception ex) { LogGroupSyncFailed(_log, ex.Message); }
     }
 
     /// <summary>
