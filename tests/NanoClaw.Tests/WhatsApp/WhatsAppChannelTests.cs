@@ -188,6 +188,36 @@ public class WhatsAppChannelTests
     }
 
     [Fact]
+    public async Task MessagesFedIntoARunningRunAreMarkedReadWhenItEnds()
+    {
+        var runner = new ScriptedRunner((_, run) => Conversation(run));
+        await using var rig = new WhatsAppRig(runner, ([
+            WhatsAppRig.Connected(),
+            WhatsAppRig.Message("F1", "first"),
+            WhatsAppRig.WaitFor("during"),
+            WhatsAppRig.Message("F2", "second, while the run goes on"),
+        ], "ack"));
+        rig.Home.Register(WhatsAppRig.Group, "family", requiresTrigger: false);
+        rig.Start();
+
+        await Eventually.True(() => rig.CommandsOf("mark_read").Count == 1, "the run's own message is marked read as it starts");
+        rig.Release("during");
+        await Eventually.True(() => rig.CommandsOf("mark_read").Count == 2, "the follow-up is marked read when the run ends");
+        rig.CommandsOf("mark_read").Select(c => string.Join(",", c.Command.GetProperty("message_ids").EnumerateArray().Select(i => i.GetString())))
+            .ShouldBe(["F1", "F2"]);
+        await Eventually.True(() => rig.TextsSentTo(WhatsAppRig.Group).Contains("Andy: the run saw the follow-up"), "the run answered the follow-up");
+
+        static async IAsyncEnumerable<NanoClaw.Agent.AgentEvent> Conversation(RunContext run)
+        {
+            yield return new NanoClaw.Agent.AgentEvent.Output("got it");
+            var followUp = await run.FollowUps.ReadAsync(run.CancellationToken);
+            if (followUp.Contains("second, while the run goes on", StringComparison.Ordinal))
+                yield return new NanoClaw.Agent.AgentEvent.Output("the run saw the follow-up");
+            yield return new NanoClaw.Agent.AgentEvent.Completed();
+        }
+    }
+
+    [Fact]
     public async Task ADirectChatKnownOnlyByItsLidGetsItsReply()
     {
         const string lidChat = "123456789012345@lid";

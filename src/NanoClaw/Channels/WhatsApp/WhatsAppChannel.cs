@@ -31,7 +31,7 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     readonly TimeProvider _time;
     readonly OutboundRateLimiter _limiter;
     readonly Lock _unreadLock = new();
-    readonly Dictionary<string, List<string>> _unread = new(StringComparer.Ordinal);
+    readonly Dictionary<string, List<StoredMessage>> _unread = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, string> _chatNames = new();
     readonly Lock _sentLock = new();
     readonly HashSet<string> _sentIds = [];
@@ -86,14 +86,15 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     }
 
     /// <summary>
-    /// Typing on means a run has just taken the chat's pending messages, so they are marked read first. Then,
-    /// not when stored: blue ticks tell the sender the assistant has seen the message; marking on arrival would
-    /// claim that while the host is busy or a run fails. Messages of a group that only answers to <c>@Andy</c>
-    /// stay unread until a run takes them as context; follow-ups fed into a running run are marked at the next run.
+    /// Also sends read receipts, when the agent takes messages rather than when they are stored: blue ticks tell
+    /// the sender the assistant has seen the message, and marking on arrival would claim that while the host is
+    /// busy or a run fails. Typing on means a run has just taken every pending message of the chat (the prompt
+    /// holds them all). Typing off means the run ended; what arrived meanwhile was fed to it if it could start a
+    /// run by itself (see <see cref="MarkReadAsync"/>).
     /// </summary>
     public async Task SetTypingAsync(string chatJid, bool typing, CancellationToken cancellationToken)
     {
-        if (typing) await MarkReadAsync(chatJid, cancellationToken);
+        await MarkReadAsync(chatJid, runEnded: !typing, cancellationToken);
         var ack = await _bridge.SendAsync(new BridgeCommand.Typing(chatJid, typing), cancellationToken);
         if (!ack.Ok) throw new IOException("WhatsApp refused the typing indicator: " + ack.Error);
     }
@@ -157,25 +158,38 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
         var isOwn = WasSent(m.Id)
             || (PrefixesReplies && m.IsFromMe && m.Text.StartsWith(_config.AssistantName + ": ", StringComparison.Ordinal));
         var message = new StoredMessage(m.Id, m.ChatJid, m.SenderJid, m.SenderName, Content(m), m.Timestamp, m.IsFromMe, isOwn);
-        if (_loop!.Deliver(message, chatName) && !m.IsFromMe) RememberUnread(m.ChatJid, m.Id);
+        if (_loop!.Deliver(message, chatName) && !m.IsFromMe) RememberUnread(message);
     }
 
-    void RememberUnread(string chatJid, string id)
+    void RememberUnread(StoredMessage message)
     {
         lock (_unreadLock)
         {
-            if (!_unread.TryGetValue(chatJid, out var ids)) _unread[chatJid] = ids = [];
-            ids.Add(id);
-            if (ids.Count > RememberedUnreadPerChat) ids.RemoveAt(0);
+            if (!_unread.TryGetValue(message.ChatJid, out var list)) _unread[message.ChatJid] = list = [];
+            list.Add(message);
+            if (list.Count > RememberedUnreadPerChat) list.RemoveAt(0);
         }
     }
 
-    /// <summary>Read receipts for every message of the chat received so far. Best effort: a failure is logged, not retried.</summary>
-    async Task MarkReadAsync(string chatJid, CancellationToken cancellationToken)
+    /// <summary>
+    /// Read receipts for the chat's messages the agent has taken. At a run's start that is all of them. At its end
+    /// it is those up to the last one that could start a run by itself (with the trigger, or any in a chat that
+    /// answers everything): the message loop fed that one, with everything before it, into the running run. Chatter
+    /// after it was not fed and stays unread until a run takes it. Best effort: a failure is logged, not retried.
+    /// </summary>
+    async Task MarkReadAsync(string chatJid, bool runEnded, CancellationToken cancellationToken)
     {
-        List<string>? ids;
-        lock (_unreadLock) _unread.Remove(chatJid, out ids);
-        if (ids is null) return;
+        List<string> ids;
+        lock (_unreadLock)
+        {
+            if (!_unread.TryGetValue(chatJid, out var list)) return;
+            var taken = list.Count;
+            if (runEnded)
+                taken = _db.GroupByJid(chatJid) is { } group ? list.FindLastIndex(m => Trigger.ShouldRespond(group, [m])) + 1 : 0;
+            ids = [.. list.Take(taken).Select(m => m.Id)];
+            list.RemoveRange(0, taken);
+            if (list.Count == 0) _unread.Remove(chatJid);
+        }
         foreach (var batch in ids.Chunk(MarkReadBatch))
         {
             try
