@@ -3,7 +3,7 @@ namespace NanoClaw.Cli;
 /// <summary>
 /// A QR code (ISO/IEC 18004) of some bytes: byte mode, error correction level L, the smallest version that fits,
 /// and the mask with the lowest penalty. Only what <c>./nanoclaw auth</c> needs to draw WhatsApp's pairing QR in
-/// the terminal, so no QR library is pulled in for it. Follows the structure of the well-known reference
+/// the terminal, so no QR package is pulled in for it. Follows the structure of the well-known reference
 /// implementations: data and padding, Reed-Solomon blocks interleaved, function patterns, zig-zag placement.
 /// </summary>
 sealed class QrCode
