@@ -13,6 +13,10 @@ public sealed record Config
     public bool AssistantHasOwnNumber { get; init; }
     public int MaxConcurrentAgents { get; init; } = 2;
     public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Local;
+    /// <summary>WhatsApp bans accounts that send like a bot: at most this many messages to one chat per minute...</summary>
+    public int WhatsAppSendPerChatPerMinute { get; init; } = 15;
+    /// <summary>...and this many to all chats together. Held messages wait in the outbox; nothing is dropped.</summary>
+    public int WhatsAppSendPerMinute { get; init; } = 40;
 
     // Upstream credentials: used by the host gateway only, never passed into a VM.
     public string? AnthropicApiKey { get; init; }
@@ -62,6 +66,8 @@ public sealed record Config
             AssistantHasOwnNumber = IsTrue(Get(env, "ASSISTANT_HAS_OWN_NUMBER")),
             MaxConcurrentAgents = PositiveInt(env, "MAX_CONCURRENT_AGENTS", 2),
             TimeZone = Get(env, "TZ") is { } tz ? FindTimeZone(tz) : TimeZoneInfo.Local,
+            WhatsAppSendPerChatPerMinute = PositiveInt(env, "WHATSAPP_SEND_PER_CHAT_PER_MINUTE", 15),
+            WhatsAppSendPerMinute = PositiveInt(env, "WHATSAPP_SEND_PER_MINUTE", 40),
             AnthropicApiKey = Get(env, "ANTHROPIC_API_KEY"),
             ClaudeCodeOAuthToken = Get(env, "CLAUDE_CODE_OAUTH_TOKEN"),
             VercelAiGatewayKey = Get(env, "VERCEL_AI_GATEWAY_KEY"),

@@ -44,7 +44,7 @@ static class RunCommand
             runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, RepoRoot.Templates(repo), TimeProvider.System, logs.CreateLogger<AgentTools>()));
             foreach (var group in db.RegisteredGroups()) GroupFolder.Ensure(config, group.Folder, RepoRoot.Templates(repo));
             host.Start();
-            whatsApp?.Start(host.Loop);
+            whatsApp?.Start(host.Loop, host.Outbox);
             log.LogInformation("NanoClaw is running ({Groups} registered groups). Ctrl-C to stop.", db.RegisteredGroups().Count);
             try { await Task.Delay(Timeout.Infinite, stop.Token); }
             catch (OperationCanceledException) { }

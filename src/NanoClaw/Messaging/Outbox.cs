@@ -30,6 +30,18 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
 
     public void Wake() => _wake.Set();
 
+    /// <summary>
+    /// <paramref name="channel"/> (re)connected: its chats' replies that wait for a retry are due now instead of
+    /// when their backoff (up to 5 minutes) ends. Only the head of each chat is touched, so order is kept.
+    /// </summary>
+    public void RetryNow(IChannel channel)
+    {
+        var now = time.GetUtcNow();
+        foreach (var entry in db.DueOutbound(DateTimeOffset.MaxValue))
+            if (ChannelFor(entry.ChatJid) == channel) db.DeferOutbound(entry.Id, now);
+        Wake();
+    }
+
     /// <summary>Sends everything due until cancelled; sleeps until woken or the next retry is due.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -75,6 +87,14 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
                     sent++;
                     continue;
                 }
+                catch (SendHeldException held)
+                {
+                    // Nothing was sent: only this chat waits (its later replies stay behind it), others go on.
+                    blockedChats.Add(entry.ChatJid);
+                    db.DeferOutbound(entry.Id, held.Until);
+                    LogHeld(log, entry.Id, entry.ChatJid, held.Until, held.Reason);
+                    continue;
+                }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
                     error = ex.Message;
@@ -106,6 +126,9 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Debug, Message = "Typing indicator for {ChatJid} failed: {Error}")]
     static partial void LogTypingFailed(ILogger logger, string chatJid, string error);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Outbound message {Id} to {ChatJid} held until {Until:O}: {Reason}")]
+    static partial void LogHeld(ILogger logger, long id, string chatJid, DateTimeOffset until, string reason);
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Outbound message {Id} to {ChatJid} not sent ({Error}); retrying in {RetryIn}")]
     static partial void LogDeferred(ILogger logger, long id, string chatJid, string error, TimeSpan retryIn);

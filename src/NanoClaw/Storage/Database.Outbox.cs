@@ -37,4 +37,9 @@ public sealed partial class Database
     public void MarkOutboundFailed(long id, string error, DateTimeOffset nextAttempt) =>
         Execute("UPDATE outbox SET attempts = attempts + 1, last_error = $e, next_attempt_at = $next WHERE id = $id",
             ("$id", id), ("$e", error), ("$next", Iso(nextAttempt)));
+
+    /// <summary>Moves the next attempt without counting one: the channel held the message back (a rate limit), or
+    /// came back and the retry should not wait for its backoff.</summary>
+    public void DeferOutbound(long id, DateTimeOffset nextAttempt) =>
+        Execute("UPDATE outbox SET next_attempt_at = $next WHERE id = $id", ("$id", id), ("$next", Iso(nextAttempt)));
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+using NanoClaw.Channels.WhatsApp;
 using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.WhatsApp;
@@ -107,5 +109,128 @@ public class WhatsAppChannelTests
         sends.ShouldAllBe(s => s.Command.GetProperty("text").GetString() == "Andy: Made it.");
         rig.Logs.Lines.ShouldContain(l => l.Contains("exited unexpectedly (code 1)", StringComparison.Ordinal));
         rig.Channel.IsConnected.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task AReplyHeldWhileDisconnectedGoesOutAsSoonAsTheSidecarReconnects()
+    {
+        // The clock never moves: the outbox's retry timer cannot fire, so only the reconnect can send the reply.
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-06-01T06:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        await using var rig = new WhatsAppRig(new WhatsAppRig.Setup(clock), Replying("unused"), ([
+            WhatsAppRig.Connected(),
+            WhatsAppRig.Line(new { type = "closed", reason = "connection_lost", will_reconnect = true, status_code = 408 }),
+            WhatsAppRig.WaitFor("reconnect"),
+            WhatsAppRig.Connected(),
+        ], "ack"));
+        rig.Start();
+        await Eventually.True(() => rig.Logs.Lines.Any(l => l.Contains("connection closed (connection_lost)", StringComparison.Ordinal)), "the connection drops");
+        rig.Channel.IsConnected.ShouldBeFalse();
+
+        rig.Host.Outbox.Enqueue(WhatsAppRig.Group, "Back soon");
+        await Eventually.True(() => rig.Logs.Lines.Any(l => l.Contains("not sent (whatsapp is not connected)", StringComparison.Ordinal)), "the first attempt is deferred");
+        rig.Sends().ShouldBeEmpty();
+
+        rig.Release("reconnect");
+        await Eventually.True(() => rig.Sends().Count == 1, "the reply is sent right after the reconnect", TimeSpan.FromSeconds(5));
+        rig.TextsSentTo(WhatsAppRig.Group).ShouldBe(["Andy: Back soon"]);
+        clock.GetUtcNow().ShouldBe(DateTimeOffset.Parse("2026-06-01T06:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task GroupNamesAreRefreshedDailyNotJustOnConnect()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-06-01T06:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        await using var rig = new WhatsAppRig(new WhatsAppRig.Setup(clock, Groups: [new { jid = WhatsAppRig.Group, name = "Family (renamed)" }]),
+            Replying("unused"), ([
+                WhatsAppRig.Connected(),
+                WhatsAppRig.Line(new { type = "groups", groups = new[] { new { jid = WhatsAppRig.Group, name = "Family" } } }),
+            ], "ack"));
+        rig.Start();
+        string? NameOf() => rig.Home.Db.ListChats().SingleOrDefault(c => c.Jid == WhatsAppRig.Group)?.Name;
+        await Eventually.True(() => NameOf() == "Family", "the list sent on connect is stored");
+
+        clock.Advance(TimeSpan.FromHours(23));
+        await Task.Delay(300);
+        rig.CommandsOf("sync_groups").ShouldBeEmpty();
+
+        clock.Advance(TimeSpan.FromHours(1));
+        await Eventually.True(() => NameOf() == "Family (renamed)", "the daily refresh stores the new name");
+        rig.CommandsOf("sync_groups").Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task MessagesAreMarkedReadWhenARunTakesThemNotBefore()
+    {
+        const string stranger = "999999999999999999@g.us";
+        await using var rig = new WhatsAppRig(Replying("Hi Bob."), ([
+            WhatsAppRig.Connected(),
+            WhatsAppRig.Message("R1", "just chatting"),
+            WhatsAppRig.Message("U1", "@Andy not registered", chat: stranger),
+            WhatsAppRig.WaitFor("trigger"),
+            WhatsAppRig.Message("R2", "@Andy hello"),
+        ], "ack"));
+        rig.Home.Register(WhatsAppRig.Group, "family");
+        rig.Start();
+
+        // A group that needs @Andy: the chatter is stored but no run takes it, so it stays unread.
+        await Eventually.True(() => rig.Stored(WhatsAppRig.Group).Count == 1, "the chatter is stored");
+        await Task.Delay(300);
+        rig.CommandsOf("mark_read").ShouldBeEmpty();
+
+        rig.Release("trigger");
+        await Eventually.True(() => rig.Sends().Count == 1, "the triggered message is answered");
+        var read = rig.CommandsOf("mark_read").Single().Command;
+        read.GetProperty("chat_jid").GetString().ShouldBe(WhatsAppRig.Group);
+        read.GetProperty("message_ids").EnumerateArray().Select(i => i.GetString()).ShouldBe(["R1", "R2"]);
+        // Read before "typing...", as a person reads before answering.
+        var types = rig.Commands().Select(c => c.Command.GetProperty("type").GetString()).ToList();
+        types.IndexOf("mark_read").ShouldBeLessThan(types.IndexOf("typing"));
+    }
+
+    [Fact]
+    public async Task MessagesFedIntoARunningRunAreMarkedReadWhenItEnds()
+    {
+        var runner = new ScriptedRunner((_, run) => Conversation(run));
+        await using var rig = new WhatsAppRig(runner, ([
+            WhatsAppRig.Connected(),
+            WhatsAppRig.Message("F1", "first"),
+            WhatsAppRig.WaitFor("during"),
+            WhatsAppRig.Message("F2", "second, while the run goes on"),
+        ], "ack"));
+        rig.Home.Register(WhatsAppRig.Group, "family", requiresTrigger: false);
+        rig.Start();
+
+        await Eventually.True(() => rig.CommandsOf("mark_read").Count == 1, "the run's own message is marked read as it starts");
+        rig.Release("during");
+        await Eventually.True(() => rig.CommandsOf("mark_read").Count == 2, "the follow-up is marked read when the run ends");
+        rig.CommandsOf("mark_read").Select(c => string.Join(",", c.Command.GetProperty("message_ids").EnumerateArray().Select(i => i.GetString())))
+            .ShouldBe(["F1", "F2"]);
+        await Eventually.True(() => rig.TextsSentTo(WhatsAppRig.Group).Contains("Andy: the run saw the follow-up"), "the run answered the follow-up");
+
+        static async IAsyncEnumerable<NanoClaw.Agent.AgentEvent> Conversation(RunContext run)
+        {
+            yield return new NanoClaw.Agent.AgentEvent.Output("got it");
+            var followUp = await run.FollowUps.ReadAsync(run.CancellationToken);
+            if (followUp.Contains("second, while the run goes on", StringComparison.Ordinal))
+                yield return new NanoClaw.Agent.AgentEvent.Output("the run saw the follow-up");
+            yield return new NanoClaw.Agent.AgentEvent.Completed();
+        }
+    }
+
+    [Fact]
+    public async Task ADirectChatKnownOnlyByItsLidGetsItsReply()
+    {
+        const string lidChat = "123456789012345@lid";
+        await using var rig = new WhatsAppRig(Replying("Hello there."), ([
+            WhatsAppRig.Connected(),
+            WhatsAppRig.Message("L1", "@Andy hi", chat: lidChat),
+        ], "ack"));
+        rig.Home.Register(lidChat, "lidchat");
+        rig.Start();
+
+        await Eventually.True(() => rig.Sends().Count == 1, "the reply to the @lid chat reaches the sidecar");
+        rig.TextsSentTo(lidChat).ShouldBe(["Andy: Hello there."]);
+        rig.Channel.Owns(lidChat).ShouldBeTrue();
+        rig.Channel.Owns("status@broadcast").ShouldBeFalse();
     }
 }

@@ -16,7 +16,7 @@ sealed class WhatsAppRig : IAsyncDisposable
     public const string Group = "120363025246125888@g.us";
     public const string Owner = "4915199999999@s.whatsapp.net";
 
-    public TestHome Home { get; } = new();
+    public TestHome Home { get; }
     public CapturingLoggerProvider Logs { get; } = new();
     public ScriptedRunner Runner { get; }
     public WhatsAppChannel Channel { get; }
@@ -25,23 +25,31 @@ sealed class WhatsAppRig : IAsyncDisposable
 
     /// <summary><paramref name="lives"/>: per start of the sidecar, the raw stdout lines it plays and what it does on a send.</summary>
     public WhatsAppRig(ScriptedRunner runner, params (string[] Events, string OnSend)[] lives)
+        : this(new Setup(), runner, lives) { }
+
+    /// <summary>With a clock (e.g. a fake one for the host's timers) and .env keys for the config.</summary>
+    public WhatsAppRig(Setup setup, ScriptedRunner runner, params (string[] Events, string OnSend)[] lives)
     {
+        Home = new TestHome(setup.Configure);
         Runner = runner;
         var script = Path.Combine(Home.Dir, "script.json");
         _record = Path.Combine(Home.Dir, "commands.jsonl");
-        File.WriteAllText(script, JsonSerializer.Serialize(new { lives = lives.Select(l => new { events = l.Events, on_send = l.OnSend }) }));
+        File.WriteAllText(script, JsonSerializer.Serialize(new
+        {
+            lives = lives.Select(l => new { events = l.Events, on_send = l.OnSend, groups = setup.Groups }),
+        }));
         var commandLine = new BridgeCommandLine("node", [Path.Combine(AppContext.BaseDirectory, "WhatsApp", "scripted-bridge.mjs"),
             "--auth-dir", Home.Config.WhatsAppAuthDir, "--script", script, "--record", _record]);
         var logs = Logs.CreateFactory();
         Channel = new WhatsAppChannel(Home.Config, Home.Db, commandLine, logs,
-            new BridgeTimings { RestartDelays = [TimeSpan.FromMilliseconds(50)], AckTimeout = TimeSpan.FromSeconds(5) });
-        Host = new AssistantHost(Home.Config, Home.Db, [Channel], runner, TimeProvider.System, logs);
+            new BridgeTimings { RestartDelays = [TimeSpan.FromMilliseconds(50)], AckTimeout = TimeSpan.FromSeconds(5) }, setup.Time);
+        Host = new AssistantHost(Home.Config, Home.Db, [Channel], runner, setup.Time ?? TimeProvider.System, logs);
     }
 
     public void Start()
     {
         Host.Start();
-        Channel.Start(Host.Loop);
+        Channel.Start(Host.Loop, Host.Outbox);
     }
 
     /// <summary>Every command line the sidecar received, with the life (0, 1, ...) that received it.</summary>
@@ -56,8 +64,19 @@ sealed class WhatsAppRig : IAsyncDisposable
         })];
     }
 
-    public IReadOnlyList<(int Life, JsonElement Command)> Sends() =>
-        [.. Commands().Where(c => c.Command.GetProperty("type").GetString() == "send")];
+    public IReadOnlyList<(int Life, JsonElement Command)> Sends() => CommandsOf("send");
+
+    public IReadOnlyList<(int Life, JsonElement Command)> CommandsOf(string type) =>
+        [.. Commands().Where(c => c.Command.GetProperty("type").GetString() == type)];
+
+    /// <summary>The texts sent to one chat, in the order the sidecar received them.</summary>
+    public IReadOnlyList<string> TextsSentTo(string chatJid) =>
+        [.. Sends().Where(s => s.Command.GetProperty("chat_jid").GetString() == chatJid).Select(s => s.Command.GetProperty("text").GetString()!)];
+
+    /// <summary>A script line that pauses the sidecar until <see cref="Release"/> is called with the same name.</summary>
+    public static string WaitFor(string name) => "@wait gate-" + name;
+
+    public void Release(string name) => File.WriteAllText(Path.Combine(Home.Dir, "gate-" + name), "");
 
     /// <summary>Stored messages of a chat, including the assistant's own (which the loop's queries leave out).</summary>
     public IReadOnlyList<(string Id, string Content, bool IsFromMe, bool IsBot)> Stored(string chatJid)
@@ -89,6 +108,10 @@ sealed class WhatsAppRig : IAsyncDisposable
     });
 
     public static string Line(object o) => JsonSerializer.Serialize(o);
+
+    /// <summary>Options of a rig: <paramref name="Time"/> drives the host and channel timers (System when null),
+    /// <paramref name="Configure"/> sets config keys, <paramref name="Groups"/> answers <c>sync_groups</c>.</summary>
+    public sealed record Setup(TimeProvider? Time = null, Action<Dictionary<string, string?>>? Configure = null, object[]? Groups = null);
 
     public async ValueTask DisposeAsync()
     {

@@ -17,27 +17,45 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     public const int MaxLength = 4000;
     // Ids of the messages this host sent, to recognise their echo. Bounded: echoes arrive within seconds.
     const int RememberedSentIds = 1000;
+    // WhatsApp takes at most 100 ids per read receipt command (docs/whatsapp-bridge.md).
+    const int MarkReadBatch = 100;
+    // Unread ids kept per chat until a run takes them; a chat nobody triggers must not grow without bound.
+    const int RememberedUnreadPerChat = 1000;
+    /// <summary>The sidecar fetches the group list on every connect; a long-lived connection also gets it daily, so renamed groups show up.</summary>
+    public static readonly TimeSpan GroupSyncInterval = TimeSpan.FromDays(1);
 
     readonly Config _config;
     readonly Database _db;
     readonly ILogger<WhatsAppChannel> _log;
     readonly WhatsAppBridge _bridge;
+    readonly TimeProvider _time;
+    readonly OutboundRateLimiter _limiter;
+    readonly Lock _unreadLock = new();
+    readonly Dictionary<string, List<StoredMessage>> _unread = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, string> _chatNames = new();
     readonly Lock _sentLock = new();
     readonly HashSet<string> _sentIds = [];
     readonly Queue<string> _sentOrder = new();
     MessageLoop? _loop;
+    Outbox? _outbox;
+    ITimer? _groupSync;
     volatile bool _connected;
 
-    public WhatsAppChannel(Config config, Database db, BridgeCommandLine commandLine, ILoggerFactory logs, BridgeTimings? timings = null)
+    public WhatsAppChannel(Config config, Database db, BridgeCommandLine commandLine, ILoggerFactory logs, BridgeTimings? timings = null,
+        TimeProvider? time = null)
     {
         (_config, _db, _log) = (config, db, logs.CreateLogger<WhatsAppChannel>());
+        _time = time ?? TimeProvider.System;
+        _limiter = new OutboundRateLimiter(config.WhatsAppSendPerChatPerMinute, config.WhatsAppSendPerMinute, _time);
         _bridge = new WhatsAppBridge(commandLine, OnEvent, logs.CreateLogger<WhatsAppBridge>(), timings);
     }
 
     public string Name => "whatsapp";
+    /// <summary>Groups, phone jids and <c>@lid</c> jids: a direct chat whose phone number WhatsApp hides arrives
+    /// as a LID (docs/whatsapp-bridge.md) and its replies must route back through this channel too.</summary>
     public bool Owns(string chatJid) =>
-        chatJid.EndsWith("@g.us", StringComparison.Ordinal) || chatJid.EndsWith("@s.whatsapp.net", StringComparison.Ordinal);
+        chatJid.EndsWith("@g.us", StringComparison.Ordinal) || chatJid.EndsWith("@s.whatsapp.net", StringComparison.Ordinal)
+        || chatJid.EndsWith("@lid", StringComparison.Ordinal);
     public bool IsConnected => _connected;
     public int MaxMessageLength => MaxLength;
     public bool PrefixesReplies => !_config.AssistantHasOwnNumber;
@@ -46,23 +64,37 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     /// <summary>Completes when the sidecar will not be started again.</summary>
     public Task Stopped => _bridge.Stopped;
 
-    /// <summary>Starts the sidecar; its messages go to <paramref name="loop"/> from now on.</summary>
-    public void Start(MessageLoop loop)
+    /// <summary>Starts the sidecar; its messages go to <paramref name="loop"/> from now on, and every (re)connect
+    /// wakes <paramref name="outbox"/>.</summary>
+    public void Start(MessageLoop loop, Outbox outbox)
     {
-        _loop = loop;
+        (_loop, _outbox) = (loop, outbox);
+        _groupSync = _time.CreateTimer(_ => _ = SyncGroupsAsync(), null, GroupSyncInterval, GroupSyncInterval);
         _bridge.Start();
     }
 
-    /// <summary>Sends one message. Throws when WhatsApp refuses it or does not answer, so the outbox retries it.</summary>
+    /// <summary>
+    /// Sends one message. Throws <see cref="SendHeldException"/> (nothing sent) when the rate limit holds it, and
+    /// another exception when WhatsApp refuses it or does not answer; the outbox tries again in both cases.
+    /// </summary>
     public async Task SendAsync(string chatJid, string text, CancellationToken cancellationToken)
     {
+        if (_limiter.TryTake(chatJid) is { } hold) throw new SendHeldException(hold.Until, hold.Reason);
         var ack = await _bridge.SendAsync(new BridgeCommand.Send(chatJid, text), cancellationToken);
         if (!ack.Ok) throw new IOException("WhatsApp did not send the message: " + ack.Error);
         if (ack.Id is { } id) RememberSent(id);
     }
 
+    /// <summary>
+    /// Also sends read receipts, when the agent takes messages rather than when they are stored: blue ticks tell
+    /// the sender the assistant has seen the message, and marking on arrival would claim that while the host is
+    /// busy or a run fails. Typing on means a run has just taken every pending message of the chat (the prompt
+    /// holds them all). Typing off means the run ended; what arrived meanwhile was fed to it if it could start a
+    /// run by itself (see <see cref="MarkReadAsync"/>).
+    /// </summary>
     public async Task SetTypingAsync(string chatJid, bool typing, CancellationToken cancellationToken)
     {
+        await MarkReadAsync(chatJid, runEnded: !typing, cancellationToken);
         var ack = await _bridge.SendAsync(new BridgeCommand.Typing(chatJid, typing), cancellationToken);
         if (!ack.Ok) throw new IOException("WhatsApp refused the typing indicator: " + ack.Error);
     }
@@ -76,10 +108,13 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
                 OwnerJid = c.Jid;
                 _connected = true;
                 LogConnected(_log, c.Jid);
+                // Replies held while disconnected go out now, not when the outbox's retry backoff (up to 5 min) ends.
+                _outbox?.RetryNow(this);
                 break;
             case BridgeEvent.Closed c:
                 _connected = false;
-                LogClosed(_log, c.Reason, c.WillReconnect);
+                if (c.WillReconnect) LogClosed(_log, c.Reason);
+                else LogClosedForGood(_log, CloseAdvice.For(c));
                 break;
             case BridgeEvent.SidecarExited:
                 _connected = false;
@@ -123,7 +158,60 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
         var isOwn = WasSent(m.Id)
             || (PrefixesReplies && m.IsFromMe && m.Text.StartsWith(_config.AssistantName + ": ", StringComparison.Ordinal));
         var message = new StoredMessage(m.Id, m.ChatJid, m.SenderJid, m.SenderName, Content(m), m.Timestamp, m.IsFromMe, isOwn);
-        _loop!.Deliver(message, chatName);
+        if (_loop!.Deliver(message, chatName) && !m.IsFromMe) RememberUnread(message);
+    }
+
+    void RememberUnread(StoredMessage message)
+    {
+        lock (_unreadLock)
+        {
+            if (!_unread.TryGetValue(message.ChatJid, out var list)) _unread[message.ChatJid] = list = [];
+            list.Add(message);
+            if (list.Count > RememberedUnreadPerChat) list.RemoveAt(0);
+        }
+    }
+
+    /// <summary>
+    /// Read receipts for the chat's messages the agent has taken. At a run's start that is all of them. At its end
+    /// it is those up to the last one that could start a run by itself (with the trigger, or any in a chat that
+    /// answers everything): the message loop fed that one, with everything before it, into the running run. Chatter
+    /// after it was not fed and stays unread until a run takes it. Best effort: a failure is logged, not retried.
+    /// </summary>
+    async Task MarkReadAsync(string chatJid, bool runEnded, CancellationToken cancellationToken)
+    {
+        List<string> ids;
+        lock (_unreadLock)
+        {
+            if (!_unread.TryGetValue(chatJid, out var list)) return;
+            var taken = list.Count;
+            if (runEnded)
+                taken = _db.GroupByJid(chatJid) is { } group ? list.FindLastIndex(m => Trigger.ShouldRespond(group, [m])) + 1 : 0;
+            ids = [.. list.Take(taken).Select(m => m.Id)];
+            list.RemoveRange(0, taken);
+            if (list.Count == 0) _unread.Remove(chatJid);
+        }
+        foreach (var batch in ids.Chunk(MarkReadBatch))
+        {
+            try
+            {
+                var ack = await _bridge.SendAsync(new BridgeCommand.MarkRead(chatJid, batch), cancellationToken);
+                if (!ack.Ok) LogMarkReadFailed(_log, chatJid, ack.Error ?? "refused");
+            }
+            catch (Exception ex) when (ex is IOException or TimeoutException) { LogMarkReadFailed(_log, chatJid, ex.Message); }
+        }
+    }
+
+    /// <summary>The daily group list refresh. The <c>groups</c> event it causes is handled like the one after a connect.</summary>
+    async Task SyncGroupsAsync()
+    {
+        if (!_connected) return; // the next connect fetches the list anyway
+        try
+        {
+            var ack = await _bridge.SendAsync(new BridgeCommand.SyncGroups(), CancellationToken.None);
+            if (!ack.Ok) LogGroupSyncFailed(_log, ack.Error ?? "refused");
+        }
+        // Runs on a timer with nobody to observe it: every failure is logged here (e.g. a sidecar stopping meanwhile).
+        catch (Exception ex) { LogGroupSyncFailed(_log, ex.Message); }
     }
 
     /// <summary>
@@ -151,16 +239,29 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
         lock (_sentLock) return _sentIds.Contains(id);
     }
 
-    public ValueTask DisposeAsync() => _bridge.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_groupSync is not null) await _groupSync.DisposeAsync();
+        await _bridge.DisposeAsync();
+    }
 
     [LoggerMessage(EventId = 720, Level = LogLevel.Information, Message = "WhatsApp connected as {Jid} (its self-chat is the main chat once registered with `groups register --main`)")]
     static partial void LogConnected(ILogger logger, string jid);
 
-    [LoggerMessage(EventId = 721, Level = LogLevel.Warning, Message = "WhatsApp connection closed ({Reason}); the sidecar reconnects by itself: {WillReconnect}")]
-    static partial void LogClosed(ILogger logger, string reason, bool willReconnect);
+    [LoggerMessage(EventId = 721, Level = LogLevel.Warning, Message = "WhatsApp connection closed ({Reason}); the sidecar reconnects by itself")]
+    static partial void LogClosed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 726, Level = LogLevel.Error, Message = "WhatsApp stays offline. {Advice}")]
+    static partial void LogClosedForGood(ILogger logger, string advice);
 
     [LoggerMessage(EventId = 722, Level = LogLevel.Error, Message = "WhatsApp is not paired: the sidecar asks for a QR scan. Stop NanoClaw and pair with `./nanoclaw auth`.")]
     static partial void LogNotPaired(ILogger logger);
+
+    [LoggerMessage(EventId = 724, Level = LogLevel.Warning, Message = "Marking messages in {ChatJid} as read failed: {Error}")]
+    static partial void LogMarkReadFailed(ILogger logger, string chatJid, string error);
+
+    [LoggerMessage(EventId = 725, Level = LogLevel.Warning, Message = "Refreshing the WhatsApp group list failed ({Error}); the next connect or daily refresh tries again")]
+    static partial void LogGroupSyncFailed(ILogger logger, string error);
 
     [LoggerMessage(EventId = 723, Level = LogLevel.Warning, Message = "WhatsApp sidecar reported an error: {Error}")]
     static partial void LogSidecarError(ILogger logger, string error);
