@@ -21,7 +21,7 @@ static class VmChecks
         // Not a failure: TCG works everywhere, only slower. Doctor says which backend runs and why.
         var firecracker = VmmChoice.FindFirecracker(config);
         var guest = VsockGuest.Of(artifacts);
-        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm, guest);
+        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm, guest, TapNetwork.Current);
         yield return decision.Backend is { } backend
             ? new("VMM", true, $"{Describe(backend, kvm)}: {decision.Reason}")
             : new("VMM", false, decision.Reason, "Set NANOCLAW_VMM=auto (or qemu), or install what is missing.");
@@ -46,7 +46,10 @@ static class VmChecks
         yield return new("firecracker jail", true,
             (user is null ? $"user `{JailUser.DefaultName}` missing (`sudo ./nanoclaw setup` creates it; Firecracker refuses to run as root without it)"
                 : $"runs as `{user.Name}` (uid {user.Uid}) in a chroot")
-            + (cgroup is null ? ", in its own cgroup v2" : $", without a cgroup ({cgroup})"));
+            + (cgroup is not null ? $", without a cgroup ({cgroup})"
+                : VmCgroup.ControllersMissingOnHost() is { Count: > 0 } missing
+                    ? $", in its own cgroup v2 but without {string.Join("/", missing)} limits (this host's cgroup v2 does not offer those controllers)"
+                    : ", in its own cgroup v2 with memory, CPU and pids limits"));
     }
 
     static string Describe(VmmBackend backend, KvmStatus kvm) => backend == VmmBackend.Firecracker

@@ -29,7 +29,7 @@ public sealed class MicroVmRuntime : IAsyncDisposable
         var cached = image.TryGetCached();
         var kvm = await new KvmProbe(config).ProbeAsync(cached, ct);
         var firecracker = VmmChoice.FindFirecracker(config);
-        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm, VsockGuest.Of(cached));
+        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm, VsockGuest.Of(cached), TapNetwork.Current);
         IVmm vmm = decision.Backend switch
         {
             VmmBackend.Firecracker => new FirecrackerVmm(FirecrackerOptions.ForThisHost(firecracker!), logs.CreateLogger<FirecrackerVmm>()),

@@ -2,12 +2,13 @@ namespace NanoClaw.MicroVm;
 
 /// <summary>
 /// Which VMM runs agent VMs, from <c>NANOCLAW_VMM</c> (auto|firecracker|qemu), whether a firecracker binary was
-/// found, whether KVM really works (<see cref="KvmProbe"/>), and whether the image's guest speaks vsock
-/// (<see cref="VsockGuest"/>).
+/// found, whether KVM really works (<see cref="KvmProbe"/>), whether the image's guest speaks vsock
+/// (<see cref="VsockGuest"/>), and whether VMs get a TAP device (<see cref="TapNetwork"/>).
 /// <list type="table">
-/// <item>auto: Firecracker when all three hold; otherwise QEMU (KVM when usable, else TCG), and the reason names
+/// <item>auto: Firecracker when all four hold; otherwise QEMU (KVM when usable, else TCG), and the reason names
 /// what Firecracker lacked;</item>
-/// <item>firecracker: Firecracker, or refused with what is missing (it has no software fallback);</item>
+/// <item>firecracker: Firecracker when the first three hold (for work on the guest side; the reason warns when
+/// there is no TAP network), else refused with what is missing (it has no software fallback);</item>
 /// <item>qemu: QEMU (KVM when usable, else TCG);</item>
 /// <item>anything else: refused.</item>
 /// </list>
@@ -16,7 +17,7 @@ public static class VmmChoice
 {
     public const string Binary = "firecracker";
 
-    public static VmmDecision Decide(string configured, string? firecrackerPath, KvmStatus kvm, VsockGuest guest)
+    public static VmmDecision Decide(string configured, string? firecrackerPath, KvmStatus kvm, VsockGuest guest, TapNetwork network)
     {
         var qemu = $"qemu-microvm ({(kvm.Usable ? "kvm" : "tcg")}): {kvm.Reason}";
         switch (configured.Trim().ToLowerInvariant())
@@ -26,11 +27,16 @@ public static class VmmChoice
             case "firecracker":
                 return Missing(firecrackerPath, kvm, guest) is { } missing
                     ? new(null, $"NANOCLAW_VMM=firecracker but {missing}: install it, or set NANOCLAW_VMM=auto to fall back to QEMU")
-                    : new(VmmBackend.Firecracker, $"NANOCLAW_VMM=firecracker; {firecrackerPath}; {kvm.Reason}; {guest.Reason}");
+                    : new(VmmBackend.Firecracker, $"NANOCLAW_VMM=firecracker; {firecrackerPath}; {kvm.Reason}; {guest.Reason}"
+                        + (network.Ready ? "" : $"; WARNING: {network.Reason}, so the guest cannot reach the gateway"));
             case "auto" or "":
-                return Missing(firecrackerPath, kvm, guest) is { } why
-                    ? new(VmmBackend.Qemu, $"auto: not firecracker ({why}); {qemu}")
-                    : new(VmmBackend.Firecracker, $"auto: firecracker ({firecrackerPath}; {kvm.Reason}; {guest.Reason})");
+                return (Missing(firecrackerPath, kvm, guest), network.Ready) switch
+                {
+                    ({ } why, true) => new(VmmBackend.Qemu, $"auto: not firecracker ({why}); {qemu}"),
+                    ({ } why, false) => new(VmmBackend.Qemu, $"auto: not firecracker ({why}; {network.Reason}); {qemu}"),
+                    (null, false) => new(VmmBackend.Qemu, $"auto: not firecracker ({network.Reason}); {qemu}"),
+                    (null, true) => new(VmmBackend.Firecracker, $"auto: firecracker ({firecrackerPath}; {kvm.Reason}; {guest.Reason})"),
+                };
             default:
                 return new(null, $"NANOCLAW_VMM={configured} is not one of auto, firecracker, qemu");
         }

@@ -54,6 +54,11 @@ public sealed class VmCgroup
         return File.Exists(System.IO.Path.Combine(root, "cgroup.procs")) ? null : $"{root} is not a usable cgroup2 mount";
     }
 
+    /// <summary>The limits this host cannot set: the controllers its cgroup2 root does not offer (all of them when
+    /// there is no cgroup2). A hybrid v1/v2 host binds memory, cpu and pids to v1.</summary>
+    public static IReadOnlyList<string> ControllersMissingOnHost() =>
+        V2Root() is { } root ? Controllers.Except(Words(System.IO.Path.Combine(root, "cgroup.controllers"))).ToList() : Controllers;
+
     /// <summary>The path a run's cgroup has (or had), for cleanup; null without cgroup2.</summary>
     public static string? PathFor(string runId) => V2Root() is { } root ? System.IO.Path.Combine(root, ParentName, runId) : null;
 

@@ -11,6 +11,8 @@ public sealed class VmmChoiceTests
     static readonly KvmStatus NoKvm = new(false, "KVM: no vmx/svm");
     static readonly VsockGuest Guest = new(true, "the image's guest listens on vsock");
     static readonly VsockGuest NoGuest = new(false, "the VM image's initramfs lacks vsock");
+    static readonly TapNetwork Tap = new(true, "TAP pool nctap0-7");
+    static readonly TapNetwork NoTap = new(false, "no host TAP networking for VMs yet");
     const string Fc = "/usr/local/bin/firecracker";
 
     [Theory]
@@ -25,7 +27,7 @@ public sealed class VmmChoiceTests
     [InlineData("qemu", false, false, false, VmmBackend.Qemu, "qemu-microvm (tcg)")]
     public void ChoosesABackend(string configured, bool found, bool kvm, bool guest, VmmBackend expected, string reasonPart)
     {
-        var decision = VmmChoice.Decide(configured, found ? Fc : null, kvm ? Kvm : NoKvm, guest ? Guest : NoGuest);
+        var decision = VmmChoice.Decide(configured, found ? Fc : null, kvm ? Kvm : NoKvm, guest ? Guest : NoGuest, Tap);
 
         decision.Backend.ShouldBe(expected);
         decision.Reason.ShouldContain(reasonPart);
@@ -38,7 +40,7 @@ public sealed class VmmChoiceTests
     [InlineData(false, false, true, "no `firecracker` binary (on PATH or installed by setup); Firecracker needs working KVM (KVM: no vmx/svm)")]
     public void ForcedFirecrackerThatCannotRunIsRefusedNamingWhatIsMissing(bool found, bool kvm, bool guest, string missing)
     {
-        var decision = VmmChoice.Decide("firecracker", found ? Fc : null, kvm ? Kvm : NoKvm, guest ? Guest : NoGuest);
+        var decision = VmmChoice.Decide("firecracker", found ? Fc : null, kvm ? Kvm : NoKvm, guest ? Guest : NoGuest, Tap);
 
         decision.Backend.ShouldBeNull();
         decision.Reason.ShouldContain(missing);
@@ -46,9 +48,34 @@ public sealed class VmmChoiceTests
     }
 
     [Fact]
+    public void WithoutTapNetworkingAutoKeepsQemuEvenWhenEverythingElseIsThere()
+    {
+        var decision = VmmChoice.Decide("auto", Fc, Kvm, Guest, NoTap);
+
+        decision.Backend.ShouldBe(VmmBackend.Qemu);
+        decision.Reason.ShouldBe("auto: not firecracker (no host TAP networking for VMs yet); qemu-microvm (kvm): KVM: usable");
+    }
+
+    [Fact]
+    public void WithoutTapNetworkingAutoListsItWithTheOtherMissingParts()
+    {
+        VmmChoice.Decide("auto", null, Kvm, Guest, NoTap).Reason
+            .ShouldStartWith("auto: not firecracker (no `firecracker` binary (on PATH or installed by setup); no host TAP networking for VMs yet)");
+    }
+
+    [Fact]
+    public void ForcedFirecrackerWithoutTapNetworkingRunsButWarns()
+    {
+        var decision = VmmChoice.Decide("firecracker", Fc, Kvm, Guest, NoTap);
+
+        decision.Backend.ShouldBe(VmmBackend.Firecracker);
+        decision.Reason.ShouldEndWith("; WARNING: no host TAP networking for VMs yet, so the guest cannot reach the gateway");
+    }
+
+    [Fact]
     public void AnUnknownValueIsRefused()
     {
-        var decision = VmmChoice.Decide("kvmtool", Fc, Kvm, Guest);
+        var decision = VmmChoice.Decide("kvmtool", Fc, Kvm, Guest, Tap);
 
         decision.Backend.ShouldBeNull();
         decision.Reason.ShouldBe("NANOCLAW_VMM=kvmtool is not one of auto, firecracker, qemu");
