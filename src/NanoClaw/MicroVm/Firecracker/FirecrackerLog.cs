@@ -8,12 +8,6 @@ internal static partial class FirecrackerLog
     [LoggerMessage(EventId = 3200, Level = LogLevel.Information, Message = "VM {RunId} started: firecracker pid {Pid}, {MemoryMb} MB, {Cpus} vCPU")]
     public static partial void VmStarted(this ILogger logger, string runId, int pid, int memoryMb, int cpus);
 
-    [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "VM {RunId} exited with code {ExitCode} after {Seconds:F1} s")]
-    public static partial void VmExited(this ILogger logger, string runId, int exitCode, double seconds);
-
-    [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "VM {RunId} still running at dispose: sending {Signal} to firecracker pid {Pid}")]
-    public static partial void VmKilling(this ILogger logger, string runId, string signal, int pid);
-
     [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "VM {RunId}: its cgroup has no {Controllers} controller(s) on this host, so those limits are not set")]
     public static partial void CgroupWithoutLimits(this ILogger logger, string runId, string controllers);
 

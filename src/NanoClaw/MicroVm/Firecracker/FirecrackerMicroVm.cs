@@ -13,29 +13,17 @@ namespace NanoClaw.MicroVm.Firecracker;
 public sealed class FirecrackerMicroVm : IMicroVm
 {
 
-    readonly Process process;
-    readonly CappedLog console;
-    readonly ILogger logger;
+    readonly VmProcess vmm;
     readonly VmSpec spec;
-    readonly VmCgroup? cgroup;
-    readonly Queue<string> stderrTail = new();
-    readonly Task pumps;
-    readonly Stopwatch uptime = Stopwatch.StartNew();
     Stream? control;
     int disposed;
 
-    FirecrackerMicroVm(VmSpec spec, Process process, CappedLog console, VmCgroup? cgroup, ILogger logger)
-    {
-        (this.spec, this.process, this.console, this.cgroup, this.logger) = (spec, process, console, cgroup, logger);
-        Pid = process.Id;
-        pumps = Task.WhenAll(PumpAsync(process.StandardOutput, null), PumpAsync(process.StandardError, "[firecracker] "));
-        Exited = WaitExitAsync();
-    }
+    FirecrackerMicroVm(VmSpec spec, VmProcess vmm) => (this.spec, this.vmm) = (spec, vmm);
 
     public string RunId => spec.RunId;
-    public int Pid { get; }
+    public int Pid => vmm.Pid;
     public Stream Control => control ?? throw new InvalidOperationException("the control channel is not connected yet");
-    public Task<VmExit> Exited { get; }
+    public Task<VmExit> Exited => vmm.Exited;
 
     /// <summary>
     /// 1. check the spec, 2. prepare the run folder (the jail, when the options have a jail user) and start
@@ -63,9 +51,9 @@ public sealed class FirecrackerMicroVm : IMicroVm
 
         // 2.
         VmCgroup? cgroup = null;
-        FirecrackerPaths host, vmm;
+        FirecrackerPaths host, inside;
         ProcessStartInfo psi;
-        Process process;
+        VmProcess process;
         try
         {
             if (options.Jail is { } user)
@@ -77,11 +65,11 @@ public sealed class FirecrackerMicroVm : IMicroVm
                     if (cgroup.MissingControllers.Count > 0)
                         logger.CgroupWithoutLimits(spec.RunId, string.Join(", ", cgroup.MissingControllers));
                 }
-                (psi, host, vmm) = (jail.StartInfo(user, cgroup), jail.Host, jail.Vmm);
+                (psi, host, inside) = (jail.StartInfo(user, cgroup), jail.Host, jail.Vmm);
             }
             else
             {
-                host = vmm = FirecrackerPaths.Direct(spec.RunDir, vmlinux, spec.Artifacts);
+                host = inside = FirecrackerPaths.Direct(spec.RunDir, vmlinux, spec.Artifacts);
                 psi = new ProcessStartInfo(options.Binary)
                 {
                     RedirectStandardInput = true,
@@ -90,18 +78,19 @@ public sealed class FirecrackerMicroVm : IMicroVm
                     UseShellExecute = false,
                 };
                 psi.ArgumentList.Add("--api-sock");
-                psi.ArgumentList.Add(vmm.ApiSocket);
+                psi.ArgumentList.Add(inside.ApiSocket);
                 // No host environment, so no credential can leak into the VMM.
                 psi.Environment.Clear();
                 psi.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
             }
             // .NET opens its descriptors close-on-exec; inherited ones are marked here: the child gets only these three pipes.
             JailSyscalls.CloseOnExecInherited();
-            process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-            try { process.Start(); }
+            try
+            {
+                process = VmProcess.Start(psi, "firecracker", spec.RunId, spec.RunDir, console, () => RemoveRunAsync(spec, cgroup, logger), logger);
+            }
             catch (Win32Exception e)
             {
-                process.Dispose();
                 throw new VmBootException($"cannot start {options.Binary} ({e.Message}): install the pinned Firecracker release (`sudo ./nanoclaw setup`)");
             }
         }
@@ -115,7 +104,7 @@ public sealed class FirecrackerMicroVm : IMicroVm
             throw;
         }
 
-        var vm = new FirecrackerMicroVm(spec, process, console, cgroup, logger);
+        var vm = new FirecrackerMicroVm(spec, process);
         try
         {
             // For orphan cleanup after a host crash; outside the jail, where the jailed process cannot rewrite it.
@@ -128,7 +117,7 @@ public sealed class FirecrackerMicroVm : IMicroVm
             await vm.WaitForApiSocketAsync(host.ApiSocket, options.SocketBound, ct);
             // 4.
             using (var api = new FirecrackerClient(host.ApiSocket, options.RequestTimeout))
-                await FirecrackerBootSequence.ConfigureAndStartAsync(api, spec, vmm, ct);
+                await FirecrackerBootSequence.ConfigureAndStartAsync(api, spec, inside, ct);
             // 5.
             vm.control = await VsockConnector.ConnectAsync(host.VsockSocket, FirecrackerBootSequence.ControlPort,
                 options.ControlBound, () => vm.Exited.IsCompleted, ct);
@@ -149,80 +138,37 @@ public sealed class FirecrackerMicroVm : IMicroVm
             if (Exited.IsCompleted)
             {
                 var exit = await Exited;
-                throw new VmBootException($"firecracker exited with code {exit.ExitCode} before its API socket {apiSocket} appeared: {Or(exit.Detail)} (console log: {spec.ConsoleLogPath})");
+                throw new VmBootException($"firecracker exited with code {exit.ExitCode} before its API socket {apiSocket} appeared: {vmm.Or(exit.Detail)} (console log: {spec.ConsoleLogPath})");
             }
             if (deadline.Elapsed > bound)
-                throw new VmBootException($"firecracker pid {Pid} did not create its API socket {apiSocket} within {bound.TotalSeconds:F0} s: {Or(StderrTail())}");
+                throw new VmBootException($"firecracker pid {Pid} did not create its API socket {apiSocket} within {bound.TotalSeconds:F0} s: {vmm.StderrTail()}");
             await Task.Delay(20, ct);
         }
     }
 
     /// <summary>
-    /// Ends the run: 1. SIGTERM firecracker if it still runs, 2. SIGKILL after a grace period,
-    /// 3. close the control channel and log, 4. remove its cgroup and RunDir (unmounting the jail's bind mounts).
-    /// Throws (leaving RunDir) only if
-    /// firecracker survives SIGKILL.
+    /// Ends the run: stops firecracker (SIGTERM, then SIGKILL after a grace period), closes the log, removes its cgroup
+    /// and RunDir (<see cref="VmProcess.DisposeAsync"/>), then closes the control channel. Throws (leaving RunDir and
+    /// the cgroup for orphan cleanup) only if firecracker survives SIGKILL.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         try
         {
-            // 1. and 2.
-            await VmProcess.StopAsync(process, Exited, "firecracker", RunId, spec.RunDir, logger);
-            await VmProcess.CompletesWithin(pumps, VmProcess.KillBound);
+            await vmm.DisposeAsync();
         }
         finally
         {
-            // 3.
             control?.Dispose();
-            process.Dispose();
-            console.Dispose();
-            // 4. The cgroup goes once its process has; a group that will not go is logged and left for orphan cleanup.
-            if (Exited.IsCompleted)
-            {
-                if (cgroup is not null && !await cgroup.TryRemoveAsync()) logger.CgroupLeft(RunId, cgroup.Path);
-                FirecrackerJail.RemoveRunDir(spec.RunDir);
-            }
         }
     }
 
-    async Task<VmExit> WaitExitAsync()
+    /// <summary>Once firecracker is gone: its cgroup (a group that will not go is logged and left for orphan cleanup),
+    /// then the run folder, unmounting the jail's bind mounts first.</summary>
+    static async Task RemoveRunAsync(VmSpec spec, VmCgroup? cgroup, ILogger logger)
     {
-        var exitCode = await VmProcess.ExitCodeAsync(process);
-        await VmProcess.CompletesWithin(pumps, TimeSpan.FromSeconds(1));
-        logger.VmExited(RunId, exitCode, uptime.Elapsed.TotalSeconds);
-        return new VmExit(exitCode, StderrTail());
+        if (cgroup is not null && !await cgroup.TryRemoveAsync()) logger.CgroupLeft(spec.RunId, cgroup.Path);
+        FirecrackerJail.RemoveRunDir(spec.RunDir);
     }
-
-    /// <summary>The serial console (stdout) goes to the capped log raw; firecracker's own stderr lines are marked and kept.</summary>
-    async Task PumpAsync(StreamReader reader, string? stderrPrefix)
-    {
-        await Task.Yield();
-        try
-        {
-            while (await reader.ReadLineAsync() is { } line)
-            {
-                console.WriteLine(stderrPrefix + line);
-                if (stderrPrefix is null) continue;
-                lock (stderrTail)
-                {
-                    stderrTail.Enqueue(line);
-                    if (stderrTail.Count > 20) stderrTail.Dequeue();
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The process was disposed under us: the run is over.
-        }
-    }
-
-    string StderrTail()
-    {
-        lock (stderrTail) return string.Join(" | ", stderrTail);
-    }
-
-    static string Or(string detail) => detail.Length == 0 ? "(firecracker printed nothing)" : detail;
-
 }
