@@ -14,10 +14,10 @@ public sealed record FirecrackerOptions(string Binary)
     /// What this host runs: as root, the jail (user from setup, chroot, cgroup when cgroup v2 is writable) is not
     /// optional; without the jail user it refuses, naming the fix. As another user, firecracker runs unjailed.
     /// </summary>
-    public static FirecrackerOptions ForThisHost(string binary)
+    public static FirecrackerOptions ForThisHost(string binary, string passwdFile = "/etc/passwd")
     {
         if (!Environment.IsPrivilegedProcess) return new FirecrackerOptions(binary);
-        var user = JailUser.Find()
+        var user = JailUser.Find(JailUser.DefaultName, passwdFile)
             ?? throw new VmBootException($"running as root, Firecracker runs only as the unprivileged user `{JailUser.DefaultName}`, which does not exist: run `sudo ./nanoclaw setup` to create it.");
         return new FirecrackerOptions(binary) { Jail = user, Cgroup = VmCgroup.Unavailable() is null };
     }
