@@ -127,7 +127,7 @@ internal static class Vsock
     /// <summary>Whether a vsock connection from this host to itself can work: the loopback transport is loaded.</summary>
     public static string? NoLoopback() =>
         Unavailable() ?? (Directory.Exists("/sys/module/vsock_loopback") ? null
-            : "this kernel has no vsock loopback transport (module vsock_loopback not loaded; CONFIG_VSOCKETS_LOOPBACK), so nothing on this host can connect to its own vsock port; the accept path runs only inside a VM under Firecracker");
+            : "this kernel has no vsock loopback transport (module vsock_loopback not loaded; CONFIG_VSOCKETS_LOOPBACK), so nothing on this host can connect to its own vsock port; GuestVsockInVmTests covers the accept path inside a VM");
 }
 
 public sealed class VsockFactAttribute : FactAttribute
