@@ -96,6 +96,7 @@ internal sealed class FirecrackerJail
     /// mount of the file. Never a copy: the rootfs is a gigabyte.</summary>
     static void Place(string source, string target)
     {
+        source = Resolved(source);
         if (Posix.TryHardLink(source, target)) return;
         File.WriteAllBytes(target, []);
         JailSyscalls.BindReadOnly(source, target);
@@ -105,10 +106,15 @@ internal sealed class FirecrackerJail
     /// (a few MB), owned by root and not writable by the jail user.</summary>
     static void PlaceBinary(string source, string target)
     {
+        source = Resolved(source);
         if (Posix.TryHardLink(source, target)) return;
         File.Copy(source, target);
         JailSyscalls.Chmod(target, (UnixFileMode)0b101_101_101);
     }
+
+    /// <summary>The file a path finally names: link(2) does not follow symlinks, and a symlink (e.g. a firecracker on
+    /// PATH pointing at a versioned binary) would dangle inside the chroot.</summary>
+    static string Resolved(string path) => new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
 
     static void MakeDevice(string path, int major, int minor, UnixFileMode mode, JailUser user)
     {

@@ -28,7 +28,7 @@ public sealed class FirecrackerJailTests(ITestOutputHelper output) : IDisposable
         return new VmSpec(runId, artifacts, 256, 2, 9, temp[$"vms/{runId}"], temp[$"logs/{runId}.console.log"]);
     }
 
-    static FirecrackerOptions Jailed(bool cgroup = true) => new(JailStandIn.Path)
+    static FirecrackerOptions Jailed(bool cgroup = true, string? binary = null) => new(binary ?? JailStandIn.Path)
     {
         Jail = JailStandIn.User,
         Cgroup = cgroup && VmCgroup.Unavailable() is null,
@@ -80,6 +80,20 @@ public sealed class FirecrackerJailTests(ITestOutputHelper output) : IDisposable
         Lines(report, "args:").ShouldBe(["--api-sock /fc.sock"]);
         root.ShouldBe(Path.Combine(spec.RunDir, FirecrackerJail.RootName));
         Directory.Exists(spec.RunDir).ShouldBeFalse();
+    }
+
+    [JailFact]
+    public async Task ABinaryReachedThroughASymlinkRunsInTheJail()
+    {
+        var spec = Spec();
+        var link = temp["bin/firecracker"];
+        Directory.CreateDirectory(Path.GetDirectoryName(link)!);
+        File.CreateSymbolicLink(link, JailStandIn.Path);
+
+        var (error, _, _, report) = await BootStandInAsync(spec, Jailed(cgroup: false, binary: link));
+
+        error.Message.ShouldContain("exited with code 0 before its API socket");
+        Lines(report, "args:").ShouldBe(["--api-sock /fc.sock"]);
     }
 
     [JailFact]
