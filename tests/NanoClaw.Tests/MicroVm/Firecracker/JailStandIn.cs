@@ -34,7 +34,10 @@ internal static class JailStandIn
             using var gcc = Process.Start(psi)!;
             var stderr = gcc.StandardError.ReadToEnd();
             gcc.WaitForExit();
-            return gcc.ExitCode == 0 ? (output, null) : (null, $"`gcc -static` cannot build the stand-in here (install gcc and libc6-dev): {stderr.Trim()}");
+            if (gcc.ExitCode != 0) return (null, $"`gcc -static` cannot build the stand-in here (install gcc and libc6-dev): {stderr.Trim()}");
+            // One build per test process, removed when it ends.
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(output);
+            return (output, null);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
