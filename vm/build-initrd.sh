@@ -7,7 +7,7 @@
 #   /init                 stage 1 (vm/guest/init), busybox sh
 #   /stage2               stage 2 (vm/guest/stage2), copied into the overlay root
 #   /nanoclaw-guest       the guest agent (NativeAOT), copied into the overlay root
-#   /lib/modules/*.ko     the virtio drivers and overlayfs, plus modules.load in load order
+#   /lib/modules/*.ko     the virtio drivers, vsock and overlayfs, plus modules.load in load order
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -24,7 +24,9 @@ need gzip gzip
 need dotnet "the .NET 10 SDK (see https://dot.net)"
 
 # What stage 1 loads; their dependencies are found and ordered below.
-wanted_modules=(virtio_mmio virtio_blk virtio_net virtio_console overlay)
+# vsock + its virtio transport carry the control channel under Firecracker (no virtio-serial there).
+wanted_modules=(virtio_mmio virtio_blk virtio_net virtio_console vsock vmw_vsock_virtio_transport_common
+  vmw_vsock_virtio_transport overlay)
 
 release="$(cat "$base/kernel.release")"
 modules_dir="$base/modules/$release"

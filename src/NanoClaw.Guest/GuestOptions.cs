@@ -1,16 +1,22 @@
+using NanoClaw.MicroVm;
+
 namespace NanoClaw.Guest;
 
 /// <summary>The guest agent's command line:
-/// <c>nanoclaw-guest --control PATH|stdio [--root DIR] [--claude PATH]</c>.</summary>
-/// <param name="Control">The control channel: a virtio-serial device in the VM, or <c>stdio</c> for tests on a host.</param>
+/// <c>nanoclaw-guest --control PATH|vsock:PORT|stdio [--root DIR] [--claude PATH]</c>.</summary>
+/// <param name="Control">The control channel: a virtio-serial device in a QEMU VM, <c>vsock:PORT</c> under Firecracker
+/// (which has no virtio-serial), or <c>stdio</c> for tests on a host.</param>
 /// <param name="Root">Where <c>/workspace</c> and <c>/home/agent</c> live; <c>/</c> in the VM, a scratch folder in tests.</param>
 /// <param name="ClaudePath">The Claude Code executable; it must be executable by the agent user.</param>
 public sealed record GuestOptions(string Control, string Root, string ClaudePath)
 {
-    public const string Usage = "usage: nanoclaw-guest --control PATH|stdio [--root DIR] [--claude PATH]";
+    public const string Usage = "usage: nanoclaw-guest --control PATH|vsock:PORT|stdio [--root DIR] [--claude PATH]";
     public const string DefaultClaudePath = "/usr/local/bin/claude";
 
     public bool UsesStdio => Control == "stdio";
+
+    /// <summary>The vsock port to listen on when <see cref="Control"/> is <c>vsock:PORT</c>; null otherwise.</summary>
+    public VsockAddress? Vsock => Control.StartsWith(VsockAddress.Prefix, StringComparison.Ordinal) ? VsockAddress.Parse(Control).Address : null;
 
     /// <summary>Parses the command line; the error says what is wrong.</summary>
     public static (GuestOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
@@ -28,8 +34,9 @@ public sealed record GuestOptions(string Control, string Root, string ClaudePath
                 default: return (null, $"unknown option '{args[i]}'. {Usage}");
             }
         }
-        return control is null
-            ? (null, $"--control is required. {Usage}")
-            : (new GuestOptions(control, root ?? "/", claude ?? DefaultClaudePath), null);
+        if (control is null) return (null, $"--control is required. {Usage}");
+        if (control.StartsWith(VsockAddress.Prefix, StringComparison.Ordinal) && VsockAddress.Parse(control).Error is { } vsockError)
+            return (null, $"--control {vsockError}. {Usage}");
+        return (new GuestOptions(control, root ?? "/", claude ?? DefaultClaudePath), null);
     }
 }

@@ -1,4 +1,5 @@
 using NanoClaw.MicroVm;
+using NanoClaw.MicroVm.Firecracker;
 
 namespace NanoClaw.Cli;
 
@@ -18,15 +19,37 @@ static class VmChecks
 
         var kvm = new KvmProbe(config).ProbeAsync(artifacts, CancellationToken.None).GetAwaiter().GetResult();
         // Not a failure: TCG works everywhere, only slower. Doctor says which backend runs and why.
-        var firecracker = VmmChoice.FindOnPath(VmmChoice.Binary);
-        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm);
+        var firecracker = VmmChoice.FindFirecracker(config);
+        var guest = VsockGuest.Of(artifacts);
+        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm, guest, TapNetwork.Current);
         yield return decision.Backend is { } backend
             ? new("VMM", true, $"{Describe(backend, kvm)}: {decision.Reason}")
             : new("VMM", false, decision.Reason, "Set NANOCLAW_VMM=auto (or qemu), or install what is missing.");
         // Information only: QEMU serves every host; Firecracker is the faster choice where KVM works.
+        foreach (var check in FirecrackerChecks(config, firecracker, guest)) yield return check;
+    }
+
+    /// <summary>What Firecracker would need here, each as information (never a failure: QEMU runs without it).</summary>
+    static IEnumerable<DoctorCommand.Check> FirecrackerChecks(Config config, string? firecracker, VsockGuest guest)
+    {
         yield return firecracker is null
-            ? new(VmmChoice.Binary, true, "not found (production backend on KVM hosts; install the pinned release)")
+            ? new(VmmChoice.Binary, true, $"not found on PATH or at {FirecrackerInstall.InstalledPath(config)} (the faster backend on hosts where KVM works; `sudo ./nanoclaw setup` installs the pinned release when GitHub is reachable)")
             : new(VmmChoice.Binary, true, firecracker);
+        yield return new("firecracker guest", true, guest.Ready ? guest.Reason : $"not ready: {guest.Reason}");
+        if (!Environment.IsPrivilegedProcess)
+        {
+            yield return new("firecracker jail", true, "not running as root: firecracker would run unjailed as this user");
+            yield break;
+        }
+        var user = JailUser.Find();
+        var cgroup = VmCgroup.Unavailable();
+        yield return new("firecracker jail", true,
+            (user is null ? $"user `{JailUser.DefaultName}` missing (`sudo ./nanoclaw setup` creates it; Firecracker refuses to run as root without it)"
+                : $"runs as `{user.Name}` (uid {user.Uid}) in a chroot")
+            + (cgroup is not null ? $", without a cgroup ({cgroup})"
+                : VmCgroup.ControllersMissingOnHost() is { Count: > 0 } missing
+                    ? $", in its own cgroup v2 but without {string.Join("/", missing)} limits (this host's cgroup v2 does not offer those controllers)"
+                    : ", in its own cgroup v2 with memory, CPU and pids limits"));
     }
 
     static string Describe(VmmBackend backend, KvmStatus kvm) => backend == VmmBackend.Firecracker

@@ -21,15 +21,18 @@ public sealed class MicroVmRuntime : IAsyncDisposable
         // Fails first, with a clear message, when no credential is configured.
         var upstream = UpstreamCredential.FromConfig(config);
         var log = logs.CreateLogger<MicroVmRuntime>();
+        // Firecracker's first: its run folders may hold bind mounts that only it knows to detach.
+        await FirecrackerVmm.CleanOrphansAsync(Path.Combine(config.DataDir, "vms"), log);
         await QemuVmm.CleanOrphansAsync(Path.Combine(config.DataDir, "vms"), log);
 
         var image = new VmImage(config, repoRoot);
-        var kvm = await new KvmProbe(config).ProbeAsync(image.TryGetCached(), ct);
-        var firecracker = VmmChoice.FindOnPath(VmmChoice.Binary);
-        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm);
+        var cached = image.TryGetCached();
+        var kvm = await new KvmProbe(config).ProbeAsync(cached, ct);
+        var firecracker = VmmChoice.FindFirecracker(config);
+        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm, VsockGuest.Of(cached), TapNetwork.Current);
         IVmm vmm = decision.Backend switch
         {
-            VmmBackend.Firecracker => new FirecrackerVmm(new FirecrackerOptions(firecracker!), logs.CreateLogger<FirecrackerVmm>()),
+            VmmBackend.Firecracker => new FirecrackerVmm(FirecrackerOptions.ForThisHost(firecracker!), logs.CreateLogger<FirecrackerVmm>()),
             VmmBackend.Qemu => new QemuVmm(kvm, logs.CreateLogger<QemuVmm>()),
             _ => throw new VmBootException(decision.Reason),
         };

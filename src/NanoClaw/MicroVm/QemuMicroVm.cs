@@ -20,31 +20,17 @@ public sealed class QemuMicroVm : IMicroVm
 
     static readonly TimeSpan ConnectBound = TimeSpan.FromSeconds(15);
 
-    readonly Process process;
-    readonly CappedLog console;
-    readonly ILogger logger;
+    readonly VmProcess vmm;
     readonly VmSpec spec;
-    readonly Queue<string> stderrTail = new();
-    readonly Task pumps;
-    readonly Stopwatch uptime = Stopwatch.StartNew();
     NetworkStream? control;
     int disposed;
 
-    QemuMicroVm(VmSpec spec, Process process, CappedLog console, ILogger logger)
-    {
-        this.spec = spec;
-        this.process = process;
-        this.console = console;
-        this.logger = logger;
-        Pid = process.Id;
-        pumps = Task.WhenAll(PumpConsoleAsync(), PumpStderrAsync());
-        Exited = WaitExitAsync();
-    }
+    QemuMicroVm(VmSpec spec, VmProcess vmm) => (this.spec, this.vmm) = (spec, vmm);
 
     public string RunId => spec.RunId;
-    public int Pid { get; }
+    public int Pid => vmm.Pid;
     public Stream Control => control ?? throw new InvalidOperationException("the control socket is not connected yet");
-    public Task<VmExit> Exited { get; }
+    public Task<VmExit> Exited => vmm.Exited;
 
     /// <summary>Starts qemu and connects the control socket; on any failure nothing of the run is left behind.</summary>
     internal static async Task<QemuMicroVm> StartAsync(VmSpec spec, IReadOnlyList<string> arguments, string accel, ILogger logger, CancellationToken ct)
@@ -76,17 +62,19 @@ public sealed class QemuMicroVm : IMicroVm
         psi.Environment.Clear();
         psi.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin";
 
-        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        try { process.Start(); }
+        VmProcess process;
+        try
+        {
+            process = VmProcess.Start(psi, "qemu", spec.RunId, spec.RunDir, console, () => RemoveRunDirAsync(spec.RunDir), logger);
+        }
         catch (Win32Exception e)
         {
-            process.Dispose();
             console.Dispose();
             Directory.Delete(spec.RunDir, recursive: true);
             throw new VmBootException($"cannot start {QemuCommandLine.Binary} ({e.Message}): install it with `apt-get install qemu-system-x86`");
         }
 
-        var vm = new QemuMicroVm(spec, process, console, logger);
+        var vm = new QemuMicroVm(spec, process);
         try
         {
             // For QemuVmm.CleanOrphansAsync, should this host process die without disposing the VM.
@@ -112,7 +100,7 @@ public sealed class QemuMicroVm : IMicroVm
             if (Exited.IsCompleted)
             {
                 var exit = await Exited;
-                throw new VmBootException($"qemu exited with code {exit.ExitCode} before its control socket came up: {Or(exit.Detail)} (console log: {spec.ConsoleLogPath})");
+                throw new VmBootException($"qemu exited with code {exit.ExitCode} before its control socket came up: {vmm.Or(exit.Detail)} (console log: {spec.ConsoleLogPath})");
             }
             if (File.Exists(socketPath))
             {
@@ -129,91 +117,32 @@ public sealed class QemuMicroVm : IMicroVm
                 }
             }
             if (deadline.Elapsed > ConnectBound)
-                throw new VmBootException($"qemu pid {Pid} did not open its control socket {socketPath} within {ConnectBound.TotalSeconds:F0} s: {StderrSummary()}");
+                throw new VmBootException($"qemu pid {Pid} did not open its control socket {socketPath} within {ConnectBound.TotalSeconds:F0} s: {vmm.StderrTail()}");
             await Task.Delay(20, ct);
         }
     }
 
     /// <summary>
-    /// Ends the run: 1. SIGTERM qemu if it still runs, 2. SIGKILL its process tree after a grace
-    /// period, 3. close the control socket and log, 4. delete RunDir. Throws (leaving RunDir for
-    /// orphan cleanup) only if qemu survives SIGKILL, which means the host is in trouble.
+    /// Ends the run: stops qemu (SIGTERM, then SIGKILL of its process tree after a grace period), closes the log and
+    /// deletes RunDir (<see cref="VmProcess.DisposeAsync"/>), then closes the control socket. Throws (leaving RunDir
+    /// for orphan cleanup) only if qemu survives SIGKILL, which means the host is in trouble.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         try
         {
-            // 1. and 2.
-            await VmProcess.StopAsync(process, Exited, "qemu", RunId, spec.RunDir, logger);
-            // The pumps end at end-of-file; a helper that inherited stderr could hold it a little longer.
-            await VmProcess.CompletesWithin(pumps, VmProcess.KillBound);
+            await vmm.DisposeAsync();
         }
         finally
         {
-            // 3.
             control?.Dispose();
-            process.Dispose();
-            console.Dispose();
-            // 4.
-            if (Exited.IsCompleted && Directory.Exists(spec.RunDir))
-                Directory.Delete(spec.RunDir, recursive: true);
         }
     }
 
-    async Task<VmExit> WaitExitAsync()
+    static Task RemoveRunDirAsync(string runDir)
     {
-        var exitCode = await VmProcess.ExitCodeAsync(process);
-        // Let the stderr pump catch QEMU's last words (it ends at end-of-file, right after exit).
-        await VmProcess.CompletesWithin(pumps, TimeSpan.FromSeconds(1));
-        logger.VmExited(RunId, exitCode, uptime.Elapsed.TotalSeconds);
-        lock (stderrTail) return new VmExit(exitCode, string.Join(" | ", stderrTail));
+        if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
+        return Task.CompletedTask;
     }
-
-    /// <summary>The serial console (QEMU's stdout) goes to the capped log, raw.</summary>
-    async Task PumpConsoleAsync()
-    {
-        await Task.Yield();
-        var buffer = new byte[4096];
-        try
-        {
-            var stdout = process.StandardOutput.BaseStream;
-            int n;
-            while ((n = await stdout.ReadAsync(buffer)) > 0)
-                console.Write(buffer.AsSpan(0, n));
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The process was disposed under us: the run is over.
-        }
-    }
-
-    /// <summary>QEMU's own messages: into the console log (marked) and kept for error messages.</summary>
-    async Task PumpStderrAsync()
-    {
-        await Task.Yield();
-        try
-        {
-            while (await process.StandardError.ReadLineAsync() is { } line)
-            {
-                console.WriteLine("[qemu] " + line);
-                lock (stderrTail)
-                {
-                    stderrTail.Enqueue(line);
-                    if (stderrTail.Count > 20) stderrTail.Dequeue();
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-        }
-    }
-
-    string StderrSummary()
-    {
-        lock (stderrTail) return Or(string.Join(" | ", stderrTail));
-    }
-
-    static string Or(string detail) => detail.Length == 0 ? "(qemu printed nothing)" : detail;
-
 }

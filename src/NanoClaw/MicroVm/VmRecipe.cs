@@ -19,7 +19,7 @@ public sealed record VmRecipe(string BaseHash, string InitrdHash)
     static readonly string[] InitrdInputs =
     [
         "vm/build-initrd.sh", "vm/lib.sh", "vm/guest", "src/NanoClaw.Guest",
-        "src/NanoClaw/MicroVm/GuestProtocol.cs", "Directory.Build.props", "Directory.Packages.props",
+        "src/NanoClaw/MicroVm/GuestProtocol.cs", "src/NanoClaw/MicroVm/VsockAddress.cs", "Directory.Build.props", "Directory.Packages.props",
     ];
 
     /// <summary>Hashes the recipe files under <paramref name="repoRoot"/>. Missing optional inputs hash as absent.</summary>
@@ -39,9 +39,25 @@ public sealed record VmRecipe(string BaseHash, string InitrdHash)
         {
             // Path and content both count: renaming a script changes the recipe too.
             sha.AppendData(Encoding.UTF8.GetBytes(file + "\0"));
-            sha.AppendData(SHA256.HashData(File.ReadAllBytes(Path.Combine(repoRoot, file))));
+            sha.AppendData(SHA256.HashData(Content(repoRoot, file)));
         }
         return Convert.ToHexStringLower(sha.GetHashAndReset())[..16];
+    }
+
+    /// <summary>
+    /// A file's bytes as the image sees them. vm/versions.env also pins host tools (<c>FIRECRACKER_*</c>, installed
+    /// by setup, never put in the image); those lines are left out so that a new Firecracker release does not
+    /// rebuild every image.
+    /// </summary>
+    static byte[] Content(string repoRoot, string file)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(repoRoot, file));
+        if (file != "vm/versions.env") return bytes;
+        var lines = Encoding.UTF8.GetString(bytes).Split('\n');
+        var firstHostLine = Array.FindIndex(lines, l => l.StartsWith("# Firecracker, installed on the host", StringComparison.Ordinal));
+        var kept = lines.Where((line, i) => !line.StartsWith("FIRECRACKER_", StringComparison.Ordinal)
+            && !(firstHostLine >= 0 && i >= firstHostLine && line.StartsWith('#')));
+        return Encoding.UTF8.GetBytes(string.Join('\n', kept));
     }
 
     /// <summary>Repo-relative, '/'-separated paths of the files an input names; build output folders excluded.</summary>

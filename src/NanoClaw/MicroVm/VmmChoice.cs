@@ -1,13 +1,14 @@
 namespace NanoClaw.MicroVm;
 
 /// <summary>
-/// Which VMM runs agent VMs, from <c>NANOCLAW_VMM</c> (auto|firecracker|qemu), whether a
-/// firecracker binary is on PATH, and whether KVM really works (<see cref="KvmProbe"/>).
+/// Which VMM runs agent VMs, from <c>NANOCLAW_VMM</c> (auto|firecracker|qemu), whether a firecracker binary was
+/// found, whether KVM really works (<see cref="KvmProbe"/>), whether the image's guest speaks vsock
+/// (<see cref="VsockGuest"/>), and whether VMs get a TAP device (<see cref="TapNetwork"/>).
 /// <list type="table">
-/// <item>auto: QEMU (KVM or TCG) for now. NOTE: Firecracker's guest side (the agent on vsock, TAP networking) is not
-/// built yet, so picking it automatically would break runs on exactly the hosts where it could start; auto will
-/// prefer it once a guest boots under it (docs/firecracker.md);</item>
-/// <item>firecracker: Firecracker, or refused with what is missing (it has no software fallback);</item>
+/// <item>auto: Firecracker when all four hold; otherwise QEMU (KVM when usable, else TCG), and the reason names
+/// what Firecracker lacked;</item>
+/// <item>firecracker: Firecracker when the first three hold (for work on the guest side; the reason warns when
+/// there is no TAP network), else refused with what is missing (it has no software fallback);</item>
 /// <item>qemu: QEMU (KVM when usable, else TCG);</item>
 /// <item>anything else: refused.</item>
 /// </list>
@@ -16,7 +17,7 @@ public static class VmmChoice
 {
     public const string Binary = "firecracker";
 
-    public static VmmDecision Decide(string configured, string? firecrackerPath, KvmStatus kvm)
+    public static VmmDecision Decide(string configured, string? firecrackerPath, KvmStatus kvm, VsockGuest guest, TapNetwork network)
     {
         var qemu = $"qemu-microvm ({(kvm.Usable ? "kvm" : "tcg")}): {kvm.Reason}";
         switch (configured.Trim().ToLowerInvariant())
@@ -24,26 +25,36 @@ public static class VmmChoice
             case "qemu":
                 return new(VmmBackend.Qemu, "NANOCLAW_VMM=qemu; " + qemu);
             case "firecracker":
-                return Missing(firecrackerPath, kvm) is { } missing
+                return Missing(firecrackerPath, kvm, guest) is { } missing
                     ? new(null, $"NANOCLAW_VMM=firecracker but {missing}: install it, or set NANOCLAW_VMM=auto to fall back to QEMU")
-                    : new(VmmBackend.Firecracker, $"NANOCLAW_VMM=firecracker; {firecrackerPath}; {kvm.Reason}");
+                    : new(VmmBackend.Firecracker, $"NANOCLAW_VMM=firecracker; {firecrackerPath}; {kvm.Reason}; {guest.Reason}"
+                        + (network.Ready ? "" : $"; WARNING: {network.Reason}, so the guest cannot reach the gateway"));
             case "auto" or "":
-                return Missing(firecrackerPath, kvm) is { } why
-                    ? new(VmmBackend.Qemu, $"auto: not firecracker ({why}); {qemu}")
-                    : new(VmmBackend.Qemu, $"auto: not firecracker (it could start here, but its guest side is not built yet; NANOCLAW_VMM=firecracker forces it); {qemu}");
+                return (Missing(firecrackerPath, kvm, guest), network.Ready) switch
+                {
+                    ({ } why, true) => new(VmmBackend.Qemu, $"auto: not firecracker ({why}); {qemu}"),
+                    ({ } why, false) => new(VmmBackend.Qemu, $"auto: not firecracker ({why}; {network.Reason}); {qemu}"),
+                    (null, false) => new(VmmBackend.Qemu, $"auto: not firecracker ({network.Reason}); {qemu}"),
+                    (null, true) => new(VmmBackend.Firecracker, $"auto: firecracker ({firecrackerPath}; {kvm.Reason}; {guest.Reason})"),
+                };
             default:
                 return new(null, $"NANOCLAW_VMM={configured} is not one of auto, firecracker, qemu");
         }
     }
 
-    /// <summary>What Firecracker lacks on this host, or null when it can run.</summary>
-    static string? Missing(string? firecrackerPath, KvmStatus kvm) => (firecrackerPath, kvm.Usable) switch
+    /// <summary>Everything Firecracker lacks on this host, joined, or null when it can run.</summary>
+    static string? Missing(string? firecrackerPath, KvmStatus kvm, VsockGuest guest)
     {
-        (null, false) => $"no `{Binary}` binary on PATH and KVM does not work ({kvm.Reason})",
-        (null, true) => $"no `{Binary}` binary on PATH",
-        (_, false) => $"Firecracker needs working KVM ({kvm.Reason})",
-        _ => null,
-    };
+        var missing = new List<string>();
+        if (firecrackerPath is null) missing.Add($"no `{Binary}` binary (on PATH or installed by setup)");
+        if (!kvm.Usable) missing.Add($"Firecracker needs working KVM ({kvm.Reason})");
+        if (!guest.Ready) missing.Add($"the guest side is missing: {guest.Reason}");
+        return missing.Count == 0 ? null : string.Join("; ", missing);
+    }
+
+    /// <summary>The firecracker to run: the first on PATH, else the one <c>./nanoclaw setup</c> installed; null when neither exists.</summary>
+    public static string? FindFirecracker(Config config) =>
+        FindOnPath(Binary) ?? (File.Exists(Firecracker.FirecrackerInstall.InstalledPath(config)) ? Firecracker.FirecrackerInstall.InstalledPath(config) : null);
 
     /// <summary>The first executable file named <paramref name="binary"/> on PATH, or null.</summary>
     public static string? FindOnPath(string binary) =>

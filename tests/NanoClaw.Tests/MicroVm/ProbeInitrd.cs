@@ -8,7 +8,8 @@ namespace NanoClaw.Tests.MicroVm;
 /// </summary>
 internal static class ProbeInitrd
 {
-    public static async Task<string> BuildAsync(string realInitrd, string repoRoot, string workDir, string probeLines)
+    /// <param name="prepareRoot">Optional: changes the unpacked initramfs (its root folder) before it is packed again.</param>
+    public static async Task<string> BuildAsync(string realInitrd, string repoRoot, string workDir, string probeLines, Func<string, Task>? prepareRoot = null)
     {
         var root = Path.Combine(workDir, "probe-initrd-root");
         Directory.CreateDirectory(root);
@@ -19,6 +20,7 @@ internal static class ProbeInitrd
         stage2.ShouldContain(agentLine);
         await File.WriteAllTextAsync(Path.Combine(root, "stage2"), stage2.Replace(agentLine, probeLines + "\n" + agentLine));
 
+        if (prepareRoot is not null) await prepareRoot(root);
         var output = Path.Combine(workDir, "probe-initrd.img");
         await Sh($"find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet | gzip -n > '{output}'", root);
         return output;

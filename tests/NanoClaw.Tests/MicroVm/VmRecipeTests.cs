@@ -40,6 +40,32 @@ public sealed class VmRecipeTests : IDisposable
     }
 
     [Fact]
+    public void FirecrackerPinsAreHostToolsAndDoNotRebuildTheImage()
+    {
+        Write("vm/versions.env", "CLAUDE_CODE_VERSION=1\n");
+        var before = VmRecipe.Compute(repo);
+        Write("vm/versions.env", "CLAUDE_CODE_VERSION=1\n# Firecracker, installed on the host by setup\n# (host tool)\nFIRECRACKER_VERSION=v1.10.1\nFIRECRACKER_SHA256=" + new string('a', 64) + "\n");
+        var pinned = VmRecipe.Compute(repo);
+        Write("vm/versions.env", "CLAUDE_CODE_VERSION=1\n# Firecracker, installed on the host by setup\n# (host tool)\nFIRECRACKER_VERSION=v1.11.0\nFIRECRACKER_SHA256=" + new string('b', 64) + "\n");
+        var bumped = VmRecipe.Compute(repo);
+
+        pinned.ShouldBe(before);
+        bumped.ShouldBe(before);
+    }
+
+    [Fact]
+    public void TheSharedVsockAddressIsAnInitramfsInput()
+    {
+        Write("src/NanoClaw/MicroVm/VsockAddress.cs", "port 1024");
+        var before = VmRecipe.Compute(repo);
+        Write("src/NanoClaw/MicroVm/VsockAddress.cs", "port 1025");
+        var after = VmRecipe.Compute(repo);
+
+        after.BaseHash.ShouldBe(before.BaseHash);
+        after.InitrdHash.ShouldNotBe(before.InitrdHash);
+    }
+
+    [Fact]
     public void BuildOutputOfTheGuestAgentDoesNotCount()
     {
         var before = VmRecipe.Compute(repo);

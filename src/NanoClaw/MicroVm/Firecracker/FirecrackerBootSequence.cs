@@ -10,8 +10,8 @@ public static class FirecrackerBootSequence
     /// <summary>The guest CID; 0-2 are reserved (hypervisor, local, host).</summary>
     public const int GuestCid = 3;
 
-    /// <summary>The guest port the host connects to for the control channel.</summary>
-    public const int ControlPort = 1024;
+    /// <summary>The guest port the host connects to for the control channel (the guest agent listens there).</summary>
+    public const int ControlPort = (int)VsockAddress.ControlPort;
 
     /// <summary>
     /// reboot=k: the guest's reboot goes through the i8042 controller, which makes Firecracker exit
@@ -19,25 +19,28 @@ public static class FirecrackerBootSequence
     /// </summary>
     public const string BootArgs = "console=ttyS0 reboot=k panic=1 quiet";
 
-    public static string ApiSocketPath(VmSpec spec) => Path.Combine(spec.RunDir, "fc.sock");
-
-    public static string VsockPath(VmSpec spec) => Path.Combine(spec.RunDir, "v.sock");
+    /// <summary>The guest's one network interface, on the host TAP device of <see cref="VmSpec.TapDevice"/>.</summary>
+    public const string NetworkInterfaceId = "eth0";
 
     /// <summary>
     /// 1. boot source (uncompressed vmlinux + initramfs), 2. the rootfs, read-only and shared,
-    /// 3. machine size, 4. vsock for the control channel, 5. start.
+    /// 3. machine size, 4. the network interface when the spec has a TAP device, 5. vsock for the
+    /// control channel, 6. start. Paths are as firecracker sees them (<paramref name="vmm"/>: inside its jail).
     /// </summary>
-    public static async Task ConfigureAndStartAsync(FirecrackerClient api, VmSpec spec, string vmlinux, CancellationToken ct)
+    public static async Task ConfigureAndStartAsync(FirecrackerClient api, VmSpec spec, FirecrackerPaths vmm, CancellationToken ct)
     {
         // 1.
-        await api.PutBootSourceAsync(new BootSource(vmlinux, BootArgs, spec.Artifacts.Initrd), ct);
+        await api.PutBootSourceAsync(new BootSource(vmm.Kernel, BootArgs, vmm.Initrd), ct);
         // 2. Read-only: every VM shares this one image; the guest's writable root is a tmpfs overlay.
-        await api.PutDriveAsync(new Drive("rootfs", spec.Artifacts.Rootfs, IsRootDevice: false, IsReadOnly: true), ct);
+        await api.PutDriveAsync(new Drive("rootfs", vmm.Rootfs, IsRootDevice: false, IsReadOnly: true), ct);
         // 3.
         await api.PutMachineConfigAsync(new MachineConfiguration(spec.Cpus, spec.MemoryMb, Smt: false), ct);
-        // 4.
-        await api.PutVsockAsync(new Vsock(GuestCid, VsockPath(spec)), ct);
+        // 4. Firecracker has no user-mode networking: a TAP device set up on the host is the guest's only network.
+        if (spec.TapDevice is { } tap)
+            await api.PutNetworkInterfaceAsync(new NetworkInterface(NetworkInterfaceId, tap), ct);
         // 5.
+        await api.PutVsockAsync(new Vsock(GuestCid, vmm.VsockSocket), ct);
+        // 6.
         await api.PutActionAsync(new InstanceActionInfo(InstanceActionType.InstanceStart), ct);
     }
 }

@@ -37,7 +37,7 @@ public sealed class FirecrackerClientTests : IAsyncLifetime
     public async Task TheBootSequenceConfiguresEverythingThenStarts()
     {
         Directory.CreateDirectory(temp["run"]);
-        await FirecrackerBootSequence.ConfigureAndStartAsync(client, Spec(), "/img/vmlinux", CancellationToken.None);
+        await FirecrackerBootSequence.ConfigureAndStartAsync(client, Spec(), Paths(Spec()), CancellationToken.None);
 
         fake.Accepted.Select(a => a.Split(' ')[1]).ShouldBe(["/boot-source", "/drives/rootfs", "/machine-config", "/vsock", "/actions"]);
         fake.Resources["boot-source"].GetProperty("kernel_image_path").GetString().ShouldBe("/img/vmlinux");
@@ -48,6 +48,34 @@ public sealed class FirecrackerClientTests : IAsyncLifetime
         fake.Resources["machine-config"].GetProperty("mem_size_mib").GetInt32().ShouldBe(512);
         fake.Resources["vsock"].GetProperty("uds_path").GetString().ShouldBe(Path.Combine(temp["run"], "v.sock"));
         fake.Resources["actions"].GetProperty("action_type").GetString().ShouldBe("InstanceStart");
+    }
+
+    FirecrackerPaths Paths(VmSpec spec) => FirecrackerPaths.Direct(spec.RunDir, "/img/vmlinux", spec.Artifacts);
+
+    [Fact]
+    public async Task AVmWithATapDeviceGetsItsNetworkInterfaceBeforeStart()
+    {
+        Directory.CreateDirectory(temp["run"]);
+        var spec = Spec() with { TapDevice = "nctap3" };
+
+        await FirecrackerBootSequence.ConfigureAndStartAsync(client, spec, Paths(spec), CancellationToken.None);
+
+        fake.Accepted.Select(a => a.Split(' ')[1]).ShouldBe(["/boot-source", "/drives/rootfs", "/machine-config", "/network-interfaces/eth0", "/vsock", "/actions"]);
+        fake.Resources["network-interfaces/eth0"].GetProperty("iface_id").GetString().ShouldBe("eth0");
+        fake.Resources["network-interfaces/eth0"].GetProperty("host_dev_name").GetString().ShouldBe("nctap3");
+    }
+
+    [Fact]
+    public async Task JailedPathsAreWhatFirecrackerSeesInsideItsChroot()
+    {
+        var inside = new FirecrackerPaths("/fc.sock", "/v.sock", "/vmlinux", "/initrd.img", "/rootfs.ext4");
+
+        await FirecrackerBootSequence.ConfigureAndStartAsync(client, Spec(), inside, CancellationToken.None);
+
+        fake.Resources["boot-source"].GetProperty("kernel_image_path").GetString().ShouldBe("/vmlinux");
+        fake.Resources["boot-source"].GetProperty("initrd_path").GetString().ShouldBe("/initrd.img");
+        fake.Resources["drives/rootfs"].GetProperty("path_on_host").GetString().ShouldBe("/rootfs.ext4");
+        fake.Resources["vsock"].GetProperty("uds_path").GetString().ShouldBe("/v.sock");
     }
 
     [Fact]
@@ -83,7 +111,7 @@ public sealed class FirecrackerClientTests : IAsyncLifetime
     public async Task ConfigurationAfterStartIsRefused()
     {
         Directory.CreateDirectory(temp["run"]);
-        await FirecrackerBootSequence.ConfigureAndStartAsync(client, Spec(), "/img/vmlinux", CancellationToken.None);
+        await FirecrackerBootSequence.ConfigureAndStartAsync(client, Spec(), Paths(Spec()), CancellationToken.None);
 
         var e = await Should.ThrowAsync<FirecrackerApiException>(
             () => client.PutMachineConfigAsync(new MachineConfiguration(1, 256), CancellationToken.None));

@@ -1,0 +1,16 @@
+namespace NanoClaw.MicroVm.Firecracker;
+
+/// <summary>
+/// The files of one VM as one side sees them. Unjailed, the host and firecracker see the same paths; jailed,
+/// firecracker sees them from inside its chroot (<c>/fc.sock</c>, <c>/vmlinux</c>, ...) while the host reaches the
+/// same files through the run folder. API requests carry the VMM's view; the host connects to its own.
+/// </summary>
+public sealed record FirecrackerPaths(string ApiSocket, string VsockSocket, string Kernel, string Initrd, string Rootfs)
+{
+    public const string ApiSocketName = "fc.sock";
+    public const string VsockSocketName = "v.sock";
+
+    /// <summary>Everything in place: sockets in <paramref name="dir"/>, image files where they are.</summary>
+    public static FirecrackerPaths Direct(string dir, string vmlinux, VmArtifacts artifacts) =>
+        new(Path.Combine(dir, ApiSocketName), Path.Combine(dir, VsockSocketName), vmlinux, artifacts.Initrd, artifacts.Rootfs);
+}
