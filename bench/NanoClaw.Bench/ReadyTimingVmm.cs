@@ -38,6 +38,7 @@ public sealed class ReadyTimingVmm(IVmm inner) : IVmm
         public string RunId => inner.RunId;
         public Stream Control => control;
         public Task<VmExit> Exited => inner.Exited;
+        public IReadOnlyList<string> ExtraDiskSerials => inner.ExtraDiskSerials;
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

@@ -28,8 +28,8 @@ static class ExtraFolderMounter
         Directory.CreateDirectory(extraRoot); // root-owned, 0755: the agent cannot add or rename entries here
         foreach (var folder in folders)
         {
-            var device = await FindDiskAsync(sysBlock, ExtraFolder.DiskSerial(folder.Disk), cancellationToken).ConfigureAwait(false)
-                ?? throw new IOException($"extra folder '{folder.Name}': no disk with serial {ExtraFolder.DiskSerial(folder.Disk)} after {DiskWait.TotalSeconds} s");
+            var device = await FindDiskAsync(sysBlock, folder.ExpectedSerial, cancellationToken).ConfigureAwait(false)
+                ?? throw new IOException($"extra folder '{folder.Name}': no disk with serial {folder.ExpectedSerial} after {DiskWait.TotalSeconds} s");
             var target = Path.Combine(extraRoot, folder.Name);
             Directory.CreateDirectory(target);
             if (Native.MountExt4(device, target, readOnly: !folder.Writable) is { } problem)

@@ -170,9 +170,16 @@ public sealed record JobFrame(
 /// mounted by the guest at <c>/workspace/extra/<see cref="Name"/></c>. Read-only unless <see cref="Writable"/>: then the
 /// VMM gave the guest a throwaway write layer and the guest reports the folder's changes as <c>extra/&lt;name&gt;/...</c>.
 /// </summary>
+/// <param name="Serial">The disk's virtio id, when the VMM does not use <see cref="DiskSerial"/> (Firecracker derives it
+/// from the image file; see FirecrackerDisks).</param>
 public sealed record ExtraFolder(int Disk, string Name,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Writable = false)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Writable = false,
+    string? Serial = null)
 {
+    /// <summary>The id to look for in <c>/sys/block/vd*/serial</c>.</summary>
+    [JsonIgnore]
+    public string ExpectedSerial => Serial ?? DiskSerial(Disk);
+
     /// <summary>The top folder of a writable extra folder's paths in the <c>changes</c> tar.</summary>
     [JsonIgnore]
     public string ChangesTop => "extra/" + Name;
@@ -189,6 +196,7 @@ public sealed record ExtraFolder(int Disk, string Name,
         if (folders.Count > MaxDisks) return $"'extraFolders' holds at most {MaxDisks} entries";
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var disks = new HashSet<int>();
+        var serials = new HashSet<string>(StringComparer.Ordinal);
         foreach (var f in folders)
         {
             if (f is null) return "'extraFolders' must hold objects only";
@@ -196,6 +204,9 @@ public sealed record ExtraFolder(int Disk, string Name,
             if (!IsName(f.Name)) return $"'extraFolders' name '{f.Name}' is not one plain name (1-64 of letters, digits, '.', '_', '-', space; not starting with '.', '-' or ' '; no '..')";
             if (!names.Add(f.Name)) return $"'extraFolders' name '{f.Name}' appears twice";
             if (!disks.Add(f.Disk)) return $"'extraFolders' disk {f.Disk} appears twice";
+            if (f.Serial is { } serial && (serial.Length is 0 or > 20 || !serial.All(char.IsAsciiLetterOrDigit)))
+                return $"'extraFolders' serial '{serial}' is not 1-20 ASCII letters or digits";
+            if (!serials.Add(f.ExpectedSerial)) return $"'extraFolders' serial '{f.ExpectedSerial}' appears twice";
         }
         return null;
     }

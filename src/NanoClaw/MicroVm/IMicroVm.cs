@@ -16,4 +16,8 @@ public interface IMicroVm : IAsyncDisposable
 
     /// <summary>Completes when the VM has exited (the guest powered off, crashed, or was killed). Never faults.</summary>
     Task<VmExit> Exited { get; }
+
+    /// <summary>The virtio-blk id the guest reads for each of <see cref="VmSpec.ExtraDisks"/>, in order: how the guest
+    /// tells the disks apart, since <c>/dev/vdX</c> names follow probe order.</summary>
+    IReadOnlyList<string> ExtraDiskSerials { get; }
 }

@@ -44,6 +44,22 @@ public static class LinuxStat
         return new LinuxFileStatus(TypeOf(mode), size, mtime, mode & 0xfffu);
     }
 
+    /// <summary>The device, special-device and inode numbers of the file <paramref name="path"/> names (following
+    /// symlinks), as <c>stat(2)</c> reports them (<c>dev_t</c> in glibc's <c>makedev</c> encoding).</summary>
+    /// <exception cref="IOException">The file cannot be stat'ed.</exception>
+    public static (ulong Dev, ulong Rdev, ulong Inode) FileIds(string path)
+    {
+        var buffer = new byte[256];
+        if (Statx(AtFdCwd, NullTerminated(path), 0, StatxBasicStats, buffer) != 0)
+            throw new IOException($"statx({path}) failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        // struct statx: stx_ino u64 at 32; stx_rdev_major/minor u32 at 128/132; stx_dev_major/minor u32 at 136/140.
+        uint U32(int offset) => BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(offset));
+        return (MakeDev(U32(136), U32(140)), MakeDev(U32(128), U32(132)), BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(32)));
+    }
+
+    static ulong MakeDev(ulong major, ulong minor) =>
+        ((major & 0xfffff000) << 32) | ((major & 0xfff) << 8) | ((minor & 0xffffff00) << 12) | (minor & 0xff);
+
     static LinuxFileType TypeOf(uint mode) => (mode & 0xf000) switch
     {
         0x8000 => LinuxFileType.Regular,

@@ -91,7 +91,7 @@ public sealed partial class MicroVmAgentRunner(
             // 4. job and workspace
             await writer.WriteAsync(new JobFrame(runId, group.Folder, group.IsMain, request.Prompt, time.GetUtcNow(),
                 new Dictionary<string, string> { ["ANTHROPIC_BASE_URL"] = GuestGatewayUrl, ["ANTHROPIC_API_KEY"] = token },
-                SessionId: request.SessionId, McpConfigJson: McpConfigJson(token), ExtraFolders: extras.Folders.Count > 0 ? extras.Folders : null), ct);
+                SessionId: request.SessionId, McpConfigJson: McpConfigJson(token), ExtraFolders: extras.Folders.Count > 0 ? WithSerials(extras.Folders, vm) : null), ct);
             await SendWorkspaceAsync(layout, writer, runLog, ct);
 
             // 5. relay until done
@@ -126,6 +126,10 @@ public sealed partial class MicroVmAgentRunner(
             runLog.Write($"run ended after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
         }
     }
+
+    /// <summary>Each folder with the id its disk shows the guest, when the VMM chose one other than <c>extraN</c>.</summary>
+    static List<ExtraFolder> WithSerials(IReadOnlyList<ExtraFolder> folders, IMicroVm vm) =>
+        [.. folders.Select(f => vm.ExtraDiskSerials[f.Disk] is var serial && serial != ExtraFolder.DiskSerial(f.Disk) ? f with { Serial = serial } : f)];
 
     /// <summary>Claude Code's <c>--mcp-config</c> for a run: the gateway's MCP server, with the run's token as the
     /// bearer, which is how the gateway knows which group every tool call speaks for.</summary>

@@ -31,6 +31,8 @@ public sealed class QemuMicroVm : IMicroVm
     public int Pid => vmm.Pid;
     public Stream Control => control ?? throw new InvalidOperationException("the control socket is not connected yet");
     public Task<VmExit> Exited => vmm.Exited;
+    /// <summary>QEMU sets each extra disk's serial on its command line (<see cref="VmDisk.Serial"/>).</summary>
+    public IReadOnlyList<string> ExtraDiskSerials => [.. (spec.ExtraDisks ?? []).Select((_, n) => VmDisk.Serial(n))];
 
     /// <summary>Starts qemu and connects the control socket; on any failure nothing of the run is left behind.</summary>
     internal static async Task<QemuMicroVm> StartAsync(VmSpec spec, IReadOnlyList<string> arguments, string accel, ILogger logger, CancellationToken ct)

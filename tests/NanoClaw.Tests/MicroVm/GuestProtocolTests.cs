@@ -91,6 +91,28 @@ public sealed class GuestProtocolTests
         Encoding.UTF8.GetString(GuestProtocol.Serialize(Job)).ShouldNotContain("extraFolders");
     }
 
+    [Theory]
+    [InlineData("{\"disk\":0,\"name\":\"a\",\"serial\":\"\"}", "serial")]
+    [InlineData("{\"disk\":0,\"name\":\"a\",\"serial\":\"123456789012345678901\"}", "serial")]
+    [InlineData("{\"disk\":0,\"name\":\"a\",\"serial\":\"../vda\"}", "serial")]
+    [InlineData("{\"disk\":0,\"name\":\"a\",\"serial\":\"extra1\"},{\"disk\":1,\"name\":\"b\"}", "appears twice")]
+    public void ABadOrRepeatedDiskSerialIsRefused(string folders, string reason)
+    {
+        var valid = Encoding.UTF8.GetString(GuestProtocol.Serialize(Job with { ExtraFolders = [new ExtraFolder(0, "a")] }));
+        var line = valid.Replace("\"extraFolders\":[{\"disk\":0,\"name\":\"a\"}]", "\"extraFolders\":[" + folders + "]", StringComparison.Ordinal);
+        line.ShouldNotBe(valid);
+        Should.Throw<GuestProtocolException>(() => Parse(line)).Message.ShouldContain(reason);
+    }
+
+    [Fact]
+    public void AFirecrackerDiskSerialTravelsWithItsFolder()
+    {
+        var job = Job with { ExtraFolders = [new ExtraFolder(0, "vault", Serial: "6502405309469")] };
+        var back = (JobFrame)GuestProtocol.Parse(GuestProtocol.Serialize(job));
+        back.ExtraFolders![0].ExpectedSerial.ShouldBe("6502405309469");
+        new ExtraFolder(1, "papers").ExpectedSerial.ShouldBe("extra1");
+    }
+
     [Fact]
     public void AWritableExtraFolderSaysSoAndAReadOnlyOneStaysTwoFields()
     {

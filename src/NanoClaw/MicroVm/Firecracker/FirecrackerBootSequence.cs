@@ -23,7 +23,7 @@ public static class FirecrackerBootSequence
     public const string NetworkInterfaceId = "eth0";
 
     /// <summary>
-    /// 1. boot source (uncompressed vmlinux + initramfs), 2. the rootfs, read-only and shared,
+    /// 1. boot source (uncompressed vmlinux + initramfs), 2. the rootfs, read-only and shared, then the extra disks,
     /// 3. machine size, 4. the network interface when the spec has a TAP device, 5. vsock for the
     /// control channel, 6. start. Paths are as firecracker sees them (<paramref name="vmm"/>: inside its jail).
     /// </summary>
@@ -33,6 +33,9 @@ public static class FirecrackerBootSequence
         await api.PutBootSourceAsync(new BootSource(vmm.Kernel, BootArgs, vmm.Initrd), ct);
         // 2. Read-only: every VM shares this one image; the guest's writable root is a tmpfs overlay.
         await api.PutDriveAsync(new Drive("rootfs", vmm.Rootfs, IsRootDevice: false, IsReadOnly: true), ct);
+        // 2b. Extra folders: a read-only disk is the shared image; a writable one is the run's private copy.
+        for (var i = 0; i < vmm.ExtraDisks.Count; i++)
+            await api.PutDriveAsync(new Drive(FirecrackerDisks.DriveId(i), vmm.ExtraDisks[i], IsRootDevice: false, IsReadOnly: !spec.ExtraDisks![i].Writable), ct);
         // 3.
         await api.PutMachineConfigAsync(new MachineConfiguration(spec.Cpus, spec.MemoryMb, Smt: false), ct);
         // 4. Firecracker has no user-mode networking: a TAP device set up on the host is the guest's only network.

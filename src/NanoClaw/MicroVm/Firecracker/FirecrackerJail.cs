@@ -33,9 +33,12 @@ internal sealed class FirecrackerJail
     /// <summary>The same, as firecracker sees them inside its chroot: what the API requests must carry.</summary>
     public FirecrackerPaths Vmm { get; }
 
+    /// <summary>The virtio ids the guest will see for the extra disks (<see cref="FirecrackerDisks.GuestSerial"/>).</summary>
+    public IReadOnlyList<string> ExtraDiskSerials { get; private init; } = [];
+
     /// <summary>Builds the chroot under <paramref name="runDir"/> (which must exist and be empty). Throws
     /// <see cref="IOException"/> naming the step that failed; the caller removes the run folder.</summary>
-    public static FirecrackerJail Prepare(string runDir, string binary, string vmlinux, VmArtifacts artifacts, JailUser user, bool tap)
+    public static FirecrackerJail Prepare(string runDir, string binary, string vmlinux, VmArtifacts artifacts, IReadOnlyList<VmDisk> disks, JailUser user, bool tap)
     {
         JailSyscalls.Chmod(runDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var root = Path.Combine(runDir, RootName);
@@ -48,16 +51,19 @@ internal sealed class FirecrackerJail
         Place(vmlinux, Path.Combine(root, "vmlinux"));
         Place(artifacts.Initrd, Path.Combine(root, "initrd.img"));
         Place(artifacts.Rootfs, Path.Combine(root, "rootfs.ext4"));
+        // A writable disk's private copy belongs to the jail user, who must write it; read-only ones stay root's.
+        var (extraDisks, serials) = FirecrackerDisks.Stage(disks, root, Place, copy => JailSyscalls.Chown(copy, user.Uid, user.Gid));
 
         Directory.CreateDirectory(Path.Combine(root, "dev", "net"));
         var owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         MakeDevice(Path.Combine(root, "dev", "kvm"), 10, 232, owner, user);
         if (tap) MakeDevice(Path.Combine(root, "dev", "net", "tun"), 10, 200, owner, user);
 
-        var inside = new FirecrackerPaths("/" + FirecrackerPaths.ApiSocketName, "/" + FirecrackerPaths.VsockSocketName, "/vmlinux", "/initrd.img", "/rootfs.ext4");
+        var inside = new FirecrackerPaths("/" + FirecrackerPaths.ApiSocketName, "/" + FirecrackerPaths.VsockSocketName, "/vmlinux", "/initrd.img", "/rootfs.ext4",
+            [.. extraDisks.Select(disk => "/" + Path.GetFileName(disk))]);
         var host = new FirecrackerPaths(Path.Combine(root, FirecrackerPaths.ApiSocketName), Path.Combine(root, FirecrackerPaths.VsockSocketName),
-            Path.Combine(root, "vmlinux"), Path.Combine(root, "initrd.img"), Path.Combine(root, "rootfs.ext4"));
-        return new FirecrackerJail(root, host, inside);
+            Path.Combine(root, "vmlinux"), Path.Combine(root, "initrd.img"), Path.Combine(root, "rootfs.ext4"), extraDisks);
+        return new FirecrackerJail(root, host, inside) { ExtraDiskSerials = serials };
     }
 
     /// <summary>

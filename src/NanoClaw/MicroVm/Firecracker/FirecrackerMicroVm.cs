@@ -24,6 +24,7 @@ public sealed class FirecrackerMicroVm : IMicroVm
     public int Pid => vmm.Pid;
     public Stream Control => control ?? throw new InvalidOperationException("the control channel is not connected yet");
     public Task<VmExit> Exited => vmm.Exited;
+    public IReadOnlyList<string> ExtraDiskSerials { get; private init; } = [];
 
     /// <summary>
     /// 1. check the spec, 2. prepare the run folder (the jail, when the options have a jail user) and start
@@ -52,13 +53,15 @@ public sealed class FirecrackerMicroVm : IMicroVm
         // 2.
         VmCgroup? cgroup = null;
         FirecrackerPaths host, inside;
+        IReadOnlyList<string> serials;
         ProcessStartInfo psi;
         VmProcess process;
         try
         {
             if (options.Jail is { } user)
             {
-                var jail = FirecrackerJail.Prepare(spec.RunDir, options.Binary, vmlinux, spec.Artifacts, user, tap: spec.TapDevice is not null);
+                var jail = FirecrackerJail.Prepare(spec.RunDir, options.Binary, vmlinux, spec.Artifacts, spec.ExtraDisks ?? [], user, tap: spec.TapDevice is not null);
+                serials = jail.ExtraDiskSerials;
                 if (options.Cgroup)
                 {
                     cgroup = VmCgroup.Create(spec.RunId, spec.MemoryMb, spec.Cpus);
@@ -69,7 +72,9 @@ public sealed class FirecrackerMicroVm : IMicroVm
             }
             else
             {
-                host = inside = FirecrackerPaths.Direct(spec.RunDir, vmlinux, spec.Artifacts);
+                var (extraDisks, directSerials) = FirecrackerDisks.Stage(spec.ExtraDisks ?? [], spec.RunDir, FirecrackerDisks.InPlace);
+                host = inside = FirecrackerPaths.Direct(spec.RunDir, vmlinux, spec.Artifacts, extraDisks);
+                serials = directSerials;
                 psi = new ProcessStartInfo(options.Binary)
                 {
                     RedirectStandardInput = true,
@@ -104,7 +109,7 @@ public sealed class FirecrackerMicroVm : IMicroVm
             throw;
         }
 
-        var vm = new FirecrackerMicroVm(spec, process);
+        var vm = new FirecrackerMicroVm(spec, process) { ExtraDiskSerials = serials };
         try
         {
             // For orphan cleanup after a host crash; outside the jail, where the jailed process cannot rewrite it.

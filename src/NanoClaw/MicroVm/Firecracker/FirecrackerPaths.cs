@@ -5,12 +5,13 @@ namespace NanoClaw.MicroVm.Firecracker;
 /// firecracker sees them from inside its chroot (<c>/fc.sock</c>, <c>/vmlinux</c>, ...) while the host reaches the
 /// same files through the run folder. API requests carry the VMM's view; the host connects to its own.
 /// </summary>
-public sealed record FirecrackerPaths(string ApiSocket, string VsockSocket, string Kernel, string Initrd, string Rootfs)
+/// <param name="ExtraDisks">The extra folders' disk files, in disk order (see <see cref="FirecrackerDisks"/>).</param>
+public sealed record FirecrackerPaths(string ApiSocket, string VsockSocket, string Kernel, string Initrd, string Rootfs, IReadOnlyList<string> ExtraDisks)
 {
     public const string ApiSocketName = "fc.sock";
     public const string VsockSocketName = "v.sock";
 
     /// <summary>Everything in place: sockets in <paramref name="dir"/>, image files where they are.</summary>
-    public static FirecrackerPaths Direct(string dir, string vmlinux, VmArtifacts artifacts) =>
-        new(Path.Combine(dir, ApiSocketName), Path.Combine(dir, VsockSocketName), vmlinux, artifacts.Initrd, artifacts.Rootfs);
+    public static FirecrackerPaths Direct(string dir, string vmlinux, VmArtifacts artifacts, IReadOnlyList<string> extraDisks) =>
+        new(Path.Combine(dir, ApiSocketName), Path.Combine(dir, VsockSocketName), vmlinux, artifacts.Initrd, artifacts.Rootfs, extraDisks);
 }

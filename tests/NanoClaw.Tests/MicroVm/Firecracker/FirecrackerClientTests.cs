@@ -50,7 +50,23 @@ public sealed class FirecrackerClientTests : IAsyncLifetime
         fake.Resources["actions"].GetProperty("action_type").GetString().ShouldBe("InstanceStart");
     }
 
-    FirecrackerPaths Paths(VmSpec spec) => FirecrackerPaths.Direct(spec.RunDir, "/img/vmlinux", spec.Artifacts);
+    FirecrackerPaths Paths(VmSpec spec) => FirecrackerPaths.Direct(spec.RunDir, "/img/vmlinux", spec.Artifacts, []);
+
+    [Fact]
+    public async Task ExtraDisksAreDrivesReadOnlyUnlessWritableBeforeStart()
+    {
+        Directory.CreateDirectory(temp["run"]);
+        var spec = Spec() with { ExtraDisks = [new VmDisk("/c/a.ext4"), new VmDisk("/c/b.ext4", Writable: true)] };
+        var paths = FirecrackerPaths.Direct(spec.RunDir, "/img/vmlinux", spec.Artifacts, ["/run/extra0.ext4", "/run/extra1.ext4"]);
+
+        await FirecrackerBootSequence.ConfigureAndStartAsync(client, spec, paths, CancellationToken.None);
+
+        fake.Accepted.Select(a => a.Split(' ')[1]).ShouldBe(["/boot-source", "/drives/rootfs", "/drives/extra0", "/drives/extra1", "/machine-config", "/vsock", "/actions"]);
+        fake.Resources["drives/extra0"].GetProperty("path_on_host").GetString().ShouldBe("/run/extra0.ext4");
+        fake.Resources["drives/extra0"].GetProperty("is_read_only").GetBoolean().ShouldBeTrue();
+        fake.Resources["drives/extra1"].GetProperty("is_read_only").GetBoolean().ShouldBeFalse();
+        fake.Resources["drives/extra1"].GetProperty("is_root_device").GetBoolean().ShouldBeFalse();
+    }
 
     [Fact]
     public async Task AVmWithATapDeviceGetsItsNetworkInterfaceBeforeStart()
@@ -68,7 +84,7 @@ public sealed class FirecrackerClientTests : IAsyncLifetime
     [Fact]
     public async Task JailedPathsAreWhatFirecrackerSeesInsideItsChroot()
     {
-        var inside = new FirecrackerPaths("/fc.sock", "/v.sock", "/vmlinux", "/initrd.img", "/rootfs.ext4");
+        var inside = new FirecrackerPaths("/fc.sock", "/v.sock", "/vmlinux", "/initrd.img", "/rootfs.ext4", []);
 
         await FirecrackerBootSequence.ConfigureAndStartAsync(client, Spec(), inside, CancellationToken.None);
 

@@ -65,6 +65,41 @@ public sealed class FirecrackerMicroVmTests : IDisposable
     }
 
     [Fact]
+    public async Task ExtraDisksGetTheIdsFirecrackerWillShowTheGuestAndAWritableOneIsAPrivateCopy()
+    {
+        await using var fake = await FakeFirecrackerApi.StartAsync(temp["fake.sock"]);
+        var readOnly = temp.Write("cache/folders/a/image.ext4", "read-only image");
+        var writable = temp.Write("cache/folders/b/image.ext4", "writable image");
+        var spec = Spec() with { ExtraDisks = [new VmDisk(readOnly), new VmDisk(writable, Writable: true)] };
+
+        await using (var vm = await Vmm(ForwardingStandIn()).BootAsync(spec, CancellationToken.None))
+        {
+            var files = new[] { "drives/extra0", "drives/extra1" }.Select(d => fake.Resources[d].GetProperty("path_on_host").GetString()!).ToList();
+            // What Firecracker opens: the cached image itself (read-only), and a copy in the run folder (writable).
+            StatIds(files[0]).ShouldBe(StatIds(readOnly));
+            files[1].ShouldStartWith(spec.RunDir);
+            StatIds(files[1]).ShouldNotBe(StatIds(writable));
+            File.ReadAllText(files[1]).ShouldBe("writable image");
+            // The guest finds each disk by the id Firecracker derives from that file: st_dev, st_rdev, st_ino.
+            vm.ExtraDiskSerials.ShouldBe([.. files.Select(f => StatIds(f).Replace(" ", "", StringComparison.Ordinal))]);
+            vm.ExtraDiskSerials.ShouldAllBe(id => id.Length <= FirecrackerDisks.IdBytes);
+        }
+        File.ReadAllText(writable).ShouldBe("writable image");
+        Directory.Exists(spec.RunDir).ShouldBeFalse();
+    }
+
+    /// <summary>coreutils' view of a file's ids, "dev rdev inode", as an independent check of the host's statx.</summary>
+    static string StatIds(string path)
+    {
+        var psi = new ProcessStartInfo("stat") { RedirectStandardOutput = true };
+        foreach (var arg in new[] { "-L", "-c", "%d %r %i", path }) psi.ArgumentList.Add(arg);
+        using var stat = Process.Start(psi)!;
+        var text = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return text;
+    }
+
+    [Fact]
     public async Task AVmmThatDiesAfterBootCompletesExitedAndDisposeCleansUp()
     {
         await using var fake = await FakeFirecrackerApi.StartAsync(temp["fake.sock"]);

@@ -96,7 +96,7 @@ public sealed class FirecrackerOrphanTests : IDisposable
         var runDir = Directory.CreateDirectory(Path.Combine(Vms, runId)).FullName;
         var artifacts = new VmArtifacts(temp.Write("img/vmlinuz", "bz"), temp.Write("img/initrd.img", "i"), temp.Write("img/rootfs.ext4", "r"), "h");
         var user = JailStandIn.User!;
-        var jail = FirecrackerJail.Prepare(runDir, JailStandIn.Path, temp.Write("img/vmlinux", "elf"), artifacts, user, tap: true);
+        var jail = FirecrackerJail.Prepare(runDir, JailStandIn.Path, temp.Write("img/vmlinux", "elf"), artifacts, [], user, tap: true);
         File.WriteAllText(Path.Combine(jail.Root, "sleep-forever"), "");
         var cgroup = VmCgroup.Unavailable() is null ? VmCgroup.Create(runId, 256, 1) : null;
         var psi = jail.StartInfo(user, cgroup);
