@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Bench;
 
-// Wiring only: parse, prepare the shared environment, run the selected benchmarks one after another (never two
-// VMs at once: on a small host parallel guests only measure each other), print the report on stdout.
+// Wiring only: parse, prepare the shared environment, run the selected benchmarks one after another (two VMs at
+// once only where that is what is measured: warm runs' refill, and `concurrent`), print the report on stdout.
 var (options, error) = BenchOptions.Parse(args);
 if (options is null)
 {
@@ -25,7 +25,11 @@ if (options.Includes("store")) rows.AddRange(await new StoreBench(env).RunAsync(
 if (options.Includes("native")) rows.AddRange(await NativeClaudeBench.RunAsync(options.Runs, cancel.Token));
 if (options.Includes("folder")) rows.AddRange(await FolderBench.RunAsync(options.Runs, cancel.Token));
 if (options.Includes("boot")) rows.AddRange(await new BootBench(env).RunAsync(options.Runs, cancel.Token));
+if (options.Includes("warm")) rows.AddRange(await new WarmBench(env).RunAsync(options.Runs, cancel.Token));
 if (options.Includes("run")) rows.AddRange(await new RunBench(env).RunAsync(options.Runs, cancel.Token));
+if (options.Includes("sync")) rows.AddRange(await new SyncBench(env).RunAsync(options.Runs, cancel.Token));
+// The one benchmark with VMs side by side, last, so it cannot disturb the others.
+if (options.Includes("concurrent")) rows.AddRange(await new ConcurrentBench(env).RunAsync(options.Runs, cancel.Token));
 
 Console.Out.Write(ReportWriter.Write(MachineInfo.Read(env.Kvm.Reason), loadBefore, MachineInfo.LoadAverage(), started, clock.Elapsed, options.Runs, rows));
 return 0;
