@@ -26,6 +26,7 @@ public sealed class SyncBench(BenchEnvironment env)
 {
     const string Key = "sk-ant-bench-key-never-enters-the-vm";
     const int FixedWorkspaceMiB = 10;
+    int refusals;
 
     sealed record Change(string Name, string Command);
 
@@ -56,6 +57,9 @@ public sealed class SyncBench(BenchEnvironment env)
             var (_, outMs) = await CaseAsync(runner, vmm, fake, config, FixedWorkspaceMiB, change, runs, ct);
             rows.Add(new($"sync-out-{FixedWorkspaceMiB}m-{(change == ManySmall ? "many" : "large")}", $"sync-out of {change.Name}, workspace {FixedWorkspaceMiB} MiB", "ms", outMs));
         }
+        if (refusals > 0)
+            rows.Add(Measurement.Unavailable("sync-refused", "changes archives the host refused during these runs",
+                $"{refusals} refusal(s); each run log is printed on stderr"));
         return rows;
     }
 
@@ -83,6 +87,12 @@ public sealed class SyncBench(BenchEnvironment env)
             var runLog = Directory.GetFiles(Path.Combine(config.GroupDir(folder), "logs"), "*.log")
                 .Where(p => !p.EndsWith(".console.log", StringComparison.Ordinal)).OrderBy(File.GetLastWriteTimeUtc).Last();
             syncOut.Add(OutputToChanges(runLog));
+            // A refused archive means some change never arrived: the number would be wrong, so say so loudly.
+            foreach (var refused in File.ReadLines(runLog).Where(l => l.Contains("REFUSED", StringComparison.Ordinal)))
+            {
+                refusals++;
+                Console.Error.WriteLine($"sync {workspaceMiB} MiB, {change.Name}, run {run + 1}: {refused}\n--- run log {runLog}:\n{File.ReadAllText(runLog)}---");
+            }
             var outDir = Path.Combine(config.GroupDir(folder), "out");
             var synced = Directory.Exists(outDir) ? Directory.GetFiles(outDir).Length : 0;
             if (synced == 0) throw new InvalidOperationException($"the change never reached the host (run log: {runLog})");
