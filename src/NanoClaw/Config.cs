@@ -31,6 +31,12 @@ public sealed record Config
     public int VmCpus { get; init; } = 2;
     public TimeSpan AgentTimeout { get; init; } = TimeSpan.FromMinutes(30);
     public TimeSpan AgentIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>VMs kept booted and ready ahead of runs (0 = none); see <see cref="MicroVm.WarmPool"/>.</summary>
+    public int WarmPoolSize { get; init; } = 1;
+    /// <summary>The warm pool is emptied after this long without a run.</summary>
+    public TimeSpan WarmPoolIdle { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>No warm VM is booted if MemAvailable minus its memory would fall under this many MiB.</summary>
+    public int WarmPoolMinFreeMb { get; init; } = 1024;
     /// <summary>Cache of VM artifacts (kernel, initramfs, rootfs), keyed by recipe hash. Outside the checkout.</summary>
     public required string CacheDir { get; init; }
 
@@ -77,6 +83,9 @@ public sealed record Config
             VmCpus = PositiveInt(env, "VM_CPUS", 2),
             AgentTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_TIMEOUT_SECONDS", 30 * 60)),
             AgentIdleTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_IDLE_TIMEOUT_SECONDS", 5 * 60)),
+            WarmPoolSize = NonNegativeInt(env, "WARM_POOL_SIZE", 1),
+            WarmPoolIdle = TimeSpan.FromMinutes(PositiveInt(env, "WARM_POOL_IDLE_MINUTES", 10)),
+            WarmPoolMinFreeMb = NonNegativeInt(env, "WARM_POOL_MIN_FREE_MB", 1024),
             CacheDir = Get(env, "NANOCLAW_CACHE") ?? Path.Combine(cacheHome, "nanoclaw"),
             UserHome = userHome,
             MountAllowlistPathOverride = Get(env, Mounts.MountAllowlistFile.EnvironmentVariable) is { } allowlist
@@ -122,6 +131,15 @@ public sealed record Config
         return int.TryParse(raw, out var n) && n > 0
             ? n
             : throw new ConfigException($"{key}={raw} is not a positive whole number. Fix it in the environment or .env.");
+    }
+
+    static int NonNegativeInt(IDictionary<string, string?> env, string key, int fallback)
+    {
+        var raw = Get(env, key);
+        if (raw is null) return fallback;
+        return int.TryParse(raw, out var n) && n >= 0
+            ? n
+            : throw new ConfigException($"{key}={raw} is not a whole number of 0 or more. Fix it in the environment or .env.");
     }
 
     static Uri ParseUrl(string key, string raw) =>

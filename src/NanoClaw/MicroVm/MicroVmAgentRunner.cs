@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Agent;
 using NanoClaw.Gateway;
+using NanoClaw.Storage;
 
 namespace NanoClaw.MicroVm;
 
@@ -12,20 +13,20 @@ namespace NanoClaw.MicroVm;
 /// Runs each agent run in a fresh microVM:
 /// 1. make sure the VM image exists (built on first use);
 /// 2. check the group's extra folders and build (or reuse) their images; issue a per-run gateway token (the only credential the guest ever sees);
-/// 3. boot the VM and wait for the guest agent's <c>ready</c>;
+/// 3. claim a ready VM from the <see cref="WarmPool"/>, or boot one and wait for the guest agent's <c>ready</c>;
 /// 4. send the job and the group's workspace;
 /// 5. relay: guest output, session and idle become <see cref="AgentEvent"/>s, changed files are validated
 ///    and applied, follow-ups go in as <c>message</c> frames and the end of follow-ups as <c>close</c>;
 /// 6. revoke the token and destroy the VM on every path.
 /// </summary>
 public sealed partial class MicroVmAgentRunner(
-    Config config, VmImage image, IVmm vmm, HostGateway gateway, RunTokens tokens, TimeProvider time, ILogger<MicroVmAgentRunner> log) : IAgentRunner
+    Config config, VmImage image, IVmm vmm, HostGateway gateway, RunTokens tokens, TimeProvider time, ILogger<MicroVmAgentRunner> log,
+    WarmPool? warmPool = null) : IAgentRunner
 {
     /// <summary>What the guest sees as its Messages API: the gateway, through the VM's one forwarded address.</summary>
     public const string GuestGatewayUrl = "http://10.0.2.100";
     /// <summary>The name the agent's tools go by: the model sees them as <c>mcp__nanoclaw__&lt;tool&gt;</c>.</summary>
     public const string McpServerName = "nanoclaw";
-    static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(3);
     static readonly TimeSpan GuestPowerOffGrace = TimeSpan.FromSeconds(5);
 
     public string VmmName => vmm.Name;
@@ -73,20 +74,15 @@ public sealed partial class MicroVmAgentRunner(
         var ct = hardTimeout.Token;
         try
         {
-            // 3. boot
-            var spec = new VmSpec(runId, artifacts, config.VmMemoryMb, config.VmCpus, gateway.Port,
-                Path.Combine(config.DataDir, "vms", runId), Path.Combine(logsDir, $"{stamp}-{runId}.console.log"), extras.Disks);
-            await using var vm = await vmm.BootAsync(spec, ct);
-            var reader = new GuestFrameReader(vm.Control, WorkspaceSyncLimits.Default.MaxTotalBytes);
+            // 3. a VM whose guest said ready: warm from the pool, else booted now
+            var consoleLog = Path.Combine(logsDir, $"{stamp}-{runId}.console.log");
+            ReadyVm ready;
+            try { ready = await ClaimOrBootAsync(group, runId, artifacts, extras.Disks, consoleLog, started, runLog, ct); }
+            catch (VmBootException ex) { return Fail(runLog, ex.Message); }
+            await using var readyVm = ready;
+            var vm = ready.Vm;
+            var reader = ready.Reader;
             var writer = new GuestFrameWriter(vm.Control);
-            using (var bootTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
-            {
-                bootTimeout.CancelAfter(BootTimeout);
-                var first = await reader.ReadAsync<GuestToHostFrame>(bootTimeout.Token);
-                if (first is not ReadyFrame)
-                    return Fail(runLog, first is null ? "the VM stopped before its agent started (see the console log)" : $"the guest's first frame was {first.TypeName}, not ready");
-            }
-            runLog.Write($"guest ready after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
 
             // 4. job and workspace
             await writer.WriteAsync(new JobFrame(runId, group.Folder, group.IsMain, request.Prompt, time.GetUtcNow(),
@@ -130,6 +126,33 @@ public sealed partial class MicroVmAgentRunner(
     /// <summary>Each folder with the id its disk shows the guest, when the VMM chose one other than <c>extraN</c>.</summary>
     static List<ExtraFolder> WithSerials(IReadOnlyList<ExtraFolder> folders, IMicroVm vm) =>
         [.. folders.Select(f => vm.ExtraDiskSerials[f.Disk] is var serial && serial != ExtraFolder.DiskSerial(f.Disk) ? f with { Serial = serial } : f)];
+
+    /// <summary>
+    /// A warm VM when the pool has one and the run needs nothing at boot time; otherwise a cold boot. Extra folders
+    /// are disks attached when QEMU starts, which a warm VM booted for nobody cannot have. Either way the run log
+    /// says which path was taken, and the VM's console log ends up next to the run log.
+    /// </summary>
+    async Task<ReadyVm> ClaimOrBootAsync(RegisteredGroup group, string runId, VmArtifacts artifacts, IReadOnlyList<VmDisk> extraDisks,
+        string consoleLog, DateTimeOffset started, RunLog runLog, CancellationToken ct)
+    {
+        string coldReason;
+        if (warmPool is null || warmPool.Target == 0) coldReason = "the warm pool is off (WARM_POOL_SIZE=0)";
+        else if (extraDisks.Count > 0) coldReason = "extra folders are attached at boot, which a warm VM cannot have";
+        else if (await warmPool.ClaimAsync(ct) is { } claim)
+        {
+            claim.Vm.KeepConsoleLogAt(consoleLog);
+            runLog.Write($"claimed warm VM {claim.Vm.Id}, ready in {claim.Waited.TotalMilliseconds:F0} ms (console log: {Path.GetFileName(consoleLog)})");
+            LogWarmClaimed(log, group.Folder, claim.Vm.Id, claim.Waited.TotalMilliseconds);
+            return claim.Vm;
+        }
+        else coldReason = "no warm VM was ready";
+
+        runLog.Write($"cold boot: {coldReason}");
+        LogColdBoot(log, group.Folder, coldReason);
+        var ready = await ReadyVm.BootAsync(vmm, WarmPool.Spec(config, artifacts, gateway.Port, runId, consoleLog, extraDisks), WarmPool.BootTimeout, time, ct);
+        runLog.Write($"guest ready after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
+        return ready;
+    }
 
     /// <summary>Claude Code's <c>--mcp-config</c> for a run: the gateway's MCP server, with the run's token as the
     /// bearer, which is how the gateway knows which group every tool call speaks for.</summary>
@@ -227,4 +250,10 @@ public sealed partial class MicroVmAgentRunner(
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Refused a change from the guest: {Path}: {Reason}")]
     static partial void LogSyncRefused(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 405, Level = LogLevel.Information, Message = "Run for {Folder}: claimed warm VM {VmId}, ready in {Milliseconds:F0} ms")]
+    static partial void LogWarmClaimed(ILogger logger, string folder, string vmId, double milliseconds);
+
+    [LoggerMessage(EventId = 406, Level = LogLevel.Information, Message = "Run for {Folder}: cold boot ({Reason})")]
+    static partial void LogColdBoot(ILogger logger, string folder, string reason);
 }

@@ -6,13 +6,16 @@ namespace NanoClaw.MicroVm;
 
 /// <summary>
 /// Everything agent runs need for the life of the host: the gateway (the only endpoint a VM reaches), the run
-/// tokens, the chosen VMM and the image. Started once by <c>run</c> and <c>chat</c>, disposed at exit.
+/// tokens, the chosen VMM, the image and the warm pool. Started once by <c>run</c> and <c>chat</c>, disposed at exit
+/// (warm VMs first, so none outlives the host).
 /// </summary>
 public sealed class MicroVmRuntime : IAsyncDisposable
 {
-    MicroVmRuntime(MicroVmAgentRunner runner, HostGateway gateway, KvmStatus kvm) => (Runner, Gateway, Kvm) = (runner, gateway, kvm);
+    MicroVmRuntime(MicroVmAgentRunner runner, HostGateway gateway, KvmStatus kvm, WarmPool warmPool) =>
+        (Runner, Gateway, Kvm, WarmPool) = (runner, gateway, kvm, warmPool);
 
     public MicroVmAgentRunner Runner { get; }
+    public WarmPool WarmPool { get; }
     public HostGateway Gateway { get; }
     public KvmStatus Kvm { get; }
 
@@ -39,9 +42,21 @@ public sealed class MicroVmRuntime : IAsyncDisposable
         var tokens = new RunTokens();
         var gateway = await HostGateway.StartAsync(upstream, tokens, logs, TimeProvider.System, ct);
         log.LogInformation("Agent runs use {Vmm}; {Kvm}; gateway on 127.0.0.1:{Port} forwarding to {Upstream}", vmm.Name, kvm.Reason, gateway.Port, upstream);
-        var runner = new MicroVmAgentRunner(config, image, vmm, gateway, tokens, TimeProvider.System, logs.CreateLogger<MicroVmAgentRunner>());
-        return new MicroVmRuntime(runner, gateway, kvm);
+        // Warm VMs only use an image that is already built: a build needs root and minutes, and the first run
+        // does it with its progress shown.
+        var warmPool = new WarmPool(config, vmm,
+            c => image.TryGetCached() is null
+                ? throw new VmImageException("the VM image is not built yet (the first run builds it, or `nanoclaw setup`)")
+                : image.EnsureAsync(new Progress<string>(), c),
+            gateway.Port, TimeProvider.System, logs.CreateLogger<WarmPool>());
+        var runner = new MicroVmAgentRunner(config, image, vmm, gateway, tokens, TimeProvider.System, logs.CreateLogger<MicroVmAgentRunner>(), warmPool);
+        warmPool.Start();
+        return new MicroVmRuntime(runner, gateway, kvm, warmPool);
     }
 
-    public ValueTask DisposeAsync() => Gateway.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await WarmPool.DisposeAsync();
+        await Gateway.DisposeAsync();
+    }
 }

@@ -33,7 +33,7 @@ public sealed class ConcurrentGroupsEndToEndTests(VmTestEnvironment vm)
             db.RegisterGroup(new RegisteredGroup($"{name}@g.us", name, name, "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: false));
 
         var channel = new RecordingChannel();
-        await using var runtime = await MicroVmRuntime.StartAsync(config, vm.RepoRoot, NullLoggerFactory.Instance, CancellationToken.None);
+        await using (var runtime = await MicroVmRuntime.StartAsync(config, vm.RepoRoot, NullLoggerFactory.Instance, CancellationToken.None))
         await using (var host = new AssistantHost(config, db, [channel], runtime.Runner, TimeProvider.System, NullLoggerFactory.Instance))
         {
             host.Start();
@@ -47,6 +47,7 @@ public sealed class ConcurrentGroupsEndToEndTests(VmTestEnvironment vm)
             host.Queue.BeginDrain();
             await host.Queue.WhenQuietAsync().WaitAsync(TimeSpan.FromMinutes(2));
         }
+        // After shutdown: neither the runs' VMs nor the warm pool's are left.
         Directory.GetDirectories(Path.Combine(home.Dir, "data", "vms")).ShouldBeEmpty();
     }
 }

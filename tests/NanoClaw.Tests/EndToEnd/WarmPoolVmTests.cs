@@ -1,0 +1,242 @@
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using NanoClaw.Agent;
+using NanoClaw.Gateway;
+using NanoClaw.MicroVm;
+using NanoClaw.Storage;
+using NanoClaw.Tests.Fakes;
+using NanoClaw.Tests.Gateway;
+using NanoClaw.Tests.MicroVm;
+using NanoClaw.Tests.Support;
+
+namespace NanoClaw.Tests.EndToEnd;
+
+/// <summary>
+/// The warm pool with real QEMU VMs (TCG here) and, for whole runs, the real Claude Code against the fake Messages
+/// API. Each boot costs seconds, so each test checks several things of one pool's life.
+/// </summary>
+[Collection(VmCollection.Name)]
+public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifetime
+{
+    const string RealKey = "sk-ant-api03-REAL-SECRET-warm-pool-test";
+    static readonly TimeSpan BootWait = TimeSpan.FromMinutes(2);
+    static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(4);
+
+    readonly string home = Directory.CreateTempSubdirectory("nanoclaw-warm-").FullName;
+    readonly CapturingLoggerProvider logs = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        if (Environment.GetEnvironmentVariable("KEEP_E2E_HOME") != "1")
+            try { Directory.Delete(home, recursive: true); } catch (IOException) { }
+        return Task.CompletedTask;
+    }
+
+    Config NewConfig(int poolSize = 1) => new()
+    {
+        Home = home,
+        CacheDir = vm.Config.CacheDir,
+        AnthropicApiKey = RealKey,
+        VmMemoryMb = 2048,
+        VmCpus = 1,
+        MaxConcurrentAgents = 2,
+        WarmPoolSize = poolSize,
+        TimeZone = TimeZoneInfo.Utc,
+    };
+
+    static QemuVmm Vmm() => new(new KvmStatus(false, "tests run under TCG"), NullLogger<QemuVmm>.Instance);
+
+    /// <param name="gatewayPort">9 (discard) where the guests never call out.</param>
+    WarmPool NewPool(Config config, TimeProvider time, int gatewayPort = 9, Func<long?>? memAvailableMb = null) =>
+        new(config, Vmm(), _ => Task.FromResult(vm.Artifacts), gatewayPort, time, logs.CreateFactory().CreateLogger<WarmPool>(), memAvailableMb);
+
+    string VmsDir => Path.Combine(home, "data", "vms");
+
+    [Fact]
+    public async Task AWarmVmNeverCarriesOneGroupsFilesOrSessionIntoAnotherGroupsRun()
+    {
+        await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
+        var config = NewConfig() with { UpstreamBaseUrl = fake.BaseUrl };
+        var alpha = Group("alpha", config);
+        var beta = Group("beta", config);
+        // The sessions folder is where a group's Claude state lives between runs: alpha's must never reach beta.
+        const string Look = "ls -la /workspace /workspace/group; find /home/agent/.claude; echo BOOT=$(cat /proc/sys/kernel/random/boot_id)";
+        var alphaBash = fake.ScriptToolCall("Bash", new { command = "echo alpha-private > /workspace/group/alpha-secret.txt; " + Look, description = "look" }, thenReply: "alpha done");
+        var betaBash = fake.ScriptToolCall("Bash", new { command = Look + "; grep -rl alpha-private /workspace /home/agent /tmp 2>/dev/null; echo END", description = "look" }, thenReply: "beta done");
+
+        await using (var gateway = await StartGatewayAsync(fake))
+        {
+            var pool = NewPool(config, TimeProvider.System, gateway.Port);
+            await using (pool)
+            {
+                var runner = NewRunner(config, gateway, pool);
+                pool.Start();
+                await Eventually.True(() => pool.ReadyCount == 1, "the first warm VM is ready", BootWait);
+
+                var alphaRun = await RunAsync(runner, alpha, "look around");
+                var alphaOut = (await alphaBash.WaitForResultAsync()).Content;
+                await Eventually.True(() => pool.ReadyCount == 1, "the pool refilled after alpha's claim", BootWait);
+                var betaRun = await RunAsync(runner, beta, "look around");
+                var betaOut = (await betaBash.WaitForResultAsync()).Content;
+
+                alphaRun.Outputs.ShouldBe(["alpha done"]);
+                betaRun.Outputs.ShouldBe(["beta done"]);
+                var alphaVm = WarmVmOf(alphaRun.RunLog);
+                var betaVm = WarmVmOf(betaRun.RunLog);
+                alphaVm.ShouldNotBe(betaVm);
+                // Each claimed VM is gone after its run.
+                ProcessTable.Mentioning(Path.Combine(VmsDir, alphaVm)).ShouldBeEmpty();
+                ProcessTable.Mentioning(Path.Combine(VmsDir, betaVm)).ShouldBeEmpty();
+
+                // The commands really ran and saw their own group: otherwise the "not seen" checks below prove nothing.
+                alphaOut.ShouldContain("alpha-secret.txt");
+                alphaOut.ShouldContain(alphaRun.SessionId!); // the session file of the run itself
+                betaOut.ShouldContain("END");
+                betaOut.ShouldContain(betaRun.SessionId!);
+                // Beta's VM holds nothing of alpha: no file, no content, no session, and it is another boot.
+                betaOut.ShouldNotContain("alpha-secret");
+                betaOut.ShouldNotContain("alpha-private");
+                betaOut.ShouldNotContain(alphaRun.SessionId!);
+                betaRun.SessionId.ShouldNotBe(alphaRun.SessionId);
+                BootId(betaOut).ShouldNotBe(BootId(alphaOut));
+                File.Exists(Path.Combine(config.GroupDir("beta"), "alpha-secret.txt")).ShouldBeFalse();
+                File.ReadAllText(Path.Combine(config.GroupDir("alpha"), "alpha-secret.txt")).ShouldBe("alpha-private\n");
+                // The claimed VM's console log ends up next to the run's log.
+                File.Exists(Path.ChangeExtension(alphaRun.RunLog, ".console.log")).ShouldBeTrue();
+            }
+        }
+        // Shutdown: the refilled warm VM is stopped with the pool, and nothing of any VM is left.
+        ProcessTable.Mentioning(home).ShouldBeEmpty();
+        Directory.GetDirectories(VmsDir).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task AnEmptyPoolFallsBackToAColdBootAndMemoryKeepsThePoolEmpty()
+    {
+        await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
+        fake.Script("cold but fine");
+        var config = NewConfig() with { UpstreamBaseUrl = fake.BaseUrl };
+        var group = Group("gamma", config);
+        // 3000 MiB available minus a 2048 MiB VM is under the 1024 MiB floor: the pool must not boot.
+        await using (var gateway = await StartGatewayAsync(fake))
+        {
+            var pool = NewPool(config, TimeProvider.System, gateway.Port, memAvailableMb: () => 3000);
+            await using (pool)
+            {
+                var runner = NewRunner(config, gateway, pool);
+                pool.Start();
+                pool.Count.ShouldBe(0);
+
+                var run = await RunAsync(runner, group, "hello");
+
+                run.Outputs.ShouldBe(["cold but fine"]);
+                var runLog = File.ReadAllText(run.RunLog);
+                runLog.ShouldContain("cold boot: no warm VM was ready");
+                runLog.ShouldNotContain("claimed warm VM");
+                pool.Count.ShouldBe(0);
+                logs.Lines.ShouldContain(l => l.Contains("under the 1024 MiB floor", StringComparison.Ordinal));
+            }
+        }
+        ProcessTable.Mentioning(home).ShouldBeEmpty();
+        Directory.GetDirectories(VmsDir).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task AClaimIsFastADeadWarmVmIsDiscardedAndAnIdlePoolDrains()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var config = NewConfig();
+        string victim;
+        await using (var pool = NewPool(config, time))
+        {
+            pool.Start();
+            await Eventually.True(() => pool.ReadyCount == 1, "the first warm VM is ready", BootWait);
+
+            // 1. A claim of a ready VM takes no boot: it is handed over at once, and the pool boots the next one.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var claim = (await pool.ClaimAsync(CancellationToken.None)).ShouldNotBeNull();
+            clock.Elapsed.ShouldBeLessThan(TimeSpan.FromMilliseconds(500));
+            claim.Vm.Vm.Exited.IsCompleted.ShouldBeFalse();
+            pool.Count.ShouldBe(1);
+            pool.Ids.ShouldNotContain(claim.Vm.Id);
+            var claimedDir = claim.Vm.Spec.RunDir;
+            claim.Vm.DeleteConsoleLog();
+            await claim.Vm.DisposeAsync();
+            ProcessTable.Mentioning(claimedDir).ShouldBeEmpty();
+
+            // 2. A warm VM that dies while waiting is discarded (and logged), never handed out.
+            await Eventually.True(() => pool.ReadyCount == 1, "the pool refilled", BootWait);
+            victim = pool.Ids.Single();
+            var victimDir = Path.Combine(VmsDir, victim);
+            ProcessTable.Mentioning(victimDir).ShouldHaveSingleItem();
+            NanoClaw.MicroVm.Posix.Signal(ProcessTable.Mentioning(victimDir).Single(), NanoClaw.MicroVm.Posix.SigKill);
+            await Eventually.True(() => pool.Count == 0, "the dead warm VM left the pool", TimeSpan.FromSeconds(30));
+            logs.Lines.ShouldContain(l => l.Contains($"Warm VM {victim} exited", StringComparison.Ordinal) && l.Contains("discarded", StringComparison.Ordinal));
+            (await pool.ClaimAsync(CancellationToken.None)).ShouldBeNull(); // the caller boots cold instead
+
+            // 3. That claim woke a refill; with no claim for the idle period, the pool drains to zero and stays there.
+            await Eventually.True(() => pool.ReadyCount == 1, "the pool refilled after the claim", BootWait);
+            var last = Path.Combine(VmsDir, pool.Ids.Single());
+            time.Advance(config.WarmPoolIdle);
+            await Eventually.True(() => pool.Count == 0 && ProcessTable.Mentioning(last).Count == 0, "the idle pool drained", TimeSpan.FromSeconds(30));
+            await Task.Delay(500);
+            pool.Count.ShouldBe(0);
+            logs.Lines.ShouldContain(l => l.Contains("destroyed 1 warm VM(s)", StringComparison.Ordinal));
+        }
+        ProcessTable.Mentioning(home).ShouldBeEmpty();
+        Directory.GetDirectories(VmsDir).ShouldBeEmpty();
+        // Console logs of warm VMs that never served a run are gone; the dead one's stays as the record of its death.
+        Directory.GetFiles(Path.Combine(home, "data", "warm")).Select(Path.GetFileName).ShouldBe([victim + ".console.log"]);
+    }
+
+    readonly RunTokens tokens = new();
+
+    async Task<HostGateway> StartGatewayAsync(FakeMessagesApi fake) => await HostGateway.StartAsync(
+        new UpstreamCredential(UpstreamCredentialKind.AnthropicApiKey, RealKey, fake.BaseUrl), tokens, NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
+
+    MicroVmAgentRunner NewRunner(Config config, HostGateway gateway, WarmPool pool) =>
+        new(config, new VmImage(config, vm.RepoRoot), Vmm(), gateway, tokens, TimeProvider.System, NullLogger<MicroVmAgentRunner>.Instance, pool);
+
+    static RegisteredGroup Group(string folder, Config config)
+    {
+        GroupFolder.Ensure(config, folder, templatesDir: null);
+        return new RegisteredGroup($"{folder}@g.us", folder, folder, "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: false);
+    }
+
+    sealed record RunResult(List<string> Outputs, string? SessionId, string RunLog);
+
+    async Task<RunResult> RunAsync(MicroVmAgentRunner runner, RegisteredGroup group, string prompt)
+    {
+        var followUps = Channel.CreateUnbounded<string>();
+        followUps.Writer.Complete();
+        List<string> outputs = [];
+        string? session = null;
+        using var timeout = new CancellationTokenSource(RunTimeout);
+        await foreach (var e in runner.RunAsync(new AgentRequest(group, prompt, SessionId: null), followUps.Reader, timeout.Token))
+        {
+            if (e is AgentEvent.Output o) outputs.Add(o.Text);
+            if (e is AgentEvent.SessionStarted s) session = s.SessionId;
+            if (e is AgentEvent.Failed f) throw new InvalidOperationException($"the run of {group.Folder} failed: {f.Error}");
+        }
+        var runLog = Directory.GetFiles(Path.Combine(home, "groups", group.Folder, "logs"), "*.log")
+            .Where(p => !p.EndsWith(".console.log", StringComparison.Ordinal)).OrderBy(File.GetLastWriteTimeUtc).Last();
+        return new RunResult(outputs, session, runLog);
+    }
+
+    static string WarmVmOf(string runLog) =>
+        WarmClaimLine().Match(File.ReadAllText(runLog)) is { Success: true } m ? m.Groups[1].Value : throw new ShouldAssertException($"the run did not claim a warm VM:\n{File.ReadAllText(runLog)}");
+
+    static string BootId(string output) =>
+        BootIdLine().Match(output) is { Success: true } m ? m.Groups[1].Value : throw new ShouldAssertException("no BOOT= line in:\n" + output);
+
+    [GeneratedRegex(@"claimed warm VM ([0-9a-f]+), ready in \d+ ms")]
+    private static partial Regex WarmClaimLine();
+
+    [GeneratedRegex(@"BOOT=([0-9a-f-]{36})")]
+    private static partial Regex BootIdLine();
+}
