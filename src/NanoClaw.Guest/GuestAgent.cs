@@ -22,6 +22,9 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
     readonly GuestFrameWriter _writer = writer;
     readonly Channel<GuestEvent> _events = Channel.CreateUnbounded<GuestEvent>(new() { SingleReader = true });
     readonly HashSet<string> _reportedSkips = new(StringComparer.Ordinal);
+    readonly TaskCompletionSource _hostGone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    static readonly TimeSpan HostHangUpBound = TimeSpan.FromSeconds(10);
+    bool _pumping;
     int _stderrLines;
 
     /// <returns>The process exit code: 0 when the run succeeded.</returns>
@@ -43,12 +46,28 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         try
         {
             await _writer.WriteAsync(new DoneFrame(Cut(error, GuestProtocol.MaxLogChars)), cancellationToken).ConfigureAwait(false);
+            await WaitForHostToHangUpAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or GuestProtocolException)
         {
             await Console.Error.WriteLineAsync($"nanoclaw-guest: could not send 'done' ({e.Message}); run error: {error}").ConfigureAwait(false);
         }
         return error is null ? 0 : 1;
+    }
+
+    /// <summary>
+    /// After <c>done</c>, init powers the VM off at once, and whatever the VMM has not yet taken from the virtio
+    /// queue is lost: measured, the tail of a large final <c>changes</c> archive. So the agent exits only once the
+    /// host has read everything and hung up (it does so on <c>done</c>), or after a bound if it never does.
+    /// </summary>
+    async Task WaitForHostToHangUpAsync()
+    {
+        if (!_pumping) return; // the run failed before the host's frames were being read: nothing large was sent
+        try { await _hostGone.Task.WaitAsync(HostHangUpBound).ConfigureAwait(false); }
+        catch (TimeoutException)
+        {
+            await Console.Error.WriteLineAsync($"nanoclaw-guest: the host did not hang up within {HostHangUpBound.TotalSeconds} s of 'done'; exiting").ConfigureAwait(false);
+        }
     }
 
     async Task<string?> RunCoreAsync(CancellationToken cancellationToken)
@@ -85,6 +104,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             var tracker = ChangeTracker.Baseline([.. paths.Tops, .. extraTops], hashes, scratch.FullName, unhashedTops: [.. extraTops.Select(t => t.Top)]);
 
             // 3. The session.
+            _pumping = true;
             _ = PumpHostAsync(cancellationToken);
             var loop = new SessionLoop(this, job, paths, privileged, tracker);
             return await loop.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -121,8 +141,10 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         }
         catch (OperationCanceledException)
         {
+            _hostGone.TrySetResult();
             return;
         }
+        _hostGone.TrySetResult();
         await _events.Writer.WriteAsync(new GuestEvent.HostGone(error), CancellationToken.None).ConfigureAwait(false);
     }
 

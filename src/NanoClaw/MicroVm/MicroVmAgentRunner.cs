@@ -96,7 +96,9 @@ public sealed partial class MicroVmAgentRunner(
             try
             {
                 var outcome = await ReadGuestAsync(reader, layout, events, runLog, ct);
-                // After done the guest powers itself off; give it a moment so the VM ends cleanly rather than killed.
+                // Everything the guest sent is read: hang up, which is what the guest waits for before it powers off
+                // (so nothing still in flight is lost). Then give it a moment so the VM ends cleanly rather than killed.
+                await vm.Control.DisposeAsync();
                 try { await vm.Exited.WaitAsync(GuestPowerOffGrace, ct); }
                 catch (TimeoutException) { runLog.Write($"the guest did not power off within {GuestPowerOffGrace.TotalSeconds} s; stopping it"); }
                 return outcome;
@@ -197,7 +199,7 @@ public sealed partial class MicroVmAgentRunner(
             await writer.WriteAsync(new CloseFrame(), ct);
         }
         catch (OperationCanceledException) { }
-        catch (IOException) { } // the VM is gone; the reader reports why
+        catch (Exception e) when (e is IOException or ObjectDisposedException) { } // the VM is gone, or the run is over; the reader reports why
     }
 
     async Task<AgentEvent> ReadGuestAsync(GuestFrameReader reader, WorkspaceLayout layout, ChannelWriter<AgentEvent> events, RunLog runLog, CancellationToken ct)
