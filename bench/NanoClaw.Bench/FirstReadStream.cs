@@ -2,7 +2,8 @@ namespace NanoClaw.Bench;
 
 /// <summary>
 /// Passes every call through to <paramref name="inner"/> and calls <paramref name="onData"/> each time a read
-/// returns bytes (the caller keeps only the first). Does not own <paramref name="inner"/>: its VM does.
+/// returns bytes (the caller keeps only the first). Closing it closes <paramref name="inner"/>: the runner hangs up on
+/// the guest that way once it has read <c>done</c>.
 /// </summary>
 sealed class FirstReadStream(Stream inner, Action onData) : Stream
 {
@@ -32,6 +33,12 @@ sealed class FirstReadStream(Stream inner, Action onData) : Stream
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) inner.Dispose();
+        base.Dispose(disposing);
+    }
 
     int Seen(int read)
     {

@@ -43,7 +43,8 @@ public sealed class WriteSpanVmm(IVmm inner) : IVmm
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
-    /// <summary>Passes everything through; notes when writes start and end. Does not own the inner stream.</summary>
+    /// <summary>Passes everything through, closing included (the runner hangs up on the guest by disposing it); notes
+    /// when writes start and end.</summary>
     sealed class TimedStream(Stream inner, WriteSpanVmm owner) : Stream
     {
         public override bool CanRead => inner.CanRead;
@@ -77,6 +78,12 @@ public sealed class WriteSpanVmm(IVmm inner) : IVmm
         public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
 
         void Started() => Interlocked.CompareExchange(ref owner.firstWriteStart, Stopwatch.GetTimestamp(), 0);
         void Ended() => Interlocked.Exchange(ref owner.lastWriteEnd, Stopwatch.GetTimestamp());
