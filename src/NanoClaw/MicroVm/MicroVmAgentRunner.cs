@@ -21,7 +21,7 @@ namespace NanoClaw.MicroVm;
 public sealed partial class MicroVmAgentRunner(
     Config config, VmImage image, IVmm vmm, HostGateway gateway, RunTokens tokens, TimeProvider time, ILogger<MicroVmAgentRunner> log) : IAgentRunner
 {
-    /// <summary>What the guest sees as its Messages API: the gateway, through the VM's one forwarded address.</summary>
+    /// <summary>What the guest sees as its Messages API with QEMU user networking (TAP networking: <see cref="HostGateway.Guest"/>).</summary>
     public const string GuestGatewayUrl = "http://10.0.2.100";
     /// <summary>The name the agent's tools go by: the model sees them as <c>mcp__nanoclaw__&lt;tool&gt;</c>.</summary>
     public const string McpServerName = "nanoclaw";
@@ -67,7 +67,8 @@ public sealed partial class MicroVmAgentRunner(
 
         // 2. extra folders, then the run's credential (it dies with the VM)
         var (extraDisks, extraFolders) = await PrepareExtraFoldersAsync(group, runLog, cancellationToken);
-        var token = tokens.Issue(new RunIdentity(runId, group.Folder, group.Jid, group.IsMain));
+        // The group's web rules are read from SQLite (never from the folder the VM writes back), fixed for the run.
+        var token = tokens.Issue(new RunIdentity(runId, group.Folder, group.Jid, group.IsMain, EgressRules.FromContainerConfig(group.ContainerConfigJson)));
         using var hardTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hardTimeout.CancelAfter(config.AgentTimeout);
         var ct = hardTimeout.Token;
@@ -75,7 +76,7 @@ public sealed partial class MicroVmAgentRunner(
         {
             // 3. boot
             var spec = new VmSpec(runId, artifacts, config.VmMemoryMb, config.VmCpus, gateway.Port,
-                Path.Combine(config.DataDir, "vms", runId), Path.Combine(logsDir, $"{stamp}-{runId}.console.log"), extraDisks);
+                Path.Combine(config.DataDir, "vms", runId), Path.Combine(logsDir, $"{stamp}-{runId}.console.log"), extraDisks, gateway.ProxyPort);
             await using var vm = await vmm.BootAsync(spec, ct);
             var reader = new GuestFrameReader(vm.Control, WorkspaceSyncLimits.Default.MaxTotalBytes);
             var writer = new GuestFrameWriter(vm.Control);
@@ -90,8 +91,8 @@ public sealed partial class MicroVmAgentRunner(
 
             // 4. job and workspace
             await writer.WriteAsync(new JobFrame(runId, group.Folder, group.IsMain, request.Prompt, time.GetUtcNow(),
-                new Dictionary<string, string> { ["ANTHROPIC_BASE_URL"] = GuestGatewayUrl, ["ANTHROPIC_API_KEY"] = token },
-                SessionId: request.SessionId, McpConfigJson: McpConfigJson(token), ExtraFolders: extraFolders.Count > 0 ? extraFolders : null), ct);
+                new Dictionary<string, string>(gateway.Guest.ProxyEnvironment(token)) { ["ANTHROPIC_BASE_URL"] = gateway.Guest.GatewayUrl, ["ANTHROPIC_API_KEY"] = token },
+                SessionId: request.SessionId, McpConfigJson: McpConfigJson(token, gateway.Guest.GatewayUrl), ExtraFolders: extraFolders.Count > 0 ? extraFolders : null), ct);
             await SendWorkspaceAsync(layout, writer, runLog, ct);
 
             // 5. relay until done
@@ -129,14 +130,14 @@ public sealed partial class MicroVmAgentRunner(
 
     /// <summary>Claude Code's <c>--mcp-config</c> for a run: the gateway's MCP server, with the run's token as the
     /// bearer, which is how the gateway knows which group every tool call speaks for.</summary>
-    public static string McpConfigJson(string runToken) => JsonSerializer.Serialize(new
+    public static string McpConfigJson(string runToken, string gatewayUrl = GuestGatewayUrl) => JsonSerializer.Serialize(new
     {
         mcpServers = new Dictionary<string, object>
         {
             [McpServerName] = new
             {
                 type = "http",
-                url = GuestGatewayUrl + McpAuthentication.Path,
+                url = gatewayUrl + McpAuthentication.Path,
                 headers = new Dictionary<string, string> { ["Authorization"] = "Bearer " + runToken },
             },
         },

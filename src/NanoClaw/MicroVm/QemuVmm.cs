@@ -1,19 +1,39 @@
 using Microsoft.Extensions.Logging;
+using NanoClaw.Network;
 
 namespace NanoClaw.MicroVm;
 
 /// <summary>
 /// The QEMU <c>microvm</c> backend: KVM where <see cref="KvmProbe"/> proved it works, TCG
 /// software emulation everywhere else (slower, but runs on any x86-64 Linux host).
+/// With <paramref name="taps"/>, every VM is plugged into a TAP device of its own from that pool (TAP networking);
+/// without, it gets QEMU user networking.
 /// </summary>
-public sealed class QemuVmm(KvmStatus kvm, ILogger<QemuVmm> logger) : IVmm
+public sealed class QemuVmm(KvmStatus kvm, ILogger<QemuVmm> logger, TapPool? taps = null) : IVmm
 {
     string Accel => kvm.Usable ? "kvm" : "tcg";
 
-    public string Name => $"qemu-microvm ({Accel})";
+    public string Name => $"qemu-microvm ({Accel}{(taps is null ? "" : ", tap")})";
 
-    public async Task<IMicroVm> BootAsync(VmSpec spec, CancellationToken ct) =>
-        await QemuMicroVm.StartAsync(spec, QemuCommandLine.Build(spec, kvm.Usable, HostTsc.Khz()), Accel, logger, ct);
+    public async Task<IMicroVm> BootAsync(VmSpec spec, CancellationToken ct)
+    {
+        if (taps is null)
+            return await QemuMicroVm.StartAsync(spec, QemuCommandLine.Build(spec, kvm.Usable, HostTsc.Khz()), Accel, logger, ct);
+
+        var lease = taps.TryLease() ?? throw new VmBootException(
+            $"all {taps.Count} TAP devices on {taps.Settings.Bridge} are in use: make more with `sudo ./nanoclaw setup --network --taps N` (N above MAX_CONCURRENT_AGENTS).");
+        try
+        {
+            var tapSpec = spec with { Tap = new VmTap(lease.Device, lease.Mac, $"{lease.GuestAddress}/{lease.PrefixLength}", lease.Gateway.ToString()) };
+            var vm = await QemuMicroVm.StartAsync(tapSpec, QemuCommandLine.Build(tapSpec, kvm.Usable, HostTsc.Khz()), Accel, logger, ct);
+            return new LeasedMicroVm(vm, lease);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>
     /// Removes what a crashed host process left in <paramref name="vmsDir"/>: kills each qemu whose

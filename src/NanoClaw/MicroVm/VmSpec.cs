@@ -7,6 +7,9 @@ namespace NanoClaw.MicroVm;
 /// it must fit in 107 bytes). Put <paramref name="ConsoleLogPath"/> outside RunDir to keep
 /// the console log after the VM is gone. <paramref name="ExtraDisks"/> are attached read-only, in order, after the rootfs
 /// (the guest finds disk N by its virtio serial <see cref="VmDisk.Serial"/>).
+/// Networking: without <paramref name="Tap"/>, QEMU user networking, where the guest's 10.0.2.100:80 reaches
+/// GatewayPort and 10.0.2.100:3128 reaches <paramref name="ProxyPort"/> (the egress proxy; 0: none). With it, the VM is
+/// plugged into that TAP device and reaches the gateway on the bridge address instead.
 /// </summary>
 public sealed record VmSpec(
     string RunId,
@@ -16,4 +19,6 @@ public sealed record VmSpec(
     int GatewayPort,
     string RunDir,
     string ConsoleLogPath,
-    IReadOnlyList<VmDisk>? ExtraDisks = null);
+    IReadOnlyList<VmDisk>? ExtraDisks = null,
+    int ProxyPort = 0,
+    VmTap? Tap = null);
