@@ -38,8 +38,12 @@ public sealed class NetworkDoctorTests
     {
         var config = NanoClaw.Config.Load(new Dictionary<string, string?>
         {
-            ["NANOCLAW_HOME"] = "/tmp/x", ["NANOCLAW_NETWORK"] = "tap", ["NANOCLAW_BRIDGE"] = "br7",
-            ["NANOCLAW_BRIDGE_ADDRESS"] = "10.9.0.1/24", ["NANOCLAW_GATEWAY_PORT"] = "9001", ["NANOCLAW_PROXY_PORT"] = "9002",
+            ["NANOCLAW_HOME"] = "/tmp/x",
+            ["NANOCLAW_NETWORK"] = "tap",
+            ["NANOCLAW_BRIDGE"] = "br7",
+            ["NANOCLAW_BRIDGE_ADDRESS"] = "10.9.0.1/24",
+            ["NANOCLAW_GATEWAY_PORT"] = "9001",
+            ["NANOCLAW_PROXY_PORT"] = "9002",
         });
 
         (config.Network, config.Bridge, config.BridgeCidr, config.GatewayPort, config.ProxyPort).ShouldBe(("tap", "br7", "10.9.0.1/24", 9001, 9002));
