@@ -61,6 +61,10 @@ public sealed partial class EgressProxy : IAsyncDisposable
     /// </summary>
     internal IPEndPoint? TestOnlyPublicEndpoint { get; set; }
 
+    /// <summary>How often an open tunnel checks that its run's token is still live; a revoked token (the run ended)
+    /// cuts it. Without this, a tunnel to a guest that vanished (TAP: no reset ever comes) would stay open for good.</summary>
+    internal TimeSpan RevocationCheck { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Listens on each of <paramref name="listenOn"/>. <paramref name="resolver"/> defaults to the system's DNS.</summary>
     public static EgressProxy Start(RunTokens tokens, IReadOnlyList<IPEndPoint> listenOn, ILogger logger, HostResolver? resolver = null)
     {
@@ -204,7 +208,7 @@ public sealed partial class EgressProxy : IAsyncDisposable
             await upstreamStream.WriteAsync(request.OriginFormHead(NotForwarded), ct);
         }
         if (!request.Leftover.IsEmpty) await upstreamStream.WriteAsync(request.Leftover, ct);
-        var (up, down) = await PumpAsync(client, clientStream, upstream, upstreamStream, ct);
+        var (up, down) = await PumpAsync(client, clientStream, upstream, upstreamStream, request.ProxyPassword()!, ct);
         Log.Allowed(logger, run.GroupFolder, run.RunId, request.Host, request.Port, used!.ToString(), up + request.Leftover.Length, down);
     }
 
@@ -234,15 +238,33 @@ public sealed partial class EgressProxy : IAsyncDisposable
         return (null, null);
     }
 
-    /// <summary>Bytes both ways until the destination closes (or the client closes and the destination follows).</summary>
-    static async Task<(long Up, long Down)> PumpAsync(Socket client, Stream clientStream, Socket upstream, Stream upstreamStream, CancellationToken ct)
+    /// <summary>Bytes both ways until the destination closes (or the client closes and the destination follows),
+    /// or the run's token is revoked.</summary>
+    async Task<(long Up, long Down)> PumpAsync(Socket client, Stream clientStream, Socket upstream, Stream upstreamStream, string token, CancellationToken ct)
     {
         using var both = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var up = CopyAsync(clientStream, upstreamStream, upstream, both.Token);
         var down = CopyAsync(upstreamStream, clientStream, client, both.Token);
+        var watch = WatchRevocationAsync(token, both);
         // The client may keep its side open after the destination is done (keep-alive): the destination's end ends the pump.
         if (await Task.WhenAny(up, down) == down) await both.CancelAsync();
-        return (await up, await down);
+        var result = (await up, await down);
+        await both.CancelAsync();
+        await watch;
+        return result;
+    }
+
+    async Task WatchRevocationAsync(string token, CancellationTokenSource cut)
+    {
+        try
+        {
+            while (!cut.IsCancellationRequested)
+            {
+                await Task.Delay(RevocationCheck, cut.Token);
+                if (!tokens.TryValidate(token, out _)) await cut.CancelAsync();
+            }
+        }
+        catch (OperationCanceledException) { }
     }
 
     static async Task<long> CopyAsync(Stream from, Stream to, Socket toSocket, CancellationToken ct)

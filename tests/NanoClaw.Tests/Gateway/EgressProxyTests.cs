@@ -123,6 +123,25 @@ public sealed class EgressProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnOpenTunnelIsCutWhenItsRunsTokenIsRevoked()
+    {
+        proxy.RevocationCheck = TimeSpan.FromMilliseconds(50);
+        var token = tokens.Issue(Family);
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ProxyPort);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(Connect($"echo.test:{DestinationPort}", token)));
+        (await ReadUntilAsync(stream, "\r\n\r\n")).ShouldStartWith("HTTP/1.1 200 ");
+        await stream.WriteAsync("still here"u8.ToArray()); // the destination echoes only when we close: the tunnel idles
+
+        tokens.Revoke(token);
+
+        // The proxy closes its end: the read ends (0 bytes) instead of waiting forever.
+        var rest = await new StreamReader(stream).ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        rest.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task APlainHttpRequestGoesOnInOriginFormWithoutTheProxyHeaders()
     {
         var token = tokens.Issue(Family);
