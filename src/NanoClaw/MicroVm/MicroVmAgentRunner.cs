@@ -68,7 +68,9 @@ public sealed partial class MicroVmAgentRunner(
         // 2. extra folders, then the run's credential (it dies with the VM)
         var (extraDisks, extraFolders) = await PrepareExtraFoldersAsync(group, runLog, cancellationToken);
         // The group's web rules are read from SQLite (never from the folder the VM writes back), fixed for the run.
-        var token = tokens.Issue(new RunIdentity(runId, group.Folder, group.Jid, group.IsMain, EgressRules.FromContainerConfig(group.ContainerConfigJson)));
+        var egress = EgressRules.FromContainerConfig(group.ContainerConfigJson);
+        var token = tokens.Issue(new RunIdentity(runId, group.Folder, group.Jid, group.IsMain, egress));
+        runLog.Write($"web access through the egress proxy ({gateway.Guest.ProxyAuthority}): {egress}; each destination is logged as `egress {group.Folder} run {runId}`");
         using var hardTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hardTimeout.CancelAfter(config.AgentTimeout);
         var ct = hardTimeout.Token;
