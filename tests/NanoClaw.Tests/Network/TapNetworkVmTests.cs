@@ -7,6 +7,7 @@ using NanoClaw.MicroVm;
 using NanoClaw.Network;
 using NanoClaw.Tests.Gateway;
 using NanoClaw.Tests.MicroVm;
+using NanoClaw.Tests.Support;
 using Xunit.Abstractions;
 
 namespace NanoClaw.Tests.Network;
@@ -71,6 +72,8 @@ public sealed class TapNetworkVmTests(VmTestEnvironment env, ITestOutputHelper o
         var specB = env.NewSpec() with { Artifacts = env.Artifacts with { Initrd = initrdB } };
         await using var vmB = await vmm.BootAsync(specB, CancellationToken.None);
         await ReadyAsync(vmB);
+        // The serial console is pumped separately from the control socket: under load its last lines may lag "ready".
+        await Eventually.True(() => File.ReadAllText(specB.ConsoleLogPath).Contains("probe B: ", StringComparison.Ordinal), "VM B's probe line on its console");
         var consoleB = await File.ReadAllTextAsync(specB.ConsoleLogPath);
         Probe(consoleB, "B").ShouldBe($"vm-b-ok on {vmBAddress}/24", consoleB);
         (await HttpGetFromHostAsync(new IPEndPoint(vmBAddress, 8080))).ShouldContain("vm-b-ok");
