@@ -63,9 +63,10 @@ public sealed class TapNetworkVmTests(VmTestEnvironment env, ITestOutputHelper o
         var vmm = new QemuVmm(new KvmStatus(false, "tests use TCG"), NullLogger<QemuVmm>.Instance, pool);
 
         // VM B (the first TAP) listens on 8080: the host can reach it, so a guest's failure to is the firewall's doing.
+        // It reads the whole request before answering: closing with unread bytes would reset the connection.
         var vmBAddress = settings.GuestAddress(0);
         var initrdB = await ProbeInitrd.BuildAsync(env.Artifacts.Initrd, env.RepoRoot, Path.Combine(env.Home, "tap-probe-b"), """
-            perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalPort => 8080, Listen => 5, ReuseAddr => 1) or die; while ($c = $s->accept) { print $c "HTTP/1.0 200 OK\r\n\r\nvm-b-ok"; close $c }' &
+            perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalPort => 8080, Listen => 5, ReuseAddr => 1) or die; while ($c = $s->accept) { while (<$c>) { last if /^\r?$/ } print $c "HTTP/1.0 200 OK\r\n\r\nvm-b-ok"; close $c }' &
             for i in $(seq 50); do curl -s -m 1 -o /dev/null http://127.0.0.1:8080/ && break; sleep 0.2; done
             echo "probe B: $(curl -sS -m 2 http://127.0.0.1:8080/ 2>&1) on $(ip -4 -o addr show dev eth0 | tr -s ' ' | cut -d' ' -f4)"
             """);
