@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the host needs (VMM, forwarder, image build tools) when any is missing.
+# Installs the Debian packages the host needs (VMM, forwarder, image build tools, ip and nft for `setup --network`)
+# when any is missing.
 # Idempotent and quick when everything is there. Needs root only when something must be installed.
 set -euo pipefail
-packages=(qemu-system-x86 socat debootstrap e2fsprogs cpio gzip npm)
+packages=(qemu-system-x86 socat debootstrap e2fsprogs cpio gzip npm iproute2 nftables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

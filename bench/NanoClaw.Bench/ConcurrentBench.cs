@@ -29,7 +29,7 @@ public sealed class ConcurrentBench(BenchEnvironment env)
                 var boots = Enumerable.Range(0, n).Select(_ => Task.Run(async () =>
                 {
                     var id = WarmPool.NewId();
-                    var vm = await ReadyVm.BootAsync(vmm, WarmPool.Spec(config, env.Artifacts, 9, id, Path.Combine(config.Home, id + ".console.log")),
+                    var vm = await ReadyVm.BootAsync(vmm, WarmPool.Spec(config, env.Artifacts, 9, 0, id, Path.Combine(config.Home, id + ".console.log")),
                         ReadyBound, TimeProvider.System, ct);
                     return (Vm: vm, Ready: clock.Elapsed);
                 }, ct)).ToArray();

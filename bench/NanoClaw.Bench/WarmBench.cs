@@ -24,7 +24,7 @@ public sealed class WarmBench(BenchEnvironment env)
             var id = WarmPool.NewId();
             var clock = Stopwatch.StartNew();
             // Gateway port 9 (discard): these guests never call out.
-            await using var vm = await ReadyVm.BootAsync(vmm, WarmPool.Spec(config, env.Artifacts, 9, id, Path.Combine(config.Home, id + ".console.log")),
+            await using var vm = await ReadyVm.BootAsync(vmm, WarmPool.Spec(config, env.Artifacts, 9, 0, id, Path.Combine(config.Home, id + ".console.log")),
                 ReadyBound, TimeProvider.System, ct);
             cold.Add(clock.Elapsed.TotalMilliseconds);
             Console.Error.WriteLine($"warm: cold boot {i + 1}/{runs} ready after {cold[^1]:F0} ms");

@@ -37,6 +37,13 @@ public sealed record Config
     public TimeSpan WarmPoolIdle { get; init; } = TimeSpan.FromMinutes(10);
     /// <summary>No warm VM is booted if MemAvailable minus its memory would fall under this many MiB.</summary>
     public int WarmPoolMinFreeMb { get; init; } = 1024;
+    /// <summary><c>auto</c> (TAP networking when <c>setup --network</c> made it, else QEMU user networking), <c>tap</c> or <c>user</c>.</summary>
+    public string Network { get; init; } = "auto";
+    /// <summary>TAP networking: the bridge, its host address, and the gateway's fixed ports on it (the firewall names them).</summary>
+    public string Bridge { get; init; } = NanoClaw.Network.TapNetworkSettings.DefaultBridge;
+    public string BridgeCidr { get; init; } = NanoClaw.Network.TapNetworkSettings.DefaultBridgeCidr;
+    public int GatewayPort { get; init; } = NanoClaw.Network.TapNetworkSettings.DefaultGatewayPort;
+    public int ProxyPort { get; init; } = NanoClaw.Network.TapNetworkSettings.DefaultProxyPort;
     /// <summary>Cache of VM artifacts (kernel, initramfs, rootfs), keyed by recipe hash. Outside the checkout.</summary>
     public required string CacheDir { get; init; }
 
@@ -81,6 +88,13 @@ public sealed record Config
             Vmm = Get(env, "NANOCLAW_VMM") ?? "auto",
             VmMemoryMb = PositiveInt(env, "VM_MEMORY_MB", 2048),
             VmCpus = PositiveInt(env, "VM_CPUS", 2),
+            Network = Get(env, "NANOCLAW_NETWORK") is { } network
+                ? network is "auto" or "tap" or "user" ? network : throw new ConfigException($"NANOCLAW_NETWORK={network} must be auto, tap or user.")
+                : "auto",
+            Bridge = Get(env, "NANOCLAW_BRIDGE") ?? NanoClaw.Network.TapNetworkSettings.DefaultBridge,
+            BridgeCidr = Get(env, "NANOCLAW_BRIDGE_ADDRESS") ?? NanoClaw.Network.TapNetworkSettings.DefaultBridgeCidr,
+            GatewayPort = PositiveInt(env, "NANOCLAW_GATEWAY_PORT", NanoClaw.Network.TapNetworkSettings.DefaultGatewayPort),
+            ProxyPort = PositiveInt(env, "NANOCLAW_PROXY_PORT", NanoClaw.Network.TapNetworkSettings.DefaultProxyPort),
             AgentTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_TIMEOUT_SECONDS", 30 * 60)),
             AgentIdleTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_IDLE_TIMEOUT_SECONDS", 5 * 60)),
             WarmPoolSize = NonNegativeInt(env, "WARM_POOL_SIZE", 1),

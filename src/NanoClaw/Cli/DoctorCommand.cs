@@ -30,8 +30,27 @@ static class DoctorCommand
     {
         var checks = new List<Check> { StateFolder(config), DatabaseCheck(config), Credentials(config) };
         checks.AddRange(VmChecks.Run(config, repo));
+        checks.Add(NetworkCheck(config));
         checks.Add(MainChat(config));
         return checks;
+    }
+
+    /// <summary>Which guest networking runs will use; missing only when TAP networking is demanded but not set up.</summary>
+    internal static Check NetworkCheck(Config config)
+    {
+        if (config.Network == "user")
+            return new("network", true, "QEMU user networking (NANOCLAW_NETWORK=user): guests reach the gateway at 10.0.2.100, the web through its egress proxy");
+        Network.TapNetworkSettings settings;
+        try { settings = Network.TapNetworkSettings.FromConfig(config); }
+        catch (ConfigException ex) { return new("network", false, ex.Message, "Fix the value in .env or the environment."); }
+        var taps = Network.TapNetworkSetup.InstalledTaps(settings).Count;
+        if (taps > 0)
+            return new("network", true, $"TAP networking: bridge {settings.Bridge} ({settings.Cidr}) with {taps} TAPs; guests reach the gateway at " +
+                $"{settings.BridgeAddress}:{settings.GatewayPort} and the egress proxy at :{settings.ProxyPort}" +
+                (taps < config.MaxConcurrentAgents ? $" (fewer TAPs than MAX_CONCURRENT_AGENTS={config.MaxConcurrentAgents}: re-run `sudo ./nanoclaw setup --network --taps N`)" : ""));
+        return config.Network == "tap"
+            ? new("network", false, $"NANOCLAW_NETWORK=tap, but there is no bridge {settings.Bridge} with TAP devices", "Run `sudo ./nanoclaw setup --network` (after every reboot).")
+            : new("network", true, $"QEMU user networking (no bridge {settings.Bridge}; `sudo ./nanoclaw setup --network` makes TAP networking)");
     }
 
     static Check StateFolder(Config config)

@@ -50,6 +50,7 @@ static class GroupsCommand
         groups.Subcommands.Add(list);
         groups.Subcommands.Add(register);
         groups.Subcommands.Add(GroupMountCommand.Create());
+        groups.Subcommands.Add(GroupEgressCommand.Create());
         groups.Action = list.Action;
         return groups;
     }

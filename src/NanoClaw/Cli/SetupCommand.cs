@@ -1,19 +1,31 @@
 using System.CommandLine;
 using System.Diagnostics;
 using NanoClaw.MicroVm;
+using NanoClaw.Network;
 
 namespace NanoClaw.Cli;
 
 /// <summary><c>./nanoclaw setup</c>: host packages, the VM image (cached by recipe hash), the KVM decision.
-/// Idempotent: a second run takes seconds.</summary>
+/// Idempotent: a second run takes seconds. <c>--network</c> does the host network for TAP-mode VMs instead
+/// (<see cref="TapNetworkSetup"/>), <c>--network --remove</c> undoes it.</summary>
 static class SetupCommand
 {
     public static Command Create()
     {
-        var command = new Command("setup", "Install what the host needs and build the microVM image (cached; idempotent). Needs root the first time.");
-        command.SetAction(async (ParseResult _, CancellationToken ct) =>
+        var network = new Option<bool>("--network") { Description = "Set up the host network for TAP-mode VMs instead: bridge, TAP pool, firewall (root; see docs/network.md)." };
+        var remove = new Option<bool>("--remove") { Description = "With --network: remove the bridge, the TAPs and the firewall tables again." };
+        var taps = new Option<int>("--taps") { Description = "With --network: how many TAP devices, i.e. VMs at once (default 8).", DefaultValueFactory = _ => 8 };
+        var user = new Option<string?>("--user") { Description = "With --network: the user the service runs as, who owns the TAPs (default: SUDO_USER, else you)." };
+        var command = new Command("setup", "Install what the host needs and build the microVM image (cached; idempotent). Needs root the first time.")
+        {
+            network, remove, taps, user,
+        };
+        command.SetAction(async (ParseResult parse, CancellationToken ct) =>
         {
             var config = Config.Load();
+            if (parse.GetValue(network))
+                return await NetworkAsync(config, parse.GetValue(remove), parse.GetValue(taps), parse.GetValue(user), ct);
+            if (parse.GetValue(remove)) { Console.Error.WriteLine("--remove goes with --network."); return 2; }
             var repo = RepoRoot.Find();
             var clock = Stopwatch.StartNew();
 
@@ -46,5 +58,35 @@ static class SetupCommand
             return 0;
         });
         return command;
+    }
+
+    static async Task<int> NetworkAsync(Config config, bool remove, int taps, string? user, CancellationToken ct)
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            Console.Error.WriteLine("setup --network changes the host's network and firewall: run it with sudo.");
+            return 1;
+        }
+        var settings = TapNetworkSettings.FromConfig(config);
+        var setup = new TapNetworkSetup(settings, Console.Error);
+        try
+        {
+            if (remove)
+            {
+                await setup.RemoveAsync(ct);
+                Console.Error.WriteLine($"network removed: bridge {settings.Bridge}, its TAPs and the nftables tables {settings.Bridge} are gone. VMs use QEMU user networking again.");
+                return 0;
+            }
+            var owner = user ?? Environment.GetEnvironmentVariable("SUDO_USER") ?? Environment.UserName;
+            await setup.ApplyAsync(taps, owner, ct);
+            Console.Error.WriteLine($"network ready: VMs get {settings.GuestAddress(0)} and up on {settings.Bridge} and reach only the gateway at " +
+                $"{settings.BridgeAddress}:{settings.GatewayPort} (API, MCP) and :{settings.ProxyPort} (egress proxy). It lasts until reboot: run this again after one.");
+            return 0;
+        }
+        catch (NetworkSetupException ex)
+        {
+            Console.Error.WriteLine("setup --network stopped: " + ex.Message);
+            return 1;
+        }
     }
 }

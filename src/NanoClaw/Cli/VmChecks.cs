@@ -21,7 +21,7 @@ static class VmChecks
         // Not a failure: TCG works everywhere, only slower. Doctor says which backend runs and why.
         var firecracker = VmmChoice.FindFirecracker(config);
         var guest = VsockGuest.Of(artifacts);
-        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm, guest, TapNetwork.Current);
+        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm, guest, TapNetwork.For(config));
         yield return decision.Backend is { } backend
             ? new("VMM", true, $"{Describe(backend, kvm)}: {decision.Reason}")
             : new("VMM", false, decision.Reason, "Set NANOCLAW_VMM=auto (or qemu), or install what is missing.");

@@ -16,7 +16,8 @@ namespace NanoClaw.Gateway;
 /// gateway address here) and routes:
 /// <c>/v1/**</c> to the <see cref="CredentialProxy"/>; <c>/api/hello</c> (Claude Code's connectivity probe) answered
 /// locally; <c>/mcp</c> to the <c>nanoclaw</c> MCP server (the agent tools, authorized by the run's token);
-/// everything else 404. The egress proxy is to join the routes below.
+/// everything else 404. The egress proxy (<see cref="EgressProxy"/>, the VMs' web access) listens on ports of its own.
+/// With TAP networking (<see cref="GatewayListen"/>) both also listen on the bridge address, on fixed ports.
 /// </summary>
 public sealed class HostGateway : IAsyncDisposable
 {
@@ -28,13 +29,23 @@ public sealed class HostGateway : IAsyncDisposable
 
     readonly AgentToolsSlot toolsSlot;
 
-    HostGateway(WebApplication app, HttpMessageInvoker upstreamClient, AgentToolsSlot toolsSlot, int port)
+    HostGateway(WebApplication app, HttpMessageInvoker upstreamClient, AgentToolsSlot toolsSlot, int port, EgressProxy egress, GuestEndpoints guest)
     {
-        (this.app, this.upstreamClient, this.toolsSlot, Port) = (app, upstreamClient, toolsSlot, port);
+        (this.app, this.upstreamClient, this.toolsSlot, Port, Egress, Guest) = (app, upstreamClient, toolsSlot, port, egress, guest);
         BaseUrl = new Uri($"http://127.0.0.1:{port}");
     }
 
+    /// <summary>The API and MCP port on 127.0.0.1.</summary>
     public int Port { get; }
+
+    /// <summary>The egress proxy; its first endpoint is on 127.0.0.1.</summary>
+    public EgressProxy Egress { get; }
+
+    /// <summary>The egress proxy's port on 127.0.0.1 (what QEMU user networking forwards 10.0.2.100:3128 to).</summary>
+    public int ProxyPort => Egress.Endpoints[0].Port;
+
+    /// <summary>How guests reach this gateway and its proxy.</summary>
+    public GuestEndpoints Guest { get; }
 
     /// <summary>What a guest's ANTHROPIC_BASE_URL points at (through the VMM's forward).</summary>
     public Uri BaseUrl { get; }
@@ -42,8 +53,11 @@ public sealed class HostGateway : IAsyncDisposable
     /// <summary>Makes the agent tools available at <c>/mcp</c>. Until then every tool call gets an error saying so.</summary>
     public void AttachTools(AgentTools tools) => toolsSlot.Attach(tools);
 
+    /// <param name="listen">TAP networking: also listen on the bridge address. Null: loopback only (user networking).</param>
+    /// <param name="resolver">The egress proxy's DNS (tests map names to chosen addresses); null: the system's.</param>
     public static async Task<HostGateway> StartAsync(UpstreamCredential upstream, RunTokens tokens,
-        ILoggerFactory? loggerFactory = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
+        ILoggerFactory? loggerFactory = null, TimeProvider? time = null, CancellationToken cancellationToken = default,
+        GatewayListen? listen = null, HostResolver? resolver = null)
     {
         ArgumentNullException.ThrowIfNull(upstream);
         ArgumentNullException.ThrowIfNull(tokens);
@@ -54,6 +68,7 @@ public sealed class HostGateway : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(IPAddress.Loopback, 0);
+            if (listen is not null) kestrel.Listen(listen.BridgeAddress, listen.GatewayPort);
             kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
             kestrel.AddServerHeader = false;
         });
@@ -98,13 +113,30 @@ public sealed class HostGateway : IAsyncDisposable
             upstreamClient.Dispose();
             throw;
         }
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new HostGateway(app, upstreamClient, toolsSlot, new Uri(address).Port);
+        var loopback = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a)).Single(u => u.Host == "127.0.0.1");
+        EgressProxy egress;
+        try
+        {
+            IPEndPoint[] proxyEndpoints = listen is null
+                ? [new(IPAddress.Loopback, 0)]
+                : [new(IPAddress.Loopback, 0), new(listen.BridgeAddress, listen.ProxyPort)];
+            egress = EgressProxy.Start(tokens, proxyEndpoints, loggerFactory.CreateLogger<EgressProxy>(), resolver);
+        }
+        catch
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            upstreamClient.Dispose();
+            throw;
+        }
+        return new HostGateway(app, upstreamClient, toolsSlot, loopback.Port, egress, listen?.Guest ?? GuestEndpoints.UserNetworking);
     }
 
     /// <summary>Stops listening (in-flight requests get up to 5 s) and releases the upstream connections.</summary>
     public async ValueTask DisposeAsync()
     {
+        await Egress.DisposeAsync();
         using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
             await app.StopAsync(stopping.Token);
         await app.DisposeAsync();

@@ -23,7 +23,7 @@ public sealed partial class MicroVmAgentRunner(
     Config config, VmImage image, IVmm vmm, HostGateway gateway, RunTokens tokens, TimeProvider time, ILogger<MicroVmAgentRunner> log,
     WarmPool? warmPool = null) : IAgentRunner
 {
-    /// <summary>What the guest sees as its Messages API: the gateway, through the VM's one forwarded address.</summary>
+    /// <summary>What the guest sees as its Messages API with QEMU user networking (TAP networking: <see cref="HostGateway.Guest"/>).</summary>
     public const string GuestGatewayUrl = "http://10.0.2.100";
     /// <summary>The name the agent's tools go by: the model sees them as <c>mcp__nanoclaw__&lt;tool&gt;</c>.</summary>
     public const string McpServerName = "nanoclaw";
@@ -68,7 +68,10 @@ public sealed partial class MicroVmAgentRunner(
             WritableExtras: extras.Writable);
         Directory.CreateDirectory(layout.ClaudeStateDir);
         Directory.CreateDirectory(layout.GlobalDir);
-        var token = tokens.Issue(new RunIdentity(runId, group.Folder, group.Jid, group.IsMain));
+        // The group's web rules are read from SQLite (never from the folder the VM writes back), fixed for the run.
+        var egress = EgressRules.FromContainerConfig(group.ContainerConfigJson);
+        var token = tokens.Issue(new RunIdentity(runId, group.Folder, group.Jid, group.IsMain, egress));
+        runLog.Write($"web access through the egress proxy ({gateway.Guest.ProxyAuthority}): {egress}; each destination is logged as `egress {group.Folder} run {runId}`");
         using var hardTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hardTimeout.CancelAfter(config.AgentTimeout);
         var ct = hardTimeout.Token;
@@ -86,8 +89,8 @@ public sealed partial class MicroVmAgentRunner(
 
             // 4. job and workspace
             await writer.WriteAsync(new JobFrame(runId, group.Folder, group.IsMain, request.Prompt, time.GetUtcNow(),
-                new Dictionary<string, string> { ["ANTHROPIC_BASE_URL"] = GuestGatewayUrl, ["ANTHROPIC_API_KEY"] = token },
-                SessionId: request.SessionId, McpConfigJson: McpConfigJson(token), ExtraFolders: extras.Folders.Count > 0 ? WithSerials(extras.Folders, vm) : null), ct);
+                new Dictionary<string, string>(gateway.Guest.ProxyEnvironment(token)) { ["ANTHROPIC_BASE_URL"] = gateway.Guest.GatewayUrl, ["ANTHROPIC_API_KEY"] = token },
+                SessionId: request.SessionId, McpConfigJson: McpConfigJson(token, gateway.Guest.GatewayUrl), ExtraFolders: extras.Folders.Count > 0 ? WithSerials(extras.Folders, vm) : null), ct);
             await SendWorkspaceAsync(layout, writer, runLog, ct);
 
             // 5. relay until done
@@ -151,21 +154,21 @@ public sealed partial class MicroVmAgentRunner(
 
         runLog.Write($"cold boot: {coldReason}");
         LogColdBoot(log, group.Folder, coldReason);
-        var ready = await ReadyVm.BootAsync(vmm, WarmPool.Spec(config, artifacts, gateway.Port, runId, consoleLog, extraDisks), WarmPool.BootTimeout, time, ct);
+        var ready = await ReadyVm.BootAsync(vmm, WarmPool.Spec(config, artifacts, gateway.Port, gateway.ProxyPort, runId, consoleLog, extraDisks), WarmPool.BootTimeout, time, ct);
         runLog.Write($"guest ready after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
         return ready;
     }
 
     /// <summary>Claude Code's <c>--mcp-config</c> for a run: the gateway's MCP server, with the run's token as the
     /// bearer, which is how the gateway knows which group every tool call speaks for.</summary>
-    public static string McpConfigJson(string runToken) => JsonSerializer.Serialize(new
+    public static string McpConfigJson(string runToken, string gatewayUrl = GuestGatewayUrl) => JsonSerializer.Serialize(new
     {
         mcpServers = new Dictionary<string, object>
         {
             [McpServerName] = new
             {
                 type = "http",
-                url = GuestGatewayUrl + McpAuthentication.Path,
+                url = gatewayUrl + McpAuthentication.Path,
                 headers = new Dictionary<string, string> { ["Authorization"] = "Bearer " + runToken },
             },
         },

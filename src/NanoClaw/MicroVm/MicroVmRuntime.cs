@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
 using NanoClaw.MicroVm.Firecracker;
+using NanoClaw.Network;
 
 namespace NanoClaw.MicroVm;
 
@@ -32,26 +33,43 @@ public sealed class MicroVmRuntime : IAsyncDisposable
         var cached = image.TryGetCached();
         var kvm = await new KvmProbe(config).ProbeAsync(cached, ct);
         var firecracker = VmmChoice.FindFirecracker(config);
-        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm, VsockGuest.Of(cached), TapNetwork.Current);
+        var decision = VmmChoice.Decide(config.Vmm, firecracker, kvm, VsockGuest.Of(cached), TapNetwork.For(config));
+        var taps = ChooseTapNetwork(config);
         IVmm vmm = decision.Backend switch
         {
-            VmmBackend.Firecracker => new FirecrackerVmm(FirecrackerOptions.ForThisHost(firecracker!), logs.CreateLogger<FirecrackerVmm>()),
-            VmmBackend.Qemu => new QemuVmm(kvm, logs.CreateLogger<QemuVmm>()),
+            VmmBackend.Firecracker => new FirecrackerVmm(FirecrackerOptions.ForThisHost(firecracker!), logs.CreateLogger<FirecrackerVmm>(), taps),
+            VmmBackend.Qemu => new QemuVmm(kvm, logs.CreateLogger<QemuVmm>(), taps),
             _ => throw new VmBootException(decision.Reason),
         };
         var tokens = new RunTokens();
-        var gateway = await HostGateway.StartAsync(upstream, tokens, logs, TimeProvider.System, ct);
-        log.LogInformation("Agent runs use {Vmm}; {Kvm}; gateway on 127.0.0.1:{Port} forwarding to {Upstream}", vmm.Name, kvm.Reason, gateway.Port, upstream);
+        var listen = taps is null ? null : new GatewayListen(taps.Settings.BridgeAddress, taps.Settings.GatewayPort, taps.Settings.ProxyPort);
+        var gateway = await HostGateway.StartAsync(upstream, tokens, logs, TimeProvider.System, ct, listen);
+        log.LogInformation("Agent runs use {Vmm}; {Kvm}; gateway on 127.0.0.1:{Port} forwarding to {Upstream}; guests reach it at {GuestUrl}, the egress proxy at {Proxy}",
+            vmm.Name, kvm.Reason, gateway.Port, upstream, gateway.Guest.GatewayUrl, gateway.Guest.ProxyAuthority);
         // Warm VMs only use an image that is already built: a build needs root and minutes, and the first run
         // does it with its progress shown.
         var warmPool = new WarmPool(config, vmm,
             c => image.TryGetCached() is null
                 ? throw new VmImageException("the VM image is not built yet (the first run builds it, or `nanoclaw setup`)")
                 : image.EnsureAsync(new Progress<string>(), c),
-            gateway.Port, TimeProvider.System, logs.CreateLogger<WarmPool>());
+            gateway.Port, TimeProvider.System, logs.CreateLogger<WarmPool>(), proxyPort: gateway.ProxyPort);
         var runner = new MicroVmAgentRunner(config, image, vmm, gateway, tokens, TimeProvider.System, logs.CreateLogger<MicroVmAgentRunner>(), warmPool);
         warmPool.Start();
         return new MicroVmRuntime(runner, gateway, kvm, warmPool);
+    }
+
+    /// <summary>
+    /// TAP networking when <c>setup --network</c> made it (NANOCLAW_NETWORK=auto) or when asked for (tap, which fails
+    /// without it); QEMU user networking otherwise.
+    /// </summary>
+    static TapPool? ChooseTapNetwork(Config config)
+    {
+        if (config.Network == "user") return null;
+        var settings = TapNetworkSettings.FromConfig(config);
+        if (TapNetworkSetup.IsSetUp(settings)) return new TapPool(settings, Path.Combine(config.CacheDir, "taps"));
+        if (config.Network == "tap")
+            throw new VmBootException($"NANOCLAW_NETWORK=tap, but there is no bridge {settings.Bridge} with TAP devices: run `sudo ./nanoclaw setup --network` first.");
+        return null;
     }
 
     public async ValueTask DisposeAsync()

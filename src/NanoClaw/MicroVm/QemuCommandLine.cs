@@ -11,7 +11,10 @@ namespace NanoClaw.MicroVm;
 /// <item>each extra folder's image, serial <c>extraN</c>: read-only (<c>readonly=on</c>: QEMU refuses every write), or for a
 /// read-write folder <c>snapshot=on</c> (writes land in a temporary layer QEMU deletes; the cached image never changes);</item>
 /// <item>one NIC on QEMU user networking with <c>restrict=on</c>: no route anywhere, except
-/// 10.0.2.100:80, which QEMU forwards (one socat per connection) to 127.0.0.1:GatewayPort;</item>
+/// 10.0.2.100:80, which QEMU forwards (one socat per connection) to 127.0.0.1:GatewayPort, and 10.0.2.100:3128 to
+/// 127.0.0.1:ProxyPort (the egress proxy);</item>
+/// <item>or, with <see cref="VmSpec.Tap"/>, one NIC on that host TAP device, its static address on the kernel command
+/// line; what it can reach is then the host firewall's business (<c>setup --network</c>, docs/network.md);</item>
 /// <item>one virtio-serial port named <see cref="ControlPortName"/>, a Unix socket on the host;</item>
 /// <item>a serial console on QEMU's stdout.</item>
 /// </list>
@@ -22,6 +25,8 @@ internal static class QemuCommandLine
     public const string Binary = "qemu-system-x86_64";
     public const string ControlPortName = "nanoclaw.control";
     public const string GuestGatewayAddress = "10.0.2.100";
+    /// <summary>User networking: the guest's port for the egress proxy on <see cref="GuestGatewayAddress"/>.</summary>
+    public const int GuestProxyPort = 3128;
 
     public static string ControlSocketPath(VmSpec spec) => Path.Combine(spec.RunDir, "control.sock");
 
@@ -31,6 +36,8 @@ internal static class QemuCommandLine
         // reboot=t + -no-reboot: the guest "reboots" to finish and QEMU exits. panic=-1 turns
         // a guest panic into the same exit instead of a hang.
         var kernelArgs = $"console=ttyS0 reboot=t panic=-1 quiet tsc_early_khz={tscKhz.ToString(i)}";
+        // Stage 2 reads these; without them it sets the user networking addresses.
+        if (spec.Tap is { } tap) kernelArgs += $" nanoclaw.ip={tap.GuestCidr} nanoclaw.gw={tap.Gateway}";
         return
         [
             "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on",
@@ -54,13 +61,33 @@ internal static class QemuCommandLine
             "-drive", $"id=root,file={Escape(spec.Artifacts.Rootfs)},format=raw,if=none,readonly=on",
             "-device", "virtio-blk-device,drive=root",
             .. ExtraDrives(spec),
-            // The cmd: form, not a tcp: chardev: the latter serves only the first connection.
-            "-netdev", $"user,id=net0,restrict=on,ipv6=off,guestfwd=tcp:{GuestGatewayAddress}:80-cmd:socat - TCP:127.0.0.1:{spec.GatewayPort.ToString(i)}",
-            "-device", "virtio-net-device,netdev=net0",
+            .. Network(spec),
             "-device", "virtio-serial-device",
             "-chardev", $"socket,id=control,path={Escape(ControlSocketPath(spec))},server=on,wait=off",
             "-device", $"virtserialport,chardev=control,name={ControlPortName}",
         ];
+    }
+
+    static IEnumerable<string> Network(VmSpec spec)
+    {
+        var i = CultureInfo.InvariantCulture;
+        if (spec.Tap is { } tap)
+        {
+            // script=no: QEMU must not run ifup scripts as whoever it runs as; the TAP is already on the bridge.
+            yield return "-netdev";
+            yield return $"tap,id=net0,ifname={Escape(tap.Device)},script=no,downscript=no";
+            yield return "-device";
+            yield return $"virtio-net-device,netdev=net0,mac={tap.Mac}";
+            yield break;
+        }
+        // The cmd: form, not a tcp: chardev: the latter serves only the first connection.
+        var netdev = $"user,id=net0,restrict=on,ipv6=off,guestfwd=tcp:{GuestGatewayAddress}:80-cmd:socat - TCP:127.0.0.1:{spec.GatewayPort.ToString(i)}";
+        if (spec.ProxyPort > 0)
+            netdev += $",guestfwd=tcp:{GuestGatewayAddress}:{GuestProxyPort.ToString(i)}-cmd:socat - TCP:127.0.0.1:{spec.ProxyPort.ToString(i)}";
+        yield return "-netdev";
+        yield return netdev;
+        yield return "-device";
+        yield return "virtio-net-device,netdev=net0";
     }
 
     /// <summary>The most extra disks a VM gets (see <see cref="ExtraFolder.MaxDisks"/>).</summary>

@@ -1,19 +1,28 @@
 using Microsoft.Extensions.Logging;
+using NanoClaw.Network;
 
 namespace NanoClaw.MicroVm;
 
 /// <summary>
 /// The QEMU <c>microvm</c> backend: KVM where <see cref="KvmProbe"/> proved it works, TCG
 /// software emulation everywhere else (slower, but runs on any x86-64 Linux host).
+/// With <paramref name="taps"/>, every VM is plugged into a TAP device of its own from that pool (TAP networking);
+/// without, it gets QEMU user networking.
 /// </summary>
-public sealed class QemuVmm(KvmStatus kvm, ILogger<QemuVmm> logger) : IVmm
+public sealed class QemuVmm(KvmStatus kvm, ILogger<QemuVmm> logger, TapPool? taps = null) : IVmm
 {
     string Accel => kvm.Usable ? "kvm" : "tcg";
 
-    public string Name => $"qemu-microvm ({Accel})";
+    public string Name => $"qemu-microvm ({Accel}{(taps is null ? "" : ", tap")})";
 
-    public async Task<IMicroVm> BootAsync(VmSpec spec, CancellationToken ct) =>
-        await QemuMicroVm.StartAsync(spec, QemuCommandLine.Build(spec, kvm.Usable, HostTsc.Khz()), Accel, logger, ct);
+    public async Task<IMicroVm> BootAsync(VmSpec spec, CancellationToken ct)
+    {
+        if (taps is null)
+            return await QemuMicroVm.StartAsync(spec, QemuCommandLine.Build(spec, kvm.Usable, HostTsc.Khz()), Accel, logger, ct);
+
+        return await taps.BootOnLeaseAsync(spec, async tapSpec =>
+            await QemuMicroVm.StartAsync(tapSpec, QemuCommandLine.Build(tapSpec, kvm.Usable, HostTsc.Khz()), Accel, logger, ct));
+    }
 
     /// <summary>
     /// Removes what a crashed host process left in <paramref name="vmsDir"/>: kills each qemu whose

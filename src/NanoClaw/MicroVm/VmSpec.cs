@@ -6,8 +6,10 @@ namespace NanoClaw.MicroVm;
 /// sockets and pid file and is deleted with the VM; keep it short (a Unix socket path inside
 /// it must fit in 107 bytes). Put <paramref name="ConsoleLogPath"/> outside RunDir to keep
 /// the console log after the VM is gone. <paramref name="ExtraDisks"/> are attached read-only, in order, after the rootfs
-/// (the guest finds disk N by its virtio serial <see cref="VmDisk.Serial"/>). <paramref name="TapDevice"/> is a host TAP
-/// device for the guest's network; Firecracker needs one (it has no user-mode networking), QEMU ignores it.
+/// (the guest finds disk N by its virtio serial <see cref="VmDisk.Serial"/>).
+/// Networking: without <paramref name="Tap"/>, QEMU user networking, where the guest's 10.0.2.100:80 reaches
+/// GatewayPort and 10.0.2.100:3128 reaches <paramref name="ProxyPort"/> (the egress proxy; 0: none). With it, the VM is
+/// plugged into that TAP device (QEMU and Firecracker alike) and reaches the gateway on the bridge address instead.
 /// </summary>
 public sealed record VmSpec(
     string RunId,
@@ -18,4 +20,5 @@ public sealed record VmSpec(
     string RunDir,
     string ConsoleLogPath,
     IReadOnlyList<VmDisk>? ExtraDisks = null,
-    string? TapDevice = null);
+    int ProxyPort = 0,
+    VmTap? Tap = null);

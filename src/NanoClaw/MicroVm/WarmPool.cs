@@ -30,7 +30,7 @@ public sealed partial class WarmPool : IAsyncDisposable
     readonly Config config;
     readonly IVmm vmm;
     readonly Func<CancellationToken, Task<VmArtifacts>> artifacts;
-    readonly int gatewayPort;
+    readonly int gatewayPort, proxyPort;
     readonly TimeProvider time;
     readonly ILogger log;
     readonly Func<long?> memAvailableMb;
@@ -46,8 +46,9 @@ public sealed partial class WarmPool : IAsyncDisposable
     /// <param name="artifacts">The VM image (<see cref="VmImage.EnsureAsync"/>); asked before each boot, cached after the first.</param>
     /// <param name="memAvailableMb">MemAvailable in MiB, null when unknown; /proc/meminfo unless a test says otherwise.</param>
     public WarmPool(Config config, IVmm vmm, Func<CancellationToken, Task<VmArtifacts>> artifacts, int gatewayPort, TimeProvider time,
-        ILogger<WarmPool> log, Func<long?>? memAvailableMb = null)
+        ILogger<WarmPool> log, Func<long?>? memAvailableMb = null, int proxyPort = 0)
     {
+        this.proxyPort = proxyPort;
         (this.config, this.vmm, this.artifacts, this.gatewayPort, this.time, this.log) = (config, vmm, artifacts, gatewayPort, time, log);
         this.memAvailableMb = memAvailableMb ?? ReadMemAvailableMb;
     }
@@ -80,8 +81,8 @@ public sealed partial class WarmPool : IAsyncDisposable
     /// The one place a <see cref="VmSpec"/> is made, for warm and cold boots alike, so a new per-VM setting (e.g. a
     /// network device) is added here once.
     /// </summary>
-    public static VmSpec Spec(Config config, VmArtifacts artifacts, int gatewayPort, string vmId, string consoleLogPath, IReadOnlyList<VmDisk>? extraDisks = null) =>
-        new(vmId, artifacts, config.VmMemoryMb, config.VmCpus, gatewayPort, Path.Combine(config.DataDir, "vms", vmId), consoleLogPath, extraDisks);
+    public static VmSpec Spec(Config config, VmArtifacts artifacts, int gatewayPort, int proxyPort, string vmId, string consoleLogPath, IReadOnlyList<VmDisk>? extraDisks = null) =>
+        new(vmId, artifacts, config.VmMemoryMb, config.VmCpus, gatewayPort, Path.Combine(config.DataDir, "vms", vmId), consoleLogPath, extraDisks, proxyPort);
 
     /// <summary>A fresh VM or run id: short, because it names the VM's run folder and a Unix socket path must fit in 107 bytes.</summary>
     public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
@@ -189,7 +190,7 @@ public sealed partial class WarmPool : IAsyncDisposable
         {
             var image = await artifacts(slot.Cancel.Token);
             Directory.CreateDirectory(WarmLogDir);
-            var spec = Spec(config, image, gatewayPort, slot.Id, Path.Combine(WarmLogDir, slot.Id + ".console.log"));
+            var spec = Spec(config, image, gatewayPort, proxyPort, slot.Id, Path.Combine(WarmLogDir, slot.Id + ".console.log"));
             var vm = await ReadyVm.BootAsync(vmm, spec, BootTimeout, time, slot.Cancel.Token);
             LogReady(log, slot.Id, time.GetElapsedTime(started).TotalMilliseconds);
             _ = WatchAsync(slot, vm);

@@ -59,6 +59,31 @@ public sealed class QemuCommandLineTests
     }
 
     [Fact]
+    public void WithAProxyPortASecondForwardReachesTheEgressProxy()
+    {
+        var args = QemuCommandLine.Build(Spec with { ProxyPort = 41235 }, kvm: false, tscKhz: 1);
+        var net = Option(args, "-netdev", "user");
+
+        net.ShouldContain(",restrict=on,");
+        net.ShouldContain("guestfwd=tcp:10.0.2.100:80-cmd:socat - TCP:127.0.0.1:41234,");
+        net.ShouldEndWith(",guestfwd=tcp:10.0.2.100:3128-cmd:socat - TCP:127.0.0.1:41235");
+        Option(args, "-append", "").ShouldNotContain("nanoclaw.ip");
+    }
+
+    [Fact]
+    public void ATapVmIsPluggedIntoItsTapWithItsAddressOnTheKernelCommandLine()
+    {
+        var spec = Spec with { ProxyPort = 41235, Tap = new VmTap("nanoclaw0-3", "52:54:00:4e:00:03", "172.29.0.13/24", "172.29.0.1") };
+        var args = QemuCommandLine.Build(spec, kvm: false, tscKhz: 1);
+
+        Option(args, "-netdev", "").ShouldBe("tap,id=net0,ifname=nanoclaw0-3,script=no,downscript=no");
+        Option(args, "-device", "virtio-net").ShouldBe("virtio-net-device,netdev=net0,mac=52:54:00:4e:00:03");
+        Option(args, "-append", "").ShouldEndWith(" nanoclaw.ip=172.29.0.13/24 nanoclaw.gw=172.29.0.1");
+        args.ShouldNotContain(a => a.Contains("guestfwd") || a.StartsWith("user,", StringComparison.Ordinal));
+        args.Count(a => a == "-netdev").ShouldBe(1);
+    }
+
+    [Fact]
     public void TcgIsUsedUnlessKvmWasProvenAndTheGuestClockIsPinned()
     {
         var tcg = QemuCommandLine.Build(Spec, kvm: false, tscKhz: 2_596_098);

@@ -19,7 +19,12 @@ public static class FirecrackerBootSequence
     /// </summary>
     public const string BootArgs = "console=ttyS0 reboot=k panic=1 quiet";
 
-    /// <summary>The guest's one network interface, on the host TAP device of <see cref="VmSpec.TapDevice"/>.</summary>
+    /// <summary><see cref="BootArgs"/>, plus the static address stage 2 gives eth0 when the VM has a TAP device (the same
+    /// <c>nanoclaw.ip=</c>/<c>nanoclaw.gw=</c> as under QEMU).</summary>
+    public static string BootArgsFor(VmSpec spec) =>
+        spec.Tap is { } tap ? $"{BootArgs} nanoclaw.ip={tap.GuestCidr} nanoclaw.gw={tap.Gateway}" : BootArgs;
+
+    /// <summary>The guest's one network interface, on the host TAP device of <see cref="VmSpec.Tap"/>.</summary>
     public const string NetworkInterfaceId = "eth0";
 
     /// <summary>
@@ -30,7 +35,7 @@ public static class FirecrackerBootSequence
     public static async Task ConfigureAndStartAsync(FirecrackerClient api, VmSpec spec, FirecrackerPaths vmm, CancellationToken ct)
     {
         // 1.
-        await api.PutBootSourceAsync(new BootSource(vmm.Kernel, BootArgs, vmm.Initrd), ct);
+        await api.PutBootSourceAsync(new BootSource(vmm.Kernel, BootArgsFor(spec), vmm.Initrd), ct);
         // 2. Read-only: every VM shares this one image; the guest's writable root is a tmpfs overlay.
         await api.PutDriveAsync(new Drive("rootfs", vmm.Rootfs, IsRootDevice: false, IsReadOnly: true), ct);
         // 2b. Extra folders: a read-only disk is the shared image; a writable one is the run's private copy.
@@ -39,8 +44,8 @@ public static class FirecrackerBootSequence
         // 3.
         await api.PutMachineConfigAsync(new MachineConfiguration(spec.Cpus, spec.MemoryMb, Smt: false), ct);
         // 4. Firecracker has no user-mode networking: a TAP device set up on the host is the guest's only network.
-        if (spec.TapDevice is { } tap)
-            await api.PutNetworkInterfaceAsync(new NetworkInterface(NetworkInterfaceId, tap), ct);
+        if (spec.Tap?.Device is { } tap)
+            await api.PutNetworkInterfaceAsync(new NetworkInterface(NetworkInterfaceId, tap, spec.Tap.Mac), ct);
         // 5.
         await api.PutVsockAsync(new Vsock(GuestCid, vmm.VsockSocket), ct);
         // 6.

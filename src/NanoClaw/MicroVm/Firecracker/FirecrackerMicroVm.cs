@@ -60,7 +60,7 @@ public sealed class FirecrackerMicroVm : IMicroVm
         {
             if (options.Jail is { } user)
             {
-                var jail = FirecrackerJail.Prepare(spec.RunDir, options.Binary, vmlinux, spec.Artifacts, spec.ExtraDisks ?? [], user, tap: spec.TapDevice is not null);
+                var jail = FirecrackerJail.Prepare(spec.RunDir, options.Binary, vmlinux, spec.Artifacts, spec.ExtraDisks ?? [], user, tap: spec.Tap is not null);
                 serials = jail.ExtraDiskSerials;
                 if (options.Cgroup)
                 {

@@ -6,12 +6,15 @@ namespace NanoClaw.MicroVm.Firecracker;
 /// The Firecracker backend: the production VMM on hosts where KVM really works (it has no
 /// software fallback). Chosen by <see cref="VmmChoice.Decide"/>.
 /// </summary>
-public sealed class FirecrackerVmm(FirecrackerOptions options, ILogger<FirecrackerVmm> logger) : IVmm
+public sealed class FirecrackerVmm(FirecrackerOptions options, ILogger<FirecrackerVmm> logger, Network.TapPool? taps = null) : IVmm
 {
     public string Name => "firecracker (kvm)";
 
-    public async Task<IMicroVm> BootAsync(VmSpec spec, CancellationToken ct) =>
-        await FirecrackerMicroVm.StartAsync(spec, options, logger, ct);
+    /// <summary>Firecracker has no user-mode networking: with a TAP pool each VM is plugged into a leased TAP device;
+    /// without one the guest has no network at all (which is why <c>auto</c> picks Firecracker only with TAPs).</summary>
+    public async Task<IMicroVm> BootAsync(VmSpec spec, CancellationToken ct) => taps is null
+        ? await FirecrackerMicroVm.StartAsync(spec, options, logger, ct)
+        : await taps.BootOnLeaseAsync(spec, async tapSpec => await FirecrackerMicroVm.StartAsync(tapSpec, options, logger, ct));
 
     /// <summary>
     /// Removes what a crashed host process left of Firecracker runs in <paramref name="vmsDir"/>: for each run folder

@@ -72,13 +72,16 @@ public sealed class FirecrackerClientTests : IAsyncLifetime
     public async Task AVmWithATapDeviceGetsItsNetworkInterfaceBeforeStart()
     {
         Directory.CreateDirectory(temp["run"]);
-        var spec = Spec() with { TapDevice = "nctap3" };
+        var spec = Spec() with { Tap = new VmTap("nctap3", "06:00:ac:1d:00:0a", "172.29.0.10/24", "172.29.0.1") };
 
         await FirecrackerBootSequence.ConfigureAndStartAsync(client, spec, Paths(spec), CancellationToken.None);
 
         fake.Accepted.Select(a => a.Split(' ')[1]).ShouldBe(["/boot-source", "/drives/rootfs", "/machine-config", "/network-interfaces/eth0", "/vsock", "/actions"]);
         fake.Resources["network-interfaces/eth0"].GetProperty("iface_id").GetString().ShouldBe("eth0");
         fake.Resources["network-interfaces/eth0"].GetProperty("host_dev_name").GetString().ShouldBe("nctap3");
+        fake.Resources["network-interfaces/eth0"].GetProperty("guest_mac").GetString().ShouldBe("06:00:ac:1d:00:0a");
+        // Stage 2 sets eth0's static address from the kernel command line, as under QEMU.
+        fake.Resources["boot-source"].GetProperty("boot_args").GetString().ShouldEndWith(" nanoclaw.ip=172.29.0.10/24 nanoclaw.gw=172.29.0.1");
     }
 
     [Fact]
