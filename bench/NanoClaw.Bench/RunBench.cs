@@ -31,7 +31,7 @@ public sealed class RunBench(BenchEnvironment env)
         var config = env.NewHome("run");
         var group = new RegisteredGroup("bench:main", "Bench", GroupFolder.Main, "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: true);
         GroupFolder.Ensure(config, group.Folder, templatesDir: null);
-        var vmm = new ReadyTimingVmm(new QemuVmm(env.Kvm, env.Logs.CreateLogger<QemuVmm>()));
+        var vmm = new ObservedVmm(new QemuVmm(env.Kvm, env.Logs.CreateLogger<QemuVmm>()));
         var runner = new MicroVmAgentRunner(config, new VmImage(config, env.RepoRoot), vmm, gateway, tokens, TimeProvider.System,
             env.Logs.CreateLogger<MicroVmAgentRunner>());
 

@@ -15,7 +15,7 @@ namespace NanoClaw.Bench;
 /// (cold boots, so no refill boot competes), with the real Claude Code making the change with its Bash tool.
 /// <list type="bullet">
 /// <item>sync-in: from the job frame's first byte to the last byte the host wrote (pack the tar, push it through a
-/// channel that drains only as fast as the guest extracts); measured by <see cref="WriteSpanVmm"/>.</item>
+/// channel that drains only as fast as the guest extracts); measured by <see cref="ObservedVmm"/>.</item>
 /// <item>sync-out: from the run log's <c>output</c> line (the guest sends the turn's output, then scans for changes)
 /// to its <c>changes:</c> line (written once the host validated and applied them): the guest's scan, hash and tar,
 /// the transfer, and the host's checks and writes.</item>
@@ -41,7 +41,7 @@ public sealed class SyncBench(BenchEnvironment env)
         var upstream = new UpstreamCredential(UpstreamCredentialKind.AnthropicApiKey, Key, fake.BaseUrl);
         await using var gateway = await HostGateway.StartAsync(upstream, tokens, env.Logs, TimeProvider.System, ct);
         var config = env.NewHome("sync") with { WarmPoolSize = 0 };
-        var vmm = new WriteSpanVmm(new QemuVmm(env.Kvm, env.Logs.CreateLogger<QemuVmm>()));
+        var vmm = new ObservedVmm(new QemuVmm(env.Kvm, env.Logs.CreateLogger<QemuVmm>()));
         var runner = new MicroVmAgentRunner(config, new VmImage(config, env.RepoRoot), vmm, gateway, tokens, TimeProvider.System,
             env.Logs.CreateLogger<MicroVmAgentRunner>());
 
@@ -63,7 +63,7 @@ public sealed class SyncBench(BenchEnvironment env)
         return rows;
     }
 
-    async Task<(List<double> In, List<double> Out)> CaseAsync(MicroVmAgentRunner runner, WriteSpanVmm vmm, FakeMessagesApi fake, Config config,
+    async Task<(List<double> In, List<double> Out)> CaseAsync(MicroVmAgentRunner runner, ObservedVmm vmm, FakeMessagesApi fake, Config config,
         int workspaceMiB, Change change, int runs, CancellationToken ct)
     {
         // A group of its own per case: the workspace is exactly its files (plus the session state of earlier runs).
