@@ -4,6 +4,8 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using NanoClaw.MicroVm;
 
+using NanoClaw.Tests.Support;
+
 namespace NanoClaw.Tests.MicroVm;
 
 /// <summary>What a real guest can reach over the network: the gateway port, and nothing else.</summary>
@@ -13,14 +15,11 @@ public sealed class GuestNetworkTests(VmTestEnvironment env)
     [Fact]
     public async Task TheGuestReachesTheGatewayPortAndNothingElse()
     {
-        using var gateway = new TcpListener(IPAddress.Loopback, 0);
-        gateway.Start();
-        var port = ((IPEndPoint)gateway.LocalEndpoint).Port;
+        using var gateway = new ProbeHttpServer(new IPEndPoint(IPAddress.Loopback, 0), "gateway-ok");
+        var port = gateway.Port;
         using var other = new TcpListener(IPAddress.Loopback, 0);
         other.Start();
         var otherPort = ((IPEndPoint)other.LocalEndpoint).Port;
-        var requests = new List<string>();
-        _ = ServeAsync(gateway, requests);
 
         // Two requests: QEMU's guestfwd must serve every connection, not only the first.
         var initrd = await ProbeInitrd.BuildAsync(env.Artifacts.Initrd, env.RepoRoot, Path.Combine(env.Home, "net-probe"), $"""
@@ -46,26 +45,7 @@ public sealed class GuestNetworkTests(VmTestEnvironment env)
         console.ShouldContain("probe gateway 2: gateway-ok");
         console.ShouldMatch(@"probe host port: curl: \(7\)[^\n]*\n?[^\n]*refused");
         console.ShouldMatch(@"probe internet: curl: \(7\)[^\n]*\n?[^\n]*refused");
-        lock (requests) requests.ShouldBe(["GET /one", "GET /two"]);
+        lock (gateway.Requests) gateway.Requests.ShouldBe(["GET /one", "GET /two"]);
         other.Pending().ShouldBeFalse();
-    }
-
-    static async Task ServeAsync(TcpListener listener, List<string> requests)
-    {
-        try
-        {
-            while (true)
-            {
-                using var client = await listener.AcceptTcpClientAsync();
-                var stream = client.GetStream();
-                var buffer = new byte[4096];
-                var n = await stream.ReadAsync(buffer);
-                var requestLine = Encoding.ASCII.GetString(buffer, 0, n).Split("\r\n")[0];
-                lock (requests) requests.Add(string.Join(' ', requestLine.Split(' ').Take(2)));
-                await stream.WriteAsync("HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\ngateway-ok"u8.ToArray());
-            }
-        }
-        catch (ObjectDisposedException) { }
-        catch (SocketException) { }
     }
 }

@@ -51,8 +51,8 @@ public sealed class TapNetworkVmTests(VmTestEnvironment env, ITestOutputHelper o
     async Task RunTwoVmsAsync(TapNetworkSettings settings, int gatewayPort, int proxyPort, int otherPort)
     {
         // The host side: a stand-in gateway on the bridge address, another host port on every address, the real proxy.
-        using var gateway = Serve(new IPEndPoint(BridgeAddress, gatewayPort), "gateway-ok");
-        using var other = Serve(new IPEndPoint(IPAddress.Any, otherPort), "other-port-ok");
+        using var gateway = new ProbeHttpServer(new IPEndPoint(BridgeAddress, gatewayPort), "gateway-ok");
+        using var other = new ProbeHttpServer(new IPEndPoint(IPAddress.Any, otherPort), "other-port-ok");
         var tokens = new RunTokens();
         var token = tokens.Issue(new RunIdentity("run-tap", "family", "456@g.us", IsMain: false));
         var logs = new CapturingLoggerProvider();
@@ -174,43 +174,5 @@ public sealed class TapNetworkVmTests(VmTestEnvironment env, ITestOutputHelper o
         var text = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
         return text;
-    }
-
-    static Server Serve(IPEndPoint endpoint, string body) => new(endpoint, body);
-
-    /// <summary>A tiny HTTP server that records request lines and answers every request with one body.</summary>
-    sealed class Server : IDisposable
-    {
-        readonly TcpListener listener;
-
-        public Server(IPEndPoint endpoint, string body)
-        {
-            listener = new TcpListener(endpoint);
-            listener.Start();
-            _ = ServeAsync(body);
-        }
-
-        public List<string> Requests { get; } = [];
-
-        async Task ServeAsync(string body)
-        {
-            try
-            {
-                while (true)
-                {
-                    using var client = await listener.AcceptTcpClientAsync();
-                    var stream = client.GetStream();
-                    var buffer = new byte[4096];
-                    var n = await stream.ReadAsync(buffer);
-                    var requestLine = Encoding.ASCII.GetString(buffer, 0, n).Split("\r\n")[0];
-                    lock (Requests) Requests.Add(string.Join(' ', requestLine.Split(' ').Take(2)));
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.0 200 OK\r\nContent-Length: {body.Length}\r\n\r\n{body}"));
-                }
-            }
-            catch (ObjectDisposedException) { }
-            catch (SocketException) { }
-        }
-
-        public void Dispose() => listener.Stop();
     }
 }
