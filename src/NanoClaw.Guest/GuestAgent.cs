@@ -57,8 +57,8 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
 
     /// <summary>
     /// After <c>done</c>, init powers the VM off at once, and whatever the VMM has not yet taken from the virtio
-    /// queue is lost: measured, the tail of a large final <c>changes</c> archive. So the agent exits only once the
-    /// host has read everything and hung up (it does so on <c>done</c>), or after a bound if it never does.
+    /// queue would be lost with it. So the agent exits only once the host has read everything and hung up (it does
+    /// so on <c>done</c>), or after a bound if it never does. A precaution: no loss was seen that this explains.
     /// </summary>
     async Task WaitForHostToHangUpAsync()
     {

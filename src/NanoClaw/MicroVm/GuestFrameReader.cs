@@ -39,8 +39,10 @@ public sealed class GuestFrameReader(Stream stream, long maxPayloadBytes)
     }
 
     /// <summary>The payload of the frame last returned: exactly its <see cref="GuestFrame.PayloadBytes"/> bytes,
-    /// then end of stream. Reading past what the peer sent throws <see cref="GuestProtocolException"/>.</summary>
-    public Stream Payload => new PayloadStream(this, _current);
+    /// then end of stream. Reading past what the peer sent throws <see cref="GuestProtocolException"/>.
+    /// No payload is an empty seekable stream: readers such as TarReader take an unseekable empty stream for a
+    /// truncated archive (which refused every deletions-only <c>changes</c> frame).</summary>
+    public Stream Payload => _current is { PayloadBytes: 0 } ? Stream.Null : new PayloadStream(this, _current);
 
     async ValueTask<ArrayBufferWriter<byte>?> ReadLineAsync(CancellationToken cancellationToken)
     {
