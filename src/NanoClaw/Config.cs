@@ -17,6 +17,10 @@ public sealed record Config
     public int WhatsAppSendPerChatPerMinute { get; init; } = 15;
     /// <summary>...and this many to all chats together. Held messages wait in the outbox; nothing is dropped.</summary>
     public int WhatsAppSendPerMinute { get; init; } = 40;
+    /// <summary>The Telegram bot's token from @BotFather; Telegram runs in <c>run</c> when it is set.</summary>
+    public string? TelegramBotToken { get; init; }
+    /// <summary>Where the Bot API is (<c>TELEGRAM_API_URL</c>): Telegram's own servers unless a local Bot API server is used.</summary>
+    public Uri TelegramApiUrl { get; init; } = new("https://api.telegram.org");
 
     // Upstream credentials: used by the host gateway only, never passed into a VM.
     public string? AnthropicApiKey { get; init; }
@@ -81,6 +85,8 @@ public sealed record Config
             TimeZone = Get(env, "TZ") is { } tz ? FindTimeZone(tz) : TimeZoneInfo.Local,
             WhatsAppSendPerChatPerMinute = PositiveInt(env, "WHATSAPP_SEND_PER_CHAT_PER_MINUTE", 15),
             WhatsAppSendPerMinute = PositiveInt(env, "WHATSAPP_SEND_PER_MINUTE", 40),
+            TelegramBotToken = Get(env, "TELEGRAM_BOT_TOKEN"),
+            TelegramApiUrl = Get(env, "TELEGRAM_API_URL") is { } telegramUrl ? ParseUrl("TELEGRAM_API_URL", telegramUrl) : new Uri("https://api.telegram.org"),
             AnthropicApiKey = Get(env, "ANTHROPIC_API_KEY"),
             ClaudeCodeOAuthToken = Get(env, "CLAUDE_CODE_OAUTH_TOKEN"),
             VercelAiGatewayKey = Get(env, "VERCEL_AI_GATEWAY_KEY"),

@@ -1,13 +1,15 @@
 namespace NanoClaw.Channels;
 
 /// <summary>
-/// Sliding one-minute windows over sends: one per chat and one over all chats. A send that would exceed either
-/// is refused with the time its slot frees up, instead of waiting here, so a held chat never blocks another
-/// chat or the caller (the outbox tries again then). Only allowed sends are counted.
+/// Sliding windows (one minute unless told otherwise) over sends: one per chat and one over all chats. A send that
+/// would exceed either is refused with the time its slot frees up, instead of waiting here, so a held chat never
+/// blocks another chat or the caller (the outbox tries again then). Only allowed sends are counted. The reasons
+/// name the settings that set the limits (<paramref name="perChatSetting"/>, <paramref name="overallSetting"/>).
 /// </summary>
-public sealed class OutboundRateLimiter(int perChatPerMinute, int overallPerMinute, TimeProvider time)
+public sealed class OutboundRateLimiter(int perChatPerMinute, int overallPerMinute, TimeProvider time, TimeSpan? window = null,
+    string perChatSetting = "WHATSAPP_SEND_PER_CHAT_PER_MINUTE", string overallSetting = "WHATSAPP_SEND_PER_MINUTE")
 {
-    static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    readonly TimeSpan _window = window ?? TimeSpan.FromMinutes(1);
     readonly Lock _lock = new();
     readonly Queue<DateTimeOffset> _all = new();
     readonly Dictionary<string, Queue<DateTimeOffset>> _chats = new(StringComparer.Ordinal);
@@ -27,11 +29,11 @@ public sealed class OutboundRateLimiter(int perChatPerMinute, int overallPerMinu
             var chat = _chats.GetValueOrDefault(chatJid);
             // The per-chat limit first: when both apply, the chat's own reason is the more useful one to log.
             if (chat is not null && chat.Count >= perChatPerMinute)
-                return new SendHold(chat.Peek() + Window,
-                    $"{perChatPerMinute} messages went to this chat in the last minute (WHATSAPP_SEND_PER_CHAT_PER_MINUTE)");
+                return new SendHold(chat.Peek() + _window,
+                    $"{perChatPerMinute} messages went to this chat in the last {WindowName} ({perChatSetting})");
             if (_all.Count >= overallPerMinute)
-                return new SendHold(_all.Peek() + Window,
-                    $"{overallPerMinute} messages went out in the last minute (WHATSAPP_SEND_PER_MINUTE)");
+                return new SendHold(_all.Peek() + _window,
+                    $"{overallPerMinute} messages went out in the last {WindowName} ({overallSetting})");
             if (chat is null) _chats[chatJid] = chat = new Queue<DateTimeOffset>();
             chat.Enqueue(now);
             _all.Enqueue(now);
@@ -39,8 +41,10 @@ public sealed class OutboundRateLimiter(int perChatPerMinute, int overallPerMinu
         }
     }
 
-    static void Prune(Queue<DateTimeOffset> sends, DateTimeOffset now)
+    string WindowName => _window == TimeSpan.FromMinutes(1) ? "minute" : _window == TimeSpan.FromSeconds(1) ? "second" : _window.ToString();
+
+    void Prune(Queue<DateTimeOffset> sends, DateTimeOffset now)
     {
-        while (sends.Count > 0 && sends.Peek() + Window <= now) sends.Dequeue();
+        while (sends.Count > 0 && sends.Peek() + _window <= now) sends.Dequeue();
     }
 }
