@@ -19,7 +19,10 @@ static class AuthCommand
     {
         var phone = new Option<string?>("--phone") { Description = "Pair by typing a code on the phone instead of scanning a QR: your number, country code first (e.g. +49 151 23456789)." };
         var logout = new Option<bool>("--logout") { Description = "Unlink this device from WhatsApp and delete its credentials (store/auth)." };
-        var command = new Command("auth", "Link WhatsApp: shows a QR to scan (or a pairing code with --phone) until the phone confirms; --logout unlinks.") { phone, logout };
+        var command = new Command("auth", "Link WhatsApp: shows a QR to scan (or a pairing code with --phone) until the phone confirms; --logout unlinks.")
+        {
+            phone, logout, TelegramAuthCommand.Create(),
+        };
         command.SetAction(async (ParseResult parsed, CancellationToken ct) =>
         {
             using var logs = Logs.Create(LogLevel.Warning);

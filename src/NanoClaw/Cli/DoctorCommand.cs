@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NanoClaw.Channels.Telegram;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Cli;
@@ -32,7 +33,29 @@ static class DoctorCommand
         checks.AddRange(VmChecks.Run(config, repo));
         checks.Add(NetworkCheck(config));
         checks.Add(MainChat(config));
+        checks.Add(WhatsAppCheck(config));
+        checks.Add(TelegramCheck(config, TimeSpan.FromSeconds(10)));
         return checks;
+    }
+
+    /// <summary>Channels are optional (<c>chat</c> works without any): only a configured one that cannot work is missing.</summary>
+    internal static Check WhatsAppCheck(Config config) => Directory.Exists(config.WhatsAppAuthDir)
+        ? new("whatsapp", true, $"linked ({config.WhatsAppAuthDir}); `./nanoclaw run` connects it")
+        : new("whatsapp", true, "not linked (optional: `./nanoclaw auth` links it)");
+
+    /// <summary>Asks Telegram (getMe) whether the configured token works: valid, invalid or unreachable.</summary>
+    internal static Check TelegramCheck(Config config, TimeSpan timeout)
+    {
+        if (config.TelegramBotToken is null)
+            return new("telegram", true, "not configured (optional: TELEGRAM_BOT_TOKEN in .env, see `./nanoclaw auth telegram`)");
+        return TelegramTokenCheck.RunAsync(config, timeout, CancellationToken.None).GetAwaiter().GetResult() switch
+        {
+            TelegramTokenCheck.Valid bot => new("telegram", true, $"token valid: the bot is @{bot.Username}; `./nanoclaw run` polls it"),
+            TelegramTokenCheck.Invalid invalid => new("telegram", false, $"token invalid: {invalid.Reason}", TelegramTokenCheck.InvalidAdvice),
+            TelegramTokenCheck.Unreachable unreachable => new("telegram", false, $"unreachable: {unreachable.Reason}",
+                "Check this machine's network (and TELEGRAM_API_URL if set), then run doctor again."),
+            _ => throw new InvalidOperationException("unknown token check result"),
+        };
     }
 
     /// <summary>Which guest networking runs will use; missing only when TAP networking is demanded but not set up.</summary>

@@ -47,7 +47,21 @@ static class GroupsCommand
             }
         });
 
+        // Every chat a channel has seen, registered or not: how the owner finds a new chat's jid (e.g. tg:<chat id>).
+        var chats = new Command("chats", "List every chat the channels have seen (registered or not), newest first, to find a jid to register.");
+        chats.SetAction(_ =>
+        {
+            var db = Database.Open(Config.Load().DatabasePath);
+            var registered = db.RegisteredGroups().Select(g => g.Jid).ToHashSet(StringComparer.Ordinal);
+            var rows = db.ListChats();
+            if (rows.Count == 0) { Console.WriteLine("No chats seen yet. With ./nanoclaw run going, send a message in the chat first."); return 0; }
+            foreach (var c in rows)
+                Console.WriteLine($"{c.Jid,-36} {(registered.Contains(c.Jid) ? "registered" : "-"),-11} {c.Name}");
+            return 0;
+        });
+
         groups.Subcommands.Add(list);
+        groups.Subcommands.Add(chats);
         groups.Subcommands.Add(register);
         groups.Subcommands.Add(GroupMountCommand.Create());
         groups.Subcommands.Add(GroupEgressCommand.Create());

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Channels;
+using NanoClaw.Channels.Telegram;
 using NanoClaw.Channels.WhatsApp;
 using NanoClaw.Gateway;
 using NanoClaw.MicroVm;
@@ -32,7 +33,10 @@ static class RunCommand
                 : null;
             if (whatsApp is null)
                 log.LogInformation("WhatsApp is not paired yet ({AuthDir} does not exist): pair it first with `./nanoclaw auth`, then restart.", config.WhatsAppAuthDir);
-            IReadOnlyList<IChannel> channels = whatsApp is null ? [] : [whatsApp];
+            await using var telegram = config.TelegramBotToken is not null ? new TelegramChannel(config, db, logs) : null;
+            if (telegram is null)
+                log.LogInformation("Telegram is not configured (no TELEGRAM_BOT_TOKEN); see `./nanoclaw auth telegram`.");
+            IReadOnlyList<IChannel> channels = [.. new IChannel?[] { whatsApp, telegram }.OfType<IChannel>()];
             if (channels.Count == 0)
                 log.LogWarning("No chat channel is configured yet, so only stored messages are recovered and answered into the outbox. Talk to the assistant with `./nanoclaw chat`.");
 
@@ -45,6 +49,7 @@ static class RunCommand
             foreach (var group in db.RegisteredGroups()) GroupFolder.Ensure(config, group.Folder, RepoRoot.Templates(repo));
             host.Start();
             whatsApp?.Start(host.Loop, host.Outbox);
+            telegram?.Start(host.Loop, host.Outbox);
             log.LogInformation("NanoClaw is running ({Groups} registered groups). Ctrl-C to stop.", db.RegisteredGroups().Count);
             try { await Task.Delay(Timeout.Infinite, stop.Token); }
             catch (OperationCanceledException) { }
