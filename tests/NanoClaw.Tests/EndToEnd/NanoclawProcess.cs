@@ -11,7 +11,13 @@ sealed record NanoclawResult(int ExitCode, string Stdout, string Stderr)
 
 static class NanoclawProcess
 {
-    public static async Task<NanoclawResult> RunAsync(string repoRoot, IReadOnlyDictionary<string, string> env, string stdin, TimeSpan timeout, params string[] args)
+    public static Task<NanoclawResult> RunAsync(string repoRoot, IReadOnlyDictionary<string, string> env, string stdin, TimeSpan timeout, params string[] args) =>
+        RunAsync(repoRoot, env, stdin, until: null, timeout, args);
+
+    /// <summary>For a service (<c>run</c>): once <paramref name="until"/> completes, stops it with SIGTERM as a service
+    /// manager would, and returns what it did. Within <paramref name="timeout"/> in all.</summary>
+    public static async Task<NanoclawResult> RunAsync(string repoRoot, IReadOnlyDictionary<string, string> env, string stdin,
+        Func<CancellationToken, Task>? until, TimeSpan timeout, params string[] args)
     {
         var psi = new ProcessStartInfo(Path.Combine(repoRoot, "nanoclaw"))
         {
@@ -38,7 +44,17 @@ static class NanoclawProcess
         await process.StandardInput.WriteAsync(stdin);
         process.StandardInput.Close();
         using var cts = new CancellationTokenSource(timeout);
-        try { await process.WaitForExitAsync(cts.Token); }
+        try
+        {
+            if (until is not null)
+            {
+                await until(cts.Token).WaitAsync(cts.Token);
+                // The launcher execs dotnet, so this pid is the host itself (the process this test started).
+                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                await kill.WaitForExitAsync(cts.Token);
+            }
+            await process.WaitForExitAsync(cts.Token);
+        }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
