@@ -123,6 +123,40 @@ public class TelegramChannelTests
         Stored(home, TelegramRig.GroupJid).Select(m => m.Content).ShouldBe(["m1", "m2", "m3", "m4", "m5"]);
     }
 
+    [Fact]
+    public async Task AMessageTheStoreRefusesIsNotCommittedAndIsStoredWhenTheStoreWorksAgain()
+    {
+        await using var api = await FakeTelegramApi.StartAsync(TelegramRig.Token);
+        using var home = TelegramRig.Home(api);
+        home.Register(TelegramRig.GroupJid, "family", requiresTrigger: false);
+        // A real SQLite failure on one insert (as a full disk would cause), not a mock.
+        using (var c = new SqliteConnection($"Data Source={home.Config.DatabasePath}"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "CREATE TRIGGER refuse_m2 BEFORE INSERT ON messages WHEN NEW.content = 'm2' BEGIN SELECT RAISE(ABORT, 'disk full'); END";
+            cmd.ExecuteNonQuery();
+        }
+        await using var rig = new TelegramRig(home, Replying("ok")).Start();
+
+        var first = api.QueueMessage(TelegramRig.Group, "Family", "m1");
+        var refused = api.QueueMessage(TelegramRig.Group, "Family", "m2");
+        var last = api.QueueMessage(TelegramRig.Group, "Family", "m3");
+        await Eventually.True(() => rig.Logs.Lines.Count(l => l.Contains("disk full", StringComparison.Ordinal)) >= 2, "the store refuses m2, again on retry");
+        home.Db.GetState(TelegramChannel.OffsetKey).ShouldBe(refused.ToString(System.Globalization.CultureInfo.InvariantCulture)); // m1 committed, m2 not
+        first.ShouldBeLessThan(refused);
+
+        using (var c = new SqliteConnection($"Data Source={home.Config.DatabasePath}"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "DROP TRIGGER refuse_m2";
+            cmd.ExecuteNonQuery();
+        }
+        await api.WaitUntilAsync(_ => home.Db.GetState(TelegramChannel.OffsetKey) == (last + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "the rest is stored and committed");
+        Stored(home, TelegramRig.GroupJid).Select(m => m.Content).ShouldBe(["m1", "m2", "m3"]);
+    }
+
     /// <summary>m3 as Telegram would send it again: same update id, same message id (1003, the third in the group).</summary>
     static System.Text.Json.Nodes.JsonObject RebuiltUpdate(int updateId, string text) => new()
     {

@@ -22,7 +22,11 @@ public sealed partial class TelegramChannel
         {
             try
             {
-                if (BotUsername is null) await IdentifyAsync(cancellationToken);
+                if (BotUsername is null)
+                {
+                    await IdentifyAsync(cancellationToken);
+                    Connected(); // sends can go now; the first poll may be held open for its whole timeout
+                }
                 var offset = StoredOffset();
                 var updates = await _client.GetUpdates(offset, limit: 100, timeout: (int)_timings.PollTimeout.TotalSeconds,
                     allowedUpdates: [UpdateType.Message], cancellationToken: cancellationToken);
