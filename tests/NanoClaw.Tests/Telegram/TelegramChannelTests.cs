@@ -237,6 +237,17 @@ public class TelegramChannelTests
     }
 
     [Fact]
+    public async Task ATokenThatIsNotEvenWellFormedIsRefusedTheSameWayWithoutCrashing()
+    {
+        await using var api = await FakeTelegramApi.StartAsync(TelegramRig.Token);
+        using var home = TelegramRig.Home(api, token: "garbage");
+        await using var rig = new TelegramRig(home, Replying("unused")).Start();
+
+        await Eventually.True(() => rig.Channel.State == TelegramState.Unauthorized, "the channel gives up on the token");
+        (await TelegramTokenCheck.RunAsync(home.Config, TimeSpan.FromSeconds(10), default)).ShouldBeOfType<TelegramTokenCheck.Invalid>();
+    }
+
+    [Fact]
     public async Task ATokenRevokedWhilePollingStopsTheChannelToo()
     {
         await using var api = await FakeTelegramApi.StartAsync(TelegramRig.Token);

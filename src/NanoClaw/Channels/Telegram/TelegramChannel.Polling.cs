@@ -15,7 +15,7 @@ public sealed partial class TelegramChannel
     /// 3. Each update in order: stored (or its chat's metadata noted), THEN the offset is committed past it.
     /// A refused token (401) stops for good; anything else is retried after a growing pause.
     /// </summary>
-    async Task PollAsync(CancellationToken cancellationToken)
+    async Task PollAsync(TelegramBotClient client, CancellationToken cancellationToken)
     {
         var failures = 0;
         while (!cancellationToken.IsCancellationRequested)
@@ -24,11 +24,11 @@ public sealed partial class TelegramChannel
             {
                 if (BotUsername is null)
                 {
-                    await IdentifyAsync(cancellationToken);
+                    await IdentifyAsync(client, cancellationToken);
                     Connected(); // sends can go now; the first poll may be held open for its whole timeout
                 }
                 var offset = StoredOffset();
-                var updates = await _client.GetUpdates(offset, limit: 100, timeout: (int)_timings.PollTimeout.TotalSeconds,
+                var updates = await client.GetUpdates(offset, limit: 100, timeout: (int)_timings.PollTimeout.TotalSeconds,
                     allowedUpdates: [UpdateType.Message], cancellationToken: cancellationToken);
                 if (_state != TelegramState.Polling) Connected();
                 failures = 0;
@@ -64,9 +64,9 @@ public sealed partial class TelegramChannel
         }
     }
 
-    async Task IdentifyAsync(CancellationToken cancellationToken)
+    async Task IdentifyAsync(TelegramBotClient client, CancellationToken cancellationToken)
     {
-        var me = await _client.GetMe(cancellationToken);
+        var me = await client.GetMe(cancellationToken);
         (_botId, BotUsername) = (me.Id, me.Username ?? "");
     }
 

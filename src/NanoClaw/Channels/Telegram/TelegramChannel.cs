@@ -30,7 +30,8 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     readonly TelegramTimings _timings;
     readonly TelegramSendLimits _limits;
     readonly HttpClient _http;
-    readonly TelegramBotClient _client;
+    // Null when the token is not even well-formed: the channel is then Unauthorized from the start and never polls.
+    readonly TelegramBotClient? _client;
     readonly CancellationTokenSource _stop = new();
     readonly ConcurrentDictionary<string, ITimer> _typing = new(StringComparer.Ordinal);
     MessageLoop? _loop;
@@ -47,7 +48,8 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
         _limits = new TelegramSendLimits(_time);
         // Long enough for a long poll plus a slow answer; a stop cancels the request anyway.
         _http = new HttpClient { Timeout = _timings.PollTimeout + TimeSpan.FromSeconds(30) };
-        _client = TelegramClient.Create(token, config.TelegramApiUrl, _http);
+        try { _client = TelegramClient.Create(token, config.TelegramApiUrl, _http); }
+        catch (ArgumentException) { _state = TelegramState.Unauthorized; }
     }
 
     public string Name => "telegram";
@@ -65,7 +67,12 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     public void Start(MessageLoop loop, Outbox outbox)
     {
         (_loop, _outbox) = (loop, outbox);
-        _polling = Task.Run(() => PollAsync(_stop.Token));
+        if (_client is null)
+        {
+            LogUnauthorized(_log, "TELEGRAM_BOT_TOKEN is not in Telegram's format (<bot id>:<secret>). " + TelegramTokenCheck.InvalidAdvice);
+            return;
+        }
+        _polling = Task.Run(() => PollAsync(_client, _stop.Token));
     }
 
     /// <summary>
@@ -77,6 +84,7 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     {
         var chatId = ChatIdOf(chatJid);
         if (_limits.TryTake(chatJid) is { } hold) throw new SendHeldException(hold.Until, hold.Reason);
+        if (_client is null) throw new IOException(TelegramTokenCheck.InvalidAdvice);
         try { await _client.SendMessage(chatId, text, cancellationToken: cancellationToken); }
         catch (ApiRequestException ex) when (ex.ErrorCode == 429)
         {
@@ -99,7 +107,7 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     {
         var chatId = ChatIdOf(chatJid);
         if (_typing.TryRemove(chatJid, out var old)) await old.DisposeAsync();
-        if (!typing) return;
+        if (!typing || _client is null) return;
         await _client.SendChatAction(chatId, ChatAction.Typing, cancellationToken: cancellationToken);
         var timer = _time.CreateTimer(_ => _ = RefreshTypingAsync(chatJid, chatId), null, _timings.TypingRefresh, _timings.TypingRefresh);
         if (!_typing.TryAdd(chatJid, timer)) await timer.DisposeAsync(); // a concurrent call won; one timer per chat
@@ -107,7 +115,7 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
 
     async Task RefreshTypingAsync(string chatJid, long chatId)
     {
-        if (!IsConnected) return;
+        if (!IsConnected || _client is null) return;
         try { await _client.SendChatAction(chatId, ChatAction.Typing, cancellationToken: _stop.Token); }
         // Runs on a timer with nobody to observe it; a missed "typing..." costs nothing.
         catch (Exception ex) { LogTypingFailed(_log, chatJid, ex.Message); }
