@@ -40,7 +40,7 @@ static class TelegramAuthCommand
                 output.WriteLine("In a registered chat the assistant answers @" + config.AssistantName + $", @{bot.Username}, replies to its messages, and everything in a private chat.");
                 return 0;
             case TelegramTokenCheck.Invalid invalid:
-                output.WriteLine($"Telegram refused the token: {invalid.Reason}.");
+                output.WriteLine($"The token was not accepted: {invalid.Reason}.");
                 output.WriteLine(TelegramTokenCheck.InvalidAdvice);
                 return 1;
             case TelegramTokenCheck.Unreachable unreachable:

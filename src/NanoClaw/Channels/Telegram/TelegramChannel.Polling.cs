@@ -44,7 +44,8 @@ public sealed partial class TelegramChannel
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { break; }
             catch (ApiRequestException ex) when (ex.ErrorCode is 401 or 404)
             {
-                BecomeUnauthorized(); // 404: Telegram's answer to a token that is not even well-formed
+                // 404: Telegram's answer to a token that is not even well-formed.
+                BecomeUnauthorized($"Telegram answered {ex.ErrorCode} ({ex.Message}) to {(BotUsername is null ? "getMe" : "getUpdates")}");
                 break;
             }
             catch (ApiRequestException ex) when (ex.ErrorCode == 429 && ex.Parameters?.RetryAfter is { } retryAfter)

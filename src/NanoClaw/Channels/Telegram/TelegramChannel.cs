@@ -69,7 +69,7 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
         (_loop, _outbox) = (loop, outbox);
         if (_client is null)
         {
-            LogUnauthorized(_log, "TELEGRAM_BOT_TOKEN is not in Telegram's format (<bot id>:<secret>). " + TelegramTokenCheck.InvalidAdvice);
+            LogUnauthorized(_log, "The token is not in Telegram's format (<bot id>:<secret>). " + TelegramTokenCheck.InvalidAdvice);
             return;
         }
         _polling = Task.Run(() => PollAsync(_client, _stop.Token));
@@ -93,7 +93,7 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
         }
         catch (ApiRequestException ex) when (ex.ErrorCode == 401)
         {
-            BecomeUnauthorized();
+            BecomeUnauthorized("Telegram answered 401 Unauthorized to sendMessage");
             throw new IOException(TelegramTokenCheck.InvalidAdvice, ex);
         }
         catch (ApiRequestException ex) { throw new IOException($"Telegram refused the message ({ex.ErrorCode}: {ex.Message})", ex); }
@@ -124,11 +124,11 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     static long ChatIdOf(string chatJid) => TelegramJid.TryParse(chatJid, out var id)
         ? id : throw new ArgumentException($"{chatJid} is not a Telegram chat (tg:<chat id>).", nameof(chatJid));
 
-    void BecomeUnauthorized()
+    void BecomeUnauthorized(string why)
     {
         if (_state == TelegramState.Unauthorized) return;
         _state = TelegramState.Unauthorized;
-        LogUnauthorized(_log, TelegramTokenCheck.InvalidAdvice);
+        LogUnauthorized(_log, $"{why}. {TelegramTokenCheck.InvalidAdvice}");
         _stop.Cancel(); // polling stops for good: the same token will be refused again
     }
 

@@ -10,7 +10,7 @@ public abstract record TelegramTokenCheck
     public sealed record Invalid(string Reason) : TelegramTokenCheck;
     public sealed record Unreachable(string Reason) : TelegramTokenCheck;
 
-    public const string InvalidAdvice = "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): copy the token again from @BotFather " +
+    public const string InvalidAdvice = "TELEGRAM_BOT_TOKEN does not work: copy the token again from @BotFather " +
         "(/mybots > your bot > API Token), put it in .env as TELEGRAM_BOT_TOKEN=..., and restart.";
 
     /// <summary>Calls getMe once, within <paramref name="timeout"/>.</summary>
