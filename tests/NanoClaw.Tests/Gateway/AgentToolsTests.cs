@@ -28,6 +28,25 @@ public sealed class AgentToolsTests : IDisposable
         return result.Text;
     }
 
+    // ---- per-group task cap ----------------------------------------------------------------------
+
+    [Fact]
+    public void AGroupCannotScheduleMoreThanTheCapAndIsToldHowToMakeRoom()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < NanoClaw.Scheduling.TaskService.MaxLiveTasksPerGroup; i++)
+            ids.Add(JsonNode.Parse(Ok(h.Tools.ScheduleTask(h.FamilyRun, $"task {i}", "interval", "3600000", null)))!["task_id"]!.GetValue<string>());
+        Ok(h.Tools.PauseTask(h.FamilyRun, ids[0])); // a paused task still counts: it can be resumed
+
+        var refused = Error(h.Tools.ScheduleTask(h.FamilyRun, "one too many", "interval", "3600000", null), $"the most a group may have ({NanoClaw.Scheduling.TaskService.MaxLiveTasksPerGroup})");
+        refused.ShouldContain("cancel_task");
+        h.Home.Db.ListTasks("family").Count.ShouldBe(NanoClaw.Scheduling.TaskService.MaxLiveTasksPerGroup);
+        Ok(h.Tools.ScheduleTask(AgentToolsHarness.As(h.Work), "another group is not affected", "interval", "3600000", null));
+
+        Ok(h.Tools.CancelTask(h.FamilyRun, ids[1]));
+        Ok(h.Tools.ScheduleTask(h.FamilyRun, "room again", "interval", "3600000", null));
+    }
+
     // ---- send_message ------------------------------------------------------------------------
 
     [Fact]
