@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
 using NanoClaw.Storage;
 using TaskStatus = NanoClaw.Storage.TaskStatus;
@@ -45,6 +46,21 @@ public sealed class AgentToolsTests : IDisposable
 
         Ok(h.Tools.CancelTask(h.FamilyRun, ids[1]));
         Ok(h.Tools.ScheduleTask(h.FamilyRun, "room again", "interval", "3600000", null));
+    }
+
+    [Fact]
+    public void AnAgentsArgumentsReachTheHostsLogEscaped()
+    {
+        using var logs = new CapturingLoggerProvider();
+        using var factory = logs.CreateFactory();
+        var tools = new AgentTools(h.Home.Db, h.Tasks, h.Outbox, h.Home.Config, templatesDir: null, h.Time, factory.CreateLogger<AgentTools>());
+
+        Error(tools.SendMessage(h.FamilyRun, "hi", "\u001b[2J\u001b]0;owned\u0007@g.us"), "only the main chat");
+        Error(tools.CancelTask(h.FamilyRun, "task-\u001b[31m\r"), "no task");
+
+        logs.Lines.Count.ShouldBe(2);
+        logs.Lines.ShouldAllBe(l => !l.Contains('\u001b') && !l.Contains('\u0007') && !l.Contains('\r'));
+        logs.Lines.ShouldContain(l => l.Contains(@"\x1b[2J"));
     }
 
     // ---- send_message ------------------------------------------------------------------------
