@@ -21,9 +21,13 @@ public static partial class GroupFolder
         : null;
 
     /// <summary>Creates <c>groups/&lt;folder&gt;/</c> (and <c>groups/global/</c>), seeding CLAUDE.md from the shipped templates when absent.</summary>
+    /// <remarks>The templates must lie outside <c>groups/</c>: a template there is a folder some group writes (a group named
+    /// <c>default</c> would seed every later group, main would seed itself), so such a folder is refused.</remarks>
     public static string Ensure(Config config, string folder, string? templatesDir)
     {
         if (Validate(folder) is { } error) throw new ArgumentException(error, nameof(folder));
+        if (templatesDir is not null && Mounts.MountValidator.IsWithin(Path.GetFullPath(templatesDir), Path.GetFullPath(config.GroupsDir)))
+            throw new ArgumentException($"the memory templates ({templatesDir}) are inside {config.GroupsDir}, where groups write; keep them outside (the checkout's templates/).", nameof(templatesDir));
         foreach (var name in new[] { Global, folder })
         {
             var dir = config.GroupDir(name);

@@ -1,6 +1,6 @@
 namespace NanoClaw.Cli;
 
-/// <summary>The checkout NanoClaw runs from: where the VM recipe (<c>vm/</c>) and the memory templates (<c>groups/</c>) are.</summary>
+/// <summary>The checkout NanoClaw runs from: where the VM recipe (<c>vm/</c>) and the memory templates (<c>templates/</c>) are.</summary>
 static class RepoRoot
 {
     public static string Find()
@@ -11,5 +11,7 @@ static class RepoRoot
         throw new InvalidOperationException("Cannot find the NanoClaw checkout (no NanoClaw.slnx above the program). Start it with ./nanoclaw from the checkout.");
     }
 
-    public static string Templates(string repo) => Path.Combine(repo, "groups");
+    /// <summary>The memory templates: outside <c>groups/</c>, so no group (not one named <c>default</c>, not main writing its own
+    /// CLAUDE.md) can change what other groups start from.</summary>
+    public static string Templates(string repo) => Path.Combine(repo, "templates");
 }

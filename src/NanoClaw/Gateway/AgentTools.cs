@@ -177,13 +177,13 @@ public sealed partial class AgentTools(Database db, TaskService tasks, Outbox ou
 
     ToolResult Refuse(RunIdentity caller, AgentTool tool, string reason)
     {
-        LogRefused(log, caller.RunId, caller.GroupFolder, ToolNames.Of(tool), reason);
+        LogRefused(log, caller.RunId, caller.GroupFolder, ToolNames.Of(tool), MicroVm.GuestText.Escape(reason)); // the reason quotes the agent's arguments
         return new ToolResult.Error("Refused: " + reason);
     }
 
     ToolResult Invalid(RunIdentity caller, AgentTool tool, string reason)
     {
-        LogInvalid(log, caller.RunId, caller.GroupFolder, ToolNames.Of(tool), reason);
+        LogInvalid(log, caller.RunId, caller.GroupFolder, ToolNames.Of(tool), MicroVm.GuestText.Escape(reason));
         return new ToolResult.Error($"{ToolNames.Of(tool)} failed: {reason}");
     }
 

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
+using NanoClaw.MicroVm;
+
 namespace NanoClaw.Gateway;
 
 /// <summary>
@@ -40,7 +42,7 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
         // 1. Authenticate.
         if (!tokens.TryValidate(PresentedToken(context.Request), out var run))
         {
-            Log.Rejected(logger, context.Request.Method, context.Request.Path, PresentedToken(context.Request) is null ? "no run token" : "unknown or revoked run token");
+            Log.Rejected(logger, context.Request.Method, GuestText.Escape(context.Request.Path.Value), PresentedToken(context.Request) is null ? "no run token" : "unknown or revoked run token");
             // NOTE: without this header Claude Code retries a 401 with backoff for minutes; a dead token stays dead.
             context.Response.Headers["x-should-retry"] = "false";
             await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "authentication_error",
@@ -50,7 +52,7 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
 
         if (!Forwards(context.Request.Method, context.Request.Path))
         {
-            Log.NotForwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, context.Request.Path);
+            Log.NotForwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, GuestText.Escape(context.Request.Path.Value));
             context.Response.Headers["x-should-retry"] = "false";
             await WriteErrorAsync(context, StatusCodes.Status403Forbidden, "permission_error",
                 $"The NanoClaw gateway does not forward {context.Request.Method} {context.Request.Path}: a VM may use the Messages API only.");
@@ -68,7 +70,7 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            Log.ClientGone(logger, run.RunId, run.GroupFolder, context.Request.Path);
+            Log.ClientGone(logger, run.RunId, run.GroupFolder, GuestText.Escape(context.Request.Path.Value));
             return;
         }
         catch (HttpRequestException e)
@@ -76,7 +78,7 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
             Log.UpstreamUnreachable(logger, run.RunId, run.GroupFolder, upstream.BaseUrl, e.Message);
             await WriteErrorAsync(context, StatusCodes.Status502BadGateway, "api_error",
                 $"The gateway could not reach the model API at {upstream.BaseUrl}: {e.Message}");
-            Log.Forwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, context.Request.Path, 502, time.GetElapsedTime(started).TotalMilliseconds);
+            Log.Forwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, GuestText.Escape(context.Request.Path.Value), 502, time.GetElapsedTime(started).TotalMilliseconds);
             return;
         }
 
@@ -89,18 +91,18 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
-                Log.ClientGone(logger, run.RunId, run.GroupFolder, context.Request.Path);
+                Log.ClientGone(logger, run.RunId, run.GroupFolder, GuestText.Escape(context.Request.Path.Value));
                 return;
             }
             catch (Exception e) when (e is IOException or HttpRequestException)
             {
                 // NOTE: the status line has gone out already, so the only honest signal left is to cut the connection.
-                Log.UpstreamBrokeOff(logger, run.RunId, run.GroupFolder, context.Request.Path, e.Message);
+                Log.UpstreamBrokeOff(logger, run.RunId, run.GroupFolder, GuestText.Escape(context.Request.Path.Value), e.Message);
                 context.Abort();
                 return;
             }
         }
-        Log.Forwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, context.Request.Path, (int)response.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);
+        Log.Forwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, GuestText.Escape(context.Request.Path.Value), (int)response.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>

@@ -7,16 +7,31 @@ namespace NanoClaw.Messaging;
 /// <summary>
 /// The prompt an agent gets: every message since its last reply in the group, not just the trigger, as
 /// <c>&lt;messages&gt;&lt;message sender="Name" time="ISO"&gt;escaped text&lt;/message&gt;...&lt;/messages&gt;</c>.
+/// <para>Who wrote what is marked by the host, never by the text: the owner's own messages (sent from the owner's account)
+/// carry <c>from_owner="true"</c>; anyone else's display name is their own choice, so one that looks like the owner's or
+/// the assistant's carries <c>sender_claimed="true"</c>. Text and names are XML-escaped, so a message cannot close its
+/// element or forge these attributes.</para>
 /// </summary>
 public static class CatchUpPrompt
 {
-    public static string Format(IEnumerable<StoredMessage> messages)
+    /// <summary>Names a sender might take to pass as someone the agent trusts.</summary>
+    static readonly string[] AuthorityWords = ["owner", "admin", "assistant", "system", "nanoclaw"];
+
+    public static string Format(IEnumerable<StoredMessage> messages) => Format(messages, assistantName: null);
+
+    /// <param name="assistantName">The assistant's name (<c>Andy</c>); a sender calling themselves that is marked as claimed.</param>
+    public static string Format(IEnumerable<StoredMessage> messages, string? assistantName)
     {
+        var list = messages.ToList();
+        var trusted = list.Where(m => m.IsFromMe).Select(m => Fold(m.SenderName)).Append(Fold(assistantName ?? ""))
+            .Where(n => n.Length >= 2).Concat(AuthorityWords).Distinct().ToList();
         var sb = new StringBuilder("<messages>\n");
-        foreach (var m in messages)
+        foreach (var m in list)
         {
-            sb.Append("<message sender=\"").Append(Escape(m.SenderName)).Append("\" time=\"")
-              .Append(m.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)).Append("\">")
+            sb.Append("<message sender=\"").Append(Escape(m.SenderName)).Append('"');
+            if (m.IsFromMe) sb.Append(" from_owner=\"true\"");
+            else if (trusted.Any(Fold(m.SenderName).Contains)) sb.Append(" sender_claimed=\"true\"");
+            sb.Append(" time=\"").Append(m.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)).Append("\">")
               .Append(Escape(m.Content)).Append("</message>\n");
         }
         return sb.Append("</messages>").ToString();
@@ -25,4 +40,8 @@ public static class CatchUpPrompt
     /// <summary>XML escaping, so a message cannot close the tag it sits in or forge another sender.</summary>
     public static string Escape(string text) => text
         .Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;");
+
+    /// <summary>Letters and digits only, lower-case: "A.n.d.y 🤖" and "ANDY" both fold to "andy".</summary>
+    static string Fold(string name) =>
+        new([.. name.Normalize(NormalizationForm.FormKC).Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant)]);
 }

@@ -94,7 +94,8 @@ public sealed partial class MessageLoop
         {
             var pending = _db.MessagesAfter(chatJid, AgentCursor(chatJid));
             if (pending.Count == 0) return true; // already handed over
-            var followUp = new FollowUp(CatchUpPrompt.Format(pending.Select(p => p.Message)), pending[0].Seq, pending[^1].Seq);
+            // The trigger (@Andy) names the assistant: a sender taking that name is marked as claiming it.
+            var followUp = new FollowUp(CatchUpPrompt.Format(pending.Select(p => p.Message), _db.GroupByJid(chatJid)?.TriggerPattern), pending[0].Seq, pending[^1].Seq);
             if (!_queue.TrySendFollowUp(chatJid, followUp)) return false;
             SetAgentCursor(chatJid, followUp.LastSeq);
             return true;
@@ -119,7 +120,7 @@ public sealed partial class MessageLoop
             _queue.OpenFollowUps(chatJid);
         }
 
-        var request = new AgentRequest(group, CatchUpPrompt.Format(pending.Select(p => p.Message)), _db.GetSession(group.Folder));
+        var request = new AgentRequest(group, CatchUpPrompt.Format(pending.Select(p => p.Message), group.TriggerPattern), _db.GetSession(group.Folder));
         var outputSent = false;
         string? error = null;
         LogRunStarting(_log, group.Name, pending.Count);

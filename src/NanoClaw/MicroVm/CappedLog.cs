@@ -21,7 +21,7 @@ internal sealed class CappedLog(string path, long capBytes) : IDisposable
             if (full) return;
             var room = capBytes - written;
             var take = (int)Math.Min(room, data.Length);
-            file.Write(data[..take]);
+            file.Write(Neutralized(data[..take]));
             written += take;
             if (take < data.Length)
             {
@@ -30,6 +30,19 @@ internal sealed class CappedLog(string path, long capBytes) : IDisposable
             }
             file.Flush();
         }
+    }
+
+    /// <summary>The guest writes this file: its control bytes (ESC, CR, BEL, ...) become '.', so that showing the log in a
+    /// terminal cannot move the cursor, rewrite earlier lines or set the window title. Newlines and tabs stay.</summary>
+    static ReadOnlySpan<byte> Neutralized(ReadOnlySpan<byte> data)
+    {
+        if (data.IndexOfAnyInRange((byte)0, (byte)31) < 0 && !data.Contains((byte)127)) return data;
+        var copy = data.ToArray();
+        for (var i = 0; i < copy.Length; i++)
+        {
+            if ((copy[i] < 32 && copy[i] is not ((byte)'\n' or (byte)'\t')) || copy[i] == 127) copy[i] = (byte)'.';
+        }
+        return copy;
     }
 
     public void WriteLine(string line) => Write(Encoding.UTF8.GetBytes(line + "\n"));

@@ -55,8 +55,9 @@ public sealed partial class MicroVmAgentRunner(
         var runId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         var logsDir = Directory.CreateDirectory(Path.Combine(config.GroupDir(group.Folder), "logs")).FullName;
         var stamp = started.ToString("yyyyMMdd-HHmmss");
-        await using var runLog = new RunLog(Path.Combine(logsDir, $"{stamp}-{runId}.log"), time);
-        runLog.Write($"run {runId} for {group.Name} ({group.Jid}, folder {group.Folder}) on {vmm.Name}; session {request.SessionId ?? "new"}");
+        await using var runLog = new RunLog(Path.Combine(logsDir, $"{stamp}-{runId}.log"), time, RunCaps.Default.MaxRunLogBytes);
+        runLog.Write($"run {runId} for {group.Name} ({group.Jid}, folder {group.Folder}) on {vmm.Name}; session {(request.SessionId is { } id ? GuestText.Escape(id, 100) : "new")}");
+        var sessionId = SessionToResume(request, runLog, log);
 
         // 2. extra folders, then the run's credential (it dies with the VM)
         var extras = await PrepareExtraFoldersAsync(config, group, runLog, log, cancellationToken);
@@ -90,7 +91,7 @@ public sealed partial class MicroVmAgentRunner(
             // 4. job and workspace
             await writer.WriteAsync(new JobFrame(runId, group.Folder, group.IsMain, request.Prompt, time.GetUtcNow(),
                 new Dictionary<string, string>(gateway.Guest.ProxyEnvironment(token)) { ["ANTHROPIC_BASE_URL"] = gateway.Guest.GatewayUrl, ["ANTHROPIC_API_KEY"] = token },
-                SessionId: request.SessionId, McpConfigJson: McpConfigJson(token, gateway.Guest.GatewayUrl), ExtraFolders: extras.Folders.Count > 0 ? WithSerials(extras.Folders, vm) : null), ct);
+                SessionId: sessionId, McpConfigJson: McpConfigJson(token, gateway.Guest.GatewayUrl), ExtraFolders: extras.Folders.Count > 0 ? WithSerials(extras.Folders, vm) : null), ct);
             await SendWorkspaceAsync(layout, writer, runLog, ct);
 
             // 5. relay until done
@@ -98,7 +99,7 @@ public sealed partial class MicroVmAgentRunner(
             var feeding = FeedFollowUpsAsync(followUps, writer, runLog, relayEnd.Token);
             try
             {
-                var outcome = await ReadGuestAsync(reader, layout, events, runLog, ct);
+                var outcome = await new GuestRelay(layout, events, runLog, log, RunCaps.Default).ReadAsync(reader, ct);
                 // Everything the guest sent is read: hang up, which is what the guest waits for before it powers off
                 // (so nothing still in flight is lost). Then give it a moment so the VM ends cleanly rather than killed.
                 await vm.Control.DisposeAsync();
@@ -118,7 +119,7 @@ public sealed partial class MicroVmAgentRunner(
         }
         catch (GuestProtocolException ex)
         {
-            return Fail(runLog, "the guest broke the protocol: " + ex.Message);
+            return Fail(runLog, "the guest broke the protocol: " + GuestText.Escape(ex.Message));
         }
         finally
         {
@@ -126,6 +127,17 @@ public sealed partial class MicroVmAgentRunner(
             tokens.Revoke(token);
             runLog.Write($"run ended after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
         }
+    }
+
+    /// <summary>The stored session to resume, or null for a new one. An id of another shape can only have come from a guest
+    /// before ids were checked; resuming it would fail every run of the group, so it is dropped (logged) and the new
+    /// session's id replaces it.</summary>
+    internal static string? SessionToResume(AgentRequest request, RunLog runLog, ILogger log)
+    {
+        if (request.SessionId is null || ClaudeSessionId.IsValid(request.SessionId)) return request.SessionId;
+        runLog.Write("the stored session id is not a Claude Code session id (a UUID); dropped, starting a new session");
+        LogStoredSessionDropped(log, request.Group.Folder);
+        return null;
     }
 
     /// <summary>Each folder with the id its disk shows the guest, when the VMM chose one other than <c>extraN</c>.</summary>
@@ -205,42 +217,6 @@ public sealed partial class MicroVmAgentRunner(
         catch (Exception e) when (e is IOException or ObjectDisposedException) { } // the VM is gone, or the run is over; the reader reports why
     }
 
-    async Task<AgentEvent> ReadGuestAsync(GuestFrameReader reader, WorkspaceLayout layout, ChannelWriter<AgentEvent> events, RunLog runLog, CancellationToken ct)
-    {
-        while (await reader.ReadAsync<GuestToHostFrame>(ct) is { } frame)
-        {
-            switch (frame)
-            {
-                case SessionFrame s:
-                    events.TryWrite(new AgentEvent.SessionStarted(s.SessionId));
-                    break;
-                case OutputFrame o:
-                    runLog.Write($"output ({o.Text.Length} chars)");
-                    events.TryWrite(new AgentEvent.Output(o.Text));
-                    break;
-                case ChangesFrame c:
-                    var result = await WorkspaceSync.ApplyChangesAsync(layout, reader.Payload, c.Deleted, WorkspaceSyncLimits.Default, ct);
-                    runLog.Write($"changes: {result.Written.Count} written, {result.Deleted.Count} deleted");
-                    if (result.ArchiveRefused is { } whole) { runLog.Write("REFUSED the whole archive: " + whole); LogSyncRefused(log, layout.GroupDir, whole); }
-                    foreach (var refusal in result.Refused) { runLog.Write($"REFUSED {refusal.Path}: {refusal.Reason}"); LogSyncRefused(log, refusal.Path, refusal.Reason); }
-                    break;
-                case IdleFrame:
-                    events.TryWrite(new AgentEvent.Idle());
-                    break;
-                case LogFrame l:
-                    runLog.Write($"guest {l.Level}: {l.Text}");
-                    break;
-                case DoneFrame { Error: { } error }:
-                    return Fail(runLog, error);
-                case DoneFrame:
-                    return new AgentEvent.Completed();
-                case ReadyFrame:
-                    throw new GuestProtocolException("a second ready frame");
-            }
-        }
-        return Fail(runLog, "the VM stopped without finishing the run (see the console log)");
-    }
-
     AgentEvent.Failed Fail(RunLog runLog, string error)
     {
         runLog.Write("FAILED: " + error);
@@ -253,8 +229,8 @@ public sealed partial class MicroVmAgentRunner(
     [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "Agent run for {Folder} crashed")]
     static partial void LogRunCrashed(ILogger logger, string folder, Exception ex);
 
-    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Refused a change from the guest: {Path}: {Reason}")]
-    static partial void LogSyncRefused(ILogger logger, string path, string reason);
+    [LoggerMessage(EventId = 408, Level = LogLevel.Warning, Message = "Group {Folder}: the stored session id is not a Claude Code session id; starting a new session")]
+    static partial void LogStoredSessionDropped(ILogger logger, string folder);
 
     [LoggerMessage(EventId = 405, Level = LogLevel.Information, Message = "Run for {Folder}: claimed warm VM {VmId}, ready in {Milliseconds:F0} ms")]
     static partial void LogWarmClaimed(ILogger logger, string folder, string vmId, double milliseconds);

@@ -46,6 +46,9 @@ public sealed record WorkspacePath(string Top, IReadOnlyList<string> Segments)
             if (Encoding.UTF8.GetByteCount(part) > MaxSegmentBytes) return $"a segment is longer than {MaxSegmentBytes} bytes";
         }
         var top = parts[0];
+        // Before any top-folder rule: these names run commands on the host in every folder, extra ones included.
+        if (HostExecutedName.Reason(parts, isDirectory) is { } executed)
+            return executed;
         if (top == "extra")
             return ValidateExtra(parts, isDirectory, layout, out path);
         if (top is not ("group" or "global" or "claude"))

@@ -46,6 +46,12 @@ public static partial class WorkspaceSync
             var full = Path.Combine(dir, name);
             var entryName = prefix + "/" + name;
             var status = LinuxStat.Lstat(full);
+            // A repository's config may hold remote tokens, and the guest could not send these names back anyway.
+            if (status is { } s && HostExecutedName.Reason(name, isFile: s.Type != LinuxFileType.Directory) is not null)
+            {
+                state.Skipped.Add($"{entryName} (runs on the host; never synced)");
+                continue;
+            }
             switch (status?.Type)
             {
                 case LinuxFileType.Directory:

@@ -7,10 +7,12 @@ namespace NanoClaw.Mounts;
 /// </summary>
 public sealed record MountAllowlist(IReadOnlyList<AllowedRoot> AllowedRoots, IReadOnlyList<string> BlockedPatterns, bool NonMainReadOnly)
 {
-    /// <summary>Names that hold credentials. Blocked whatever the file says; the file can only add to them.</summary>
+    /// <summary>Names that hold credentials, and <c>.git/</c> (a repository's config holds remote tokens, and its hooks and
+    /// <c>core.fsmonitor</c> run on the host). Blocked whatever the file says; the file can only add to them. <c>.git/</c>
+    /// has a '/' so it matches a <c>.git</c> (or <c>x.git</c>) component but not <c>.gitignore</c> or <c>.github</c>.</summary>
     public static IReadOnlyList<string> DefaultBlockedPatterns { get; } =
     [
         ".ssh", ".gnupg", ".gpg", ".aws", ".azure", ".gcloud", ".kube", ".docker", "credentials", ".env",
-        ".netrc", ".npmrc", ".pypirc", "id_rsa", "id_ed25519", "private_key", ".secret",
+        ".netrc", ".npmrc", ".pypirc", "id_rsa", "id_ed25519", "private_key", ".secret", ".git/",
     ];
 }

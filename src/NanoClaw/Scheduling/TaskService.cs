@@ -16,6 +16,10 @@ namespace NanoClaw.Scheduling;
 /// </remarks>
 public sealed class TaskService(Database db, TimeZoneInfo zone, TimeProvider time, Action<string>? changed = null)
 {
+    /// <summary>Most active or paused tasks one group may have. Each task is an agent run on the host's budget; without a
+    /// cap a group's agent could schedule thousands and starve every other group.</summary>
+    public const int MaxLiveTasksPerGroup = 50;
+
     public TimeZoneInfo TimeZone => zone;
 
     /// <summary>Checks a schedule as the agent spells it and computes its first run, without creating anything.</summary>
@@ -31,6 +35,10 @@ public sealed class TaskService(Database db, TimeZoneInfo zone, TimeProvider tim
             return new TaskResult.Rejected($"context_mode \"{request.ContextMode}\" is not known; use group (resume the group's conversation) or isolated (start fresh).");
         if (db.GroupByJid(request.Group.Jid) is not { } group)
             return new TaskResult.Rejected($"{request.Group.Jid} is not a registered group; register it before scheduling tasks for it.");
+        var live = db.ListTasks(group.Folder).Count(t => t.Status is TaskStatus.Active or TaskStatus.Paused);
+        if (live >= MaxLiveTasksPerGroup)
+            return new TaskResult.Rejected($"group {group.Folder} already has {live} active or paused tasks, the most a group may have ({MaxLiveTasksPerGroup});"
+                + " cancel tasks it no longer needs first (list_tasks shows them, cancel_task ends one; or `nanoclaw tasks cancel <id>`).");
         var now = time.GetUtcNow();
         var check = Schedule.Parse(request.ScheduleType, request.ScheduleValue, zone, now);
         if (check is ScheduleCheck.Invalid invalid) return new TaskResult.Rejected(invalid.Error);

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
 using NanoClaw.Storage;
 using TaskStatus = NanoClaw.Storage.TaskStatus;
@@ -26,6 +27,40 @@ public sealed class AgentToolsTests : IDisposable
         result.ShouldBeOfType<ToolResult.Error>(result.Text);
         result.Text.ShouldContain(contains);
         return result.Text;
+    }
+
+    // ---- per-group task cap ----------------------------------------------------------------------
+
+    [Fact]
+    public void AGroupCannotScheduleMoreThanTheCapAndIsToldHowToMakeRoom()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < NanoClaw.Scheduling.TaskService.MaxLiveTasksPerGroup; i++)
+            ids.Add(JsonNode.Parse(Ok(h.Tools.ScheduleTask(h.FamilyRun, $"task {i}", "interval", "3600000", null)))!["task_id"]!.GetValue<string>());
+        Ok(h.Tools.PauseTask(h.FamilyRun, ids[0])); // a paused task still counts: it can be resumed
+
+        var refused = Error(h.Tools.ScheduleTask(h.FamilyRun, "one too many", "interval", "3600000", null), $"the most a group may have ({NanoClaw.Scheduling.TaskService.MaxLiveTasksPerGroup})");
+        refused.ShouldContain("cancel_task");
+        h.Home.Db.ListTasks("family").Count.ShouldBe(NanoClaw.Scheduling.TaskService.MaxLiveTasksPerGroup);
+        Ok(h.Tools.ScheduleTask(AgentToolsHarness.As(h.Work), "another group is not affected", "interval", "3600000", null));
+
+        Ok(h.Tools.CancelTask(h.FamilyRun, ids[1]));
+        Ok(h.Tools.ScheduleTask(h.FamilyRun, "room again", "interval", "3600000", null));
+    }
+
+    [Fact]
+    public void AnAgentsArgumentsReachTheHostsLogEscaped()
+    {
+        using var logs = new CapturingLoggerProvider();
+        using var factory = logs.CreateFactory();
+        var tools = new AgentTools(h.Home.Db, h.Tasks, h.Outbox, h.Home.Config, templatesDir: null, h.Time, factory.CreateLogger<AgentTools>());
+
+        Error(tools.SendMessage(h.FamilyRun, "hi", "\u001b[2J\u001b]0;owned\u0007@g.us"), "only the main chat");
+        Error(tools.CancelTask(h.FamilyRun, "task-\u001b[31m\r"), "no task");
+
+        logs.Lines.Count.ShouldBe(2);
+        logs.Lines.ShouldAllBe(l => !l.Contains('\u001b') && !l.Contains('\u0007') && !l.Contains('\r'));
+        logs.Lines.ShouldContain(l => l.Contains(@"\x1b[2J"));
     }
 
     // ---- send_message ------------------------------------------------------------------------

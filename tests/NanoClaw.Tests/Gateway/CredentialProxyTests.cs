@@ -207,6 +207,27 @@ public class CredentialProxyTests
     }
 
     [Fact]
+    public async Task AGuestChosenPathReachesTheLogEscaped()
+    {
+        await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
+        var tokens = new RunTokens();
+        using var logs = new CapturingLoggerProvider();
+        using var loggerFactory = logs.CreateFactory();
+        await using var gateway = await HostGateway.StartAsync(ApiKeyUpstream(fake), tokens, loggerFactory);
+        using var http = new HttpClient();
+
+        // %1b decodes to ESC in the request path: an ANSI sequence that clears the operator's terminal.
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(gateway.BaseUrl, "/v1/%1b[2J%1b]0;owned%07"));
+        request.Headers.Add("x-api-key", tokens.Issue(Family));
+        await http.SendAsync(request);
+
+        // ASP.NET Core's own lines are filtered at Warning in production (Cli.Logs), so only ours can reach the terminal.
+        var ours = logs.Lines.Where(l => !l.Contains(" Microsoft.")).ToList();
+        ours.ShouldContain(l => l.Contains(@"\x1b[2J"));
+        ours.ShouldAllBe(l => !l.Contains('\u001b') && !l.Contains('\u0007'));
+    }
+
+    [Fact]
     public async Task OnlyTheMessagesApiIsForwarded()
     {
         await using var fake = await FakeMessagesApi.StartAsync();

@@ -64,6 +64,8 @@ public sealed class FolderImageTests : IDisposable
         _folder.Write("keys/id_rsa.pub", "ssh-rsa\n");
         _folder.Write("private/diary.md", "dear diary\n");
         _folder.Write("notes/.ssh/config", "Host x\n");
+        _folder.Write(".git/config", "[remote \"origin\"]\n\turl = https://token@example.com/x\n");
+        _folder.Write(".gitignore", "*.tmp\n");
         File.CreateSymbolicLink(_folder["passwd"], "/etc/passwd");
         File.CreateSymbolicLink(_folder["dangling"], "/nowhere");
         Process.Start("mkfifo", _folder["pipe"]).WaitForExit();
@@ -72,10 +74,11 @@ public sealed class FolderImageTests : IDisposable
 
         var root = Debugfs(image.ImagePath, "ls /");
         root.ShouldContain("note.md");
-        foreach (var absent in new[] { ".env", "private", "passwd", "dangling", "pipe" }) root.ShouldNotContain(absent);
+        root.ShouldContain(".gitignore");
+        foreach (var absent in new[] { ".env", "private", "passwd", "dangling", "pipe", ".git " }) root.ShouldNotContain(absent);
         Debugfs(image.ImagePath, "ls /keys").ShouldNotContain("id_rsa");
         Debugfs(image.ImagePath, "ls /notes").ShouldNotContain(".ssh");
-        image.Skipped.ShouldBe([".env", "dangling", "keys/id_rsa.pub", "notes/.ssh", "passwd", "pipe", "private"], ignoreOrder: true);
+        image.Skipped.ShouldBe([".env", ".git", "dangling", "keys/id_rsa.pub", "notes/.ssh", "passwd", "pipe", "private"], ignoreOrder: true);
         File.Exists(_folder[".env"]).ShouldBeTrue(); // the host folder is untouched
     }
 

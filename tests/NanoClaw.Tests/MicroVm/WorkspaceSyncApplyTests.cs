@@ -232,4 +232,91 @@ public sealed class WorkspaceSyncApplyTests : IDisposable
         result.Refused.ShouldHaveSingleItem().Reason.ShouldBe("duplicate entry");
         File.ReadAllText(Path.Combine(_layout.GroupDir, "a.txt")).ShouldBe("one");
     }
+
+    // ---- names that run on the host later (git, direnv, editors) ------------------------------------
+
+    [Theory]
+    [InlineData("group/.git/config")]
+    [InlineData("group/.git/hooks/pre-commit")]
+    [InlineData("group/.GIT/config")]
+    [InlineData("group/.Git/config")]
+    [InlineData("group/notes/.git/config")]
+    [InlineData("group/.git")] // a gitdir file: "gitdir: /anywhere"
+    [InlineData("group/.g\u200cit/config")] // an invisible joiner, which HFS+ ignores
+    [InlineData("group/.git./config")] // a trailing dot, which NTFS ignores
+    [InlineData("group/mirror.git/config")] // a bare repository
+    [InlineData("group/mirror/HEAD")] // makes mirror/ a bare repository to git
+    [InlineData("claude/.git/config")]
+    [InlineData("claude/plugins/x/.git/hooks/post-checkout")]
+    [InlineData("group/.hg/hgrc")]
+    [InlineData("group/.envrc")]
+    [InlineData("group/.direnv/bin/git")]
+    [InlineData("group/.vscode/tasks.json")]
+    [InlineData("group/.idea/workspace.xml")]
+    public async Task NamesThatRunCommandsOnTheHostAreNeverWritten(string name)
+    {
+        name = System.Text.RegularExpressions.Regex.Unescape(name);
+        var result = await Apply(new TarBuilder()
+            .File(name, "[core]\n\tfsmonitor = touch /tmp/nanoclaw-pwned\n")
+            .File("group/ok.txt", "fine"));
+
+        result.Refused.ShouldHaveSingleItem().Reason.ShouldContain("on the host");
+        result.Written.ShouldBe(["group/ok.txt"]);
+        Directory.GetFileSystemEntries(_layout.GroupDir, "*", SearchOption.AllDirectories).ShouldBe([Path.Combine(_layout.GroupDir, "ok.txt")]);
+        Directory.GetFileSystemEntries(_layout.ClaudeStateDir, "*", SearchOption.AllDirectories).ShouldBeEmpty();
+        OutsideIsUntouched();
+    }
+
+    [Fact]
+    public async Task AGitFolderEntryIsRefusedAsWellAsItsFiles()
+    {
+        var result = await Apply(new TarBuilder().Dir("group/.git/").Dir("group/.git/hooks/").File("group/.git/hooks/post-checkout", "#!/bin/sh", (UnixFileMode)0b111_101_101));
+
+        result.Written.ShouldBeEmpty();
+        result.Refused.Count.ShouldBe(3);
+        Directory.Exists(Path.Combine(_layout.GroupDir, ".git")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task WritableGlobalRefusesGitToo()
+    {
+        var main = _layout with { GlobalWritable = true };
+        var result = await WorkspaceSync.ApplyChangesAsync(main, new TarBuilder().File("global/.git/config", "[core]").ToStream(), [], WorkspaceSyncLimits.Default, default);
+
+        result.Refused.ShouldHaveSingleItem().Reason.ShouldContain("git");
+        Directory.Exists(Path.Combine(_layout.GlobalDir, ".git")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task AHostRepositorysFilesAreNeverDeletedOrReplaced()
+    {
+        _root.Write("groups/family/.git/config", "[core]\n\trepositoryformatversion = 0\n");
+        _root.Write("groups/family/.git/HEAD", "ref: refs/heads/main\n");
+        _root.Write("groups/family/.envrc", "use nix");
+
+        var result = await Apply(new TarBuilder().File("group/.git/config", "[core]\n\tfsmonitor = evil\n"),
+            deleted: ["group/.git/HEAD", "group/.GIT/config", "group/.envrc"]);
+
+        result.Written.ShouldBeEmpty();
+        result.Deleted.ShouldBeEmpty();
+        result.Refused.Count.ShouldBe(4);
+        File.ReadAllText(Path.Combine(_layout.GroupDir, ".git/config")).ShouldNotContain("fsmonitor");
+        File.Exists(Path.Combine(_layout.GroupDir, ".git/HEAD")).ShouldBeTrue();
+        File.Exists(Path.Combine(_layout.GroupDir, ".envrc")).ShouldBeTrue();
+    }
+
+    [Theory]
+    [InlineData("group/.gitignore")]
+    [InlineData("group/.github/workflows/ci.yml")]
+    [InlineData("group/.gitattributes")]
+    [InlineData("group/notes/git/config")]
+    [InlineData("group/head/notes.md")]
+    [InlineData("group/.editorconfig")]
+    public async Task NamesThatOnlyLookLikeThemAreWritten(string name)
+    {
+        var result = await Apply(new TarBuilder().File(name, "fine"));
+
+        result.AllApplied.ShouldBeTrue();
+        result.Written.ShouldBe([name]);
+    }
 }

@@ -60,4 +60,25 @@ public sealed class WorkspaceSyncPackTests : IDisposable
         result.Written.Order().ShouldBe(["claude/projects/p/s.jsonl", "global/CLAUDE.md", "group/x/y.txt"]);
         File.ReadAllText(_root["b/group/x/y.txt"]).ShouldBe("deep");
     }
+
+    [Fact]
+    public async Task PackLeavesOutARepositoryAndOtherHostExecutedNames()
+    {
+        var layout = new WorkspaceLayout(_root["groups/family"], _root["groups/global"], _root["data/family/.claude"], GlobalWritable: false);
+        _root.Write("groups/family/CLAUDE.md", "memory");
+        _root.Write("groups/family/.git/config", "[remote \"origin\"]\n\turl = https://token@example.com/x\n");
+        _root.Write("groups/family/.envrc", "export X=1");
+        _root.Write("groups/family/.gitignore", "*.tmp");
+
+        var tar = new MemoryStream();
+        var result = await WorkspaceSync.PackAsync(layout, tar, default);
+
+        result.Skipped.Order().ShouldBe(["group/.envrc (runs on the host; never synced)", "group/.git (runs on the host; never synced)"]);
+        tar.Position = 0;
+        var names = new List<string>();
+        await using (var reader = new TarReader(tar))
+            while (reader.GetNextEntry() is { } entry) names.Add(entry.Name);
+        names.ShouldContain("group/.gitignore");
+        names.ShouldNotContain(n => n.Contains(".git/") || n.Contains(".envrc"));
+    }
 }

@@ -68,6 +68,12 @@ public sealed class WritableExtraFolderSyncTests : IDisposable
     [InlineData("extra/vault/.ssh/authorized_keys", "blocked pattern")]
     [InlineData("extra/vault/notes/.env", "blocked pattern")]
     [InlineData("extra/vault/keys/id_rsa", "blocked pattern")]
+    [InlineData("extra/vault/.git/config", "on the host")]
+    [InlineData("extra/vault/.git/hooks/pre-commit", "on the host")]
+    [InlineData("extra/vault/.GIT/config", "on the host")]
+    [InlineData("extra/vault/sub/.Git/config", "on the host")]
+    [InlineData("extra/vault/.git", "on the host")]
+    [InlineData("extra/vault/.envrc", "on the host")]
     [InlineData("extra/vault", "top folder")]
     [InlineData("extra", "not a folder the guest may write")]
     public async Task WritesOutsideTheWritableFolderOrToBlockedNamesAreRefused(string path, string reason)

@@ -109,7 +109,7 @@ public class MountAllowlistFileTests
     [Fact]
     public void TheDefaultPatternsAreTheDesignsList() =>
         MountAllowlist.DefaultBlockedPatterns.ShouldBe([".ssh", ".gnupg", ".gpg", ".aws", ".azure", ".gcloud", ".kube", ".docker",
-            "credentials", ".env", ".netrc", ".npmrc", ".pypirc", "id_rsa", "id_ed25519", "private_key", ".secret"]);
+            "credentials", ".env", ".netrc", ".npmrc", ".pypirc", "id_rsa", "id_ed25519", "private_key", ".secret", ".git/"]);
 
     [Fact]
     public void TheFileLivesInTheUsersConfigFolderUnlessOverridden()

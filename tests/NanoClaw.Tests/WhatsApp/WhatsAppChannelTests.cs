@@ -24,7 +24,7 @@ public class WhatsAppChannelTests
         var send = rig.Sends()[0].Command;
         send.GetProperty("chat_jid").GetString().ShouldBe(WhatsAppRig.Group);
         send.GetProperty("text").GetString().ShouldBe("Andy: Sounds good.");
-        rig.Runner.Requests.Single().Prompt.ShouldContain("@Andy what do you think?\n[replying to 4915111111111: &quot;Dinner at 8?&quot;]");
+        rig.Runner.Requests.Single().Prompt.ShouldContain("@Andy what do you think?\n[replying to a message the sender says is from 4915111111111 (claimed, not verified): &quot;Dinner at 8?&quot;]");
         rig.Commands().ShouldContain(c => c.Command.GetProperty("type").GetString() == "typing" && c.Command.GetProperty("on").GetBoolean());
 
         // The sidecar echoes the sent message: stored as the assistant's own, so it never triggers a run.

@@ -216,10 +216,11 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
 
     /// <summary>
     /// The text, and for a reply the quoted message as context after it. After, not before: the trigger
-    /// (<c>@Andy</c>) must stay at the start of the content to be recognised.
+    /// (<c>@Andy</c>) must stay at the start of the content to be recognised. The quoted author and text are what the
+    /// sender's app says they are (a modified app can put anything there), so they are labelled as claimed.
     /// </summary>
     internal static string Content(BridgeEvent.Message m) => m.Quoted is { } q
-        ? $"{m.Text}\n[replying to {NumberOf(q.SenderJid)}: \"{q.Text}\"]"
+        ? $"{m.Text}\n[replying to a message the sender says is from {NumberOf(q.SenderJid)} (claimed, not verified): \"{q.Text}\"]"
         : m.Text;
 
     static string NumberOf(string jid) => jid.IndexOf('@') is var at and > 0 ? jid[..at] : jid;
