@@ -27,13 +27,16 @@ internal static class QemuCgroup
     public static VmCgroup Create(string runId, int memoryMb, int cpus, bool kvm) =>
         VmCgroup.Create(runId, memoryMb, cpus, PidsMax, MemoryOverheadMb(kvm));
 
-    /// <summary>The launch inside the group: <c>/bin/sh -c 'echo $$ &gt;"$0" || exit 125; exec "$@"' procs qemu args...</c>
-    /// ($0 and the arguments are data, never parsed as shell text).</summary>
+    /// <summary>The launch inside the group: <c>/bin/sh -c 'echo $$ &gt;"$0" || exit 125; exec /usr/bin/env -i PATH="$PATH" "$@"' procs qemu args...</c>
+    /// ($0 and the arguments are data, never parsed as shell text; <c>env -i</c> drops the PWD the shell exports, so
+    /// QEMU still gets PATH only).</summary>
+    public const string Script = "echo $$ >\"$0\" || exit 125; exec /usr/bin/env -i PATH=\"$PATH\" \"$@\"";
+
     public static ProcessStartInfo StartInfo(string procsFile, IReadOnlyList<string> qemuArguments)
     {
         var psi = new ProcessStartInfo("/bin/sh");
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("echo $$ >\"$0\" || exit 125; exec \"$@\"");
+        psi.ArgumentList.Add(Script);
         psi.ArgumentList.Add(procsFile);
         psi.ArgumentList.Add(QemuCommandLine.Binary);
         foreach (var a in qemuArguments) psi.ArgumentList.Add(a);

@@ -38,7 +38,7 @@ public class QemuCgroupTests
         var psi = QemuCgroup.StartInfo("/sys/fs/cgroup/nanoclaw/run-1/cgroup.procs", ["-M", "microvm", "-append", "console=ttyS0 $(reboot)"]);
 
         psi.FileName.ShouldBe("/bin/sh");
-        psi.ArgumentList.ShouldBe(["-c", "echo $$ >\"$0\" || exit 125; exec \"$@\"", "/sys/fs/cgroup/nanoclaw/run-1/cgroup.procs",
+        psi.ArgumentList.ShouldBe(["-c", "echo $$ >\"$0\" || exit 125; exec /usr/bin/env -i PATH=\"$PATH\" \"$@\"", "/sys/fs/cgroup/nanoclaw/run-1/cgroup.procs",
             QemuCommandLine.Binary, "-M", "microvm", "-append", "console=ttyS0 $(reboot)"]);
     }
 
@@ -51,6 +51,7 @@ public class QemuCgroupTests
         {
             var procs = Path.Combine(dir, "cgroup.procs");
             var fake = Path.Combine(dir, QemuCommandLine.Binary);
+            // (The fake is a shell script, which exports PWD itself: QemuMicroVmTests checks the real QEMU's environ.)
             await File.WriteAllTextAsync(fake, "#!/bin/sh\necho \"pid $$ args $*\"\n");
             File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserExecute);
             var psi = QemuCgroup.StartInfo(procs, ["a b", "c"]);
