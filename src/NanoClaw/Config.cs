@@ -48,6 +48,8 @@ public sealed record Config
     public string BridgeCidr { get; init; } = NanoClaw.Network.TapNetworkSettings.DefaultBridgeCidr;
     public int GatewayPort { get; init; } = NanoClaw.Network.TapNetworkSettings.DefaultGatewayPort;
     public int ProxyPort { get; init; } = NanoClaw.Network.TapNetworkSettings.DefaultProxyPort;
+    /// <summary>Ports a VM may CONNECT to through the egress proxy besides 443 (EGRESS_CONNECT_PORTS, comma-separated).</summary>
+    public IReadOnlySet<int> EgressConnectPorts { get; init; } = new HashSet<int> { 443 };
     /// <summary>Cache of VM artifacts (kernel, initramfs, rootfs), keyed by recipe hash. Outside the checkout.</summary>
     public required string CacheDir { get; init; }
 
@@ -101,6 +103,7 @@ public sealed record Config
             BridgeCidr = Get(env, "NANOCLAW_BRIDGE_ADDRESS") ?? NanoClaw.Network.TapNetworkSettings.DefaultBridgeCidr,
             GatewayPort = PositiveInt(env, "NANOCLAW_GATEWAY_PORT", NanoClaw.Network.TapNetworkSettings.DefaultGatewayPort),
             ProxyPort = PositiveInt(env, "NANOCLAW_PROXY_PORT", NanoClaw.Network.TapNetworkSettings.DefaultProxyPort),
+            EgressConnectPorts = Ports(env, "EGRESS_CONNECT_PORTS", 443),
             AgentTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_TIMEOUT_SECONDS", 30 * 60)),
             AgentIdleTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_IDLE_TIMEOUT_SECONDS", 5 * 60)),
             WarmPoolSize = NonNegativeInt(env, "WARM_POOL_SIZE", 1),
@@ -151,6 +154,18 @@ public sealed record Config
         return int.TryParse(raw, out var n) && n > 0
             ? n
             : throw new ConfigException($"{key}={raw} is not a positive whole number. Fix it in the environment or .env.");
+    }
+
+    /// <summary>A comma-separated list of TCP ports, plus <paramref name="always"/>.</summary>
+    static HashSet<int> Ports(IDictionary<string, string?> env, string key, int always)
+    {
+        var ports = new HashSet<int> { always };
+        if (Get(env, key) is not { } raw) return ports;
+        foreach (var part in raw.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            ports.Add(int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 65535
+                ? n
+                : throw new ConfigException($"{key}={raw}: \"{part}\" is not a port from 1 to 65535. Give a comma-separated list, e.g. {key}=8443,9443."));
+        return ports;
     }
 
     static int NonNegativeInt(IDictionary<string, string?> env, string key, int fallback)

@@ -18,6 +18,17 @@ public class ConfigTests
     }
 
     [Fact]
+    public void EgressConnectPortsAre443PlusTheListedOnes()
+    {
+        var home = Directory.CreateTempSubdirectory("nanoclaw-config-").FullName;
+        Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home }).EgressConnectPorts.ShouldBe([443]);
+        Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home, ["EGRESS_CONNECT_PORTS"] = " 8443, 9443 " })
+            .EgressConnectPorts.Order().ShouldBe([443, 8443, 9443]);
+        Should.Throw<ConfigException>(() => Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home, ["EGRESS_CONNECT_PORTS"] = "22,ssh" }))
+            .Message.ShouldContain("\"ssh\" is not a port");
+    }
+
+    [Fact]
     public void ABadNumberSaysWhichKeyIsWrong()
     {
         var env = new Dictionary<string, string?> { ["NANOCLAW_HOME"] = Path.GetTempPath(), ["MAX_CONCURRENT_AGENTS"] = "lots" };

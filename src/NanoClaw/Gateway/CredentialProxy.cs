@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -50,9 +51,18 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
             return;
         }
 
+        if (PathRefusal(context) is { } pathRefusal)
+        {
+            Log.NotForwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, GuestText.Escape(context.Request.Path.Value), pathRefusal);
+            context.Response.Headers["x-should-retry"] = "false";
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request_error",
+                $"The NanoClaw gateway does not forward this path: {pathRefusal}.");
+            return;
+        }
+
         if (!Forwards(context.Request.Method, context.Request.Path))
         {
-            Log.NotForwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, GuestText.Escape(context.Request.Path.Value));
+            Log.NotForwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, GuestText.Escape(context.Request.Path.Value), "not a Messages API endpoint");
             context.Response.Headers["x-should-retry"] = "false";
             await WriteErrorAsync(context, StatusCodes.Status403Forbidden, "permission_error",
                 $"The NanoClaw gateway does not forward {context.Request.Method} {context.Request.Path}: a VM may use the Messages API only.");
@@ -75,9 +85,11 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
         }
         catch (HttpRequestException e)
         {
-            Log.UpstreamUnreachable(logger, run.RunId, run.GroupFolder, upstream.BaseUrl, e.Message);
+            // NOTE: ANTHROPIC_BASE_URL may carry a password (https://user:pass@host); the guest sees neither part of it.
+            var reason = upstream.Redact(e.Message);
+            Log.UpstreamUnreachable(logger, run.RunId, run.GroupFolder, upstream.DisplayUrl, reason);
             await WriteErrorAsync(context, StatusCodes.Status502BadGateway, "api_error",
-                $"The gateway could not reach the model API at {upstream.BaseUrl}: {e.Message}");
+                $"The gateway could not reach the model API at {upstream.DisplayUrl}: {reason}");
             Log.Forwarded(logger, run.RunId, run.GroupFolder, context.Request.Method, GuestText.Escape(context.Request.Path.Value), 502, time.GetElapsedTime(started).TotalMilliseconds);
             return;
         }
@@ -97,7 +109,7 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
             catch (Exception e) when (e is IOException or HttpRequestException)
             {
                 // NOTE: the status line has gone out already, so the only honest signal left is to cut the connection.
-                Log.UpstreamBrokeOff(logger, run.RunId, run.GroupFolder, GuestText.Escape(context.Request.Path.Value), e.Message);
+                Log.UpstreamBrokeOff(logger, run.RunId, run.GroupFolder, GuestText.Escape(context.Request.Path.Value), upstream.Redact(e.Message));
                 context.Abort();
                 return;
             }
@@ -114,9 +126,29 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
     {
         ("POST", "/v1/messages" or "/v1/messages/count_tokens") => true,
         ("GET", "/v1/models") => true,
-        ("GET", { } p) => p.StartsWith("/v1/models/", StringComparison.Ordinal) && p.IndexOf('/', "/v1/models/".Length) < 0,
+        ("GET", { } p) => p.StartsWith("/v1/models/", StringComparison.Ordinal) && ModelId().IsMatch(p["/v1/models/".Length..]),
         _ => false,
     };
+
+    /// <summary>
+    /// Null when the request's path may be forwarded; otherwise why not. Kestrel leaves <c>%2F</c> encoded in
+    /// <see cref="HttpRequest.Path"/> and decodes <c>%5C</c> to a backslash, so <c>/v1/models/..%2Ffiles</c> looks
+    /// like one segment here while an upstream (or a proxy before it) may decode it to <c>/v1/files</c>, with the
+    /// real key. No path this gateway forwards needs either character, so both are refused, raw or decoded.
+    /// </summary>
+    internal static string? PathRefusal(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
+        var rawPath = raw.IndexOf('?') is var q and >= 0 ? raw[..q] : raw;
+        var path = context.Request.Path.Value ?? "";
+        if (rawPath.Contains('%') || path.Contains('%')) return "percent-encoding ('%') is not allowed in the path";
+        if (rawPath.Contains('\\') || path.Contains('\\')) return "a backslash is not allowed in the path";
+        return null;
+    }
+
+    /// <summary>A model id as the Models API names them (<c>claude-opus-4-1-20250805</c>): letters, digits, <c>. _ - : @</c>.</summary>
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ModelId();
 
     /// <summary>The token from <c>x-api-key</c> (ANTHROPIC_API_KEY) or, failing that, <c>Authorization: Bearer</c> (ANTHROPIC_AUTH_TOKEN).</summary>
     static string? PresentedToken(HttpRequest request)

@@ -11,11 +11,14 @@ namespace NanoClaw.Gateway;
 /// requests, on its own port. Every request is checked in this order, and the first failure answers:
 /// <list type="number">
 /// <item>the caller is a live run: <c>Proxy-Authorization: Basic</c> with any user and the run token as password (407);</item>
+/// <item>a CONNECT goes to port 443 or one of <see cref="EgressProxyOptions.ConnectPorts"/> (403);</item>
 /// <item>the host passes the group's <see cref="EgressRules"/> (403);</item>
-/// <item>the name is resolved once; EVERY address must pass <see cref="EgressAddress"/> (403), and the proxy connects
+/// <item>the name is resolved once; EVERY address must pass <see cref="EgressAddress"/> and must not be bound to a host
+/// interface (<see cref="HostAddresses"/>) (403), and the proxy connects
 /// to one of exactly those addresses, never resolving again, so a rebinding DNS answer cannot slip a private address in;</item>
 /// <item>CONNECT: <c>200</c> then bytes both ways; plain HTTP: the request goes on in origin form without the proxy
-/// headers, with <c>Connection: close</c> (one request per connection keeps the check per request).</item>
+/// headers, with <c>Host</c> set to the name that was checked and <c>Connection: close</c> (one request per
+/// connection keeps the check per request).</item>
 /// </list>
 /// Every destination is logged with the run's group, the address used, the verdict and the bytes each way.
 /// </summary>
@@ -45,10 +48,14 @@ public sealed partial class EgressProxy : IAsyncDisposable
     readonly CancellationTokenSource stopping = new();
     readonly List<Task> acceptLoops = [];
     readonly ConcurrentDictionary<Task, byte> connections = new();
+    readonly IReadOnlySet<int> connectPorts;
+    readonly HostAddresses hostAddresses;
 
-    EgressProxy(RunTokens tokens, HostResolver resolve, ILogger logger, List<TcpListener> listeners)
+    EgressProxy(RunTokens tokens, HostResolver resolve, ILogger logger, List<TcpListener> listeners, EgressProxyOptions options)
     {
         (this.tokens, this.resolve, this.logger, this.listeners) = (tokens, resolve, logger, listeners);
+        connectPorts = options.ConnectPorts;
+        hostAddresses = new HostAddresses(options.Time, options.HostAddresses);
         Endpoints = [.. listeners.Select(l => (IPEndPoint)l.LocalEndpoint)];
     }
 
@@ -66,7 +73,8 @@ public sealed partial class EgressProxy : IAsyncDisposable
     internal TimeSpan RevocationCheck { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Listens on each of <paramref name="listenOn"/>. <paramref name="resolver"/> defaults to the system's DNS.</summary>
-    public static EgressProxy Start(RunTokens tokens, IReadOnlyList<IPEndPoint> listenOn, ILogger logger, HostResolver? resolver = null)
+    public static EgressProxy Start(RunTokens tokens, IReadOnlyList<IPEndPoint> listenOn, ILogger logger, HostResolver? resolver = null,
+        EgressProxyOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(listenOn);
@@ -86,7 +94,8 @@ public sealed partial class EgressProxy : IAsyncDisposable
             foreach (var l in listeners) l.Stop();
             throw;
         }
-        var proxy = new EgressProxy(tokens, resolver ?? ((host, ct) => Dns.GetHostAddressesAsync(host, ct)), logger, listeners);
+        var proxy = new EgressProxy(tokens, resolver ?? ((host, ct) => Dns.GetHostAddressesAsync(host, ct)), logger, listeners,
+            options ?? new EgressProxyOptions());
         foreach (var listener in listeners) proxy.acceptLoops.Add(proxy.AcceptLoopAsync(listener));
         return proxy;
     }
@@ -148,14 +157,22 @@ public sealed partial class EgressProxy : IAsyncDisposable
             return;
         }
 
-        // 2. the group's rules, on the name as asked
+        // 2. a tunnel carries any protocol: only to the web's port (and the ones the owner added)
+        if (request.IsConnect && !connectPorts.Contains(request.Port) && request.Port != EgressProxyOptions.HttpsPort)
+        {
+            await RefuseAsync(clientStream, run, request, null,
+                $"CONNECT is allowed to port {string.Join(", ", connectPorts.Append(EgressProxyOptions.HttpsPort).Distinct().Order())} only (EGRESS_CONNECT_PORTS adds more)", ct);
+            return;
+        }
+
+        // 3. the group's rules, on the name as asked
         if ((run.Egress ?? EgressRules.None).RefusalReason(request.Host) is { } ruleRefusal)
         {
             await RefuseAsync(clientStream, run, request, null, ruleRefusal, ct);
             return;
         }
 
-        // 3. resolve once, check every address
+        // 4. resolve once, check every address
         IPAddress[] addresses;
         if (IPAddress.TryParse(request.Host, out var literal)) addresses = [literal];
         else
@@ -180,6 +197,13 @@ public sealed partial class EgressProxy : IAsyncDisposable
         foreach (var address in addresses)
         {
             var endpoint = new IPEndPoint(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, request.Port);
+            // Before the test switch: a host address is refused even when a test treats it as public.
+            if (!IPAddress.IsLoopback(address) && hostAddresses.Contains(address))
+            {
+                var what = literal is null ? $"{request.Host} resolves to {address}: " : $"{address}: ";
+                await RefuseAsync(clientStream, run, request, address, what + "that address is bound to this host's own interface", ct);
+                return;
+            }
             if (endpoint.Equals(TestOnlyPublicEndpoint)) continue;
             if (EgressAddress.RefusalReason(address) is { } addressRefusal)
             {
@@ -189,7 +213,7 @@ public sealed partial class EgressProxy : IAsyncDisposable
             }
         }
 
-        // 4. connect to a checked address, never to the name
+        // 5. connect to a checked address, never to the name
         var (upstream, used) = await ConnectAsync(addresses, request.Port, ct);
         if (upstream is null)
         {
@@ -307,5 +331,6 @@ public sealed partial class EgressProxy : IAsyncDisposable
         await Task.WhenAll(acceptLoops);
         await Task.WhenAll(connections.Keys).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
         stopping.Dispose();
+        hostAddresses.Dispose();
     }
 }

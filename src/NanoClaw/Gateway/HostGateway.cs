@@ -55,9 +55,10 @@ public sealed class HostGateway : IAsyncDisposable
 
     /// <param name="listen">TAP networking: also listen on the bridge address. Null: loopback only (user networking).</param>
     /// <param name="resolver">The egress proxy's DNS (tests map names to chosen addresses); null: the system's.</param>
+    /// <param name="egressOptions">The egress proxy's CONNECT ports and host-address source; null: 443 only, this host's interfaces.</param>
     public static async Task<HostGateway> StartAsync(UpstreamCredential upstream, RunTokens tokens,
         ILoggerFactory? loggerFactory = null, TimeProvider? time = null, CancellationToken cancellationToken = default,
-        GatewayListen? listen = null, HostResolver? resolver = null)
+        GatewayListen? listen = null, HostResolver? resolver = null, EgressProxyOptions? egressOptions = null)
     {
         ArgumentNullException.ThrowIfNull(upstream);
         ArgumentNullException.ThrowIfNull(tokens);
@@ -121,7 +122,8 @@ public sealed class HostGateway : IAsyncDisposable
             IPEndPoint[] proxyEndpoints = listen is null
                 ? [new(IPAddress.Loopback, 0)]
                 : [new(IPAddress.Loopback, 0), new(listen.BridgeAddress, listen.ProxyPort)];
-            egress = EgressProxy.Start(tokens, proxyEndpoints, loggerFactory.CreateLogger<EgressProxy>(), resolver);
+            egress = EgressProxy.Start(tokens, proxyEndpoints, loggerFactory.CreateLogger<EgressProxy>(), resolver,
+                egressOptions ?? new EgressProxyOptions { Time = time ?? TimeProvider.System });
         }
         catch
         {

@@ -92,8 +92,11 @@ public sealed record ProxyRequest(string Method, string Host, int Port, string P
     /// <summary>The run token: the password of a <c>Proxy-Authorization: Basic</c> header (the user is ignored).</summary>
     public string? ProxyPassword()
     {
-        var value = Headers.Where(h => h.Name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).SingleOrDefault();
-        if (value is null || !value.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
+        var values = Headers.Where(h => h.Name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToList();
+        // Two credentials are no credential: which one counts would be a guess (and a guess is an opening).
+        if (values.Count != 1) return null;
+        var value = values[0];
+        if (!value.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
         try
         {
             var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(value[6..].Trim()));
@@ -103,13 +106,22 @@ public sealed record ProxyRequest(string Method, string Host, int Port, string P
         catch (FormatException) { return null; }
     }
 
-    /// <summary>The request as the destination sees it: origin-form target, headers except <paramref name="drop"/>, one request per connection.</summary>
+    /// <summary>
+    /// The request as the destination sees it: origin-form target, headers except <paramref name="drop"/>, one request
+    /// per connection, and a <c>Host</c> that names what the proxy checked (<see cref="Host"/>:<see cref="Port"/>), never
+    /// the client's own: a virtual host behind a checked name must not be chosen by the guest.
+    /// </summary>
     public byte[] OriginFormHead(IReadOnlySet<string> drop)
     {
+        ArgumentNullException.ThrowIfNull(drop);
         var head = new StringBuilder();
         head.Append(Method).Append(' ').Append(PathAndQuery).Append(' ').Append(Version).Append("\r\n");
+        var host = Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host;
+        head.Append("Host: ").Append(host);
+        if (Port != 80) head.Append(':').Append(Port.ToString(CultureInfo.InvariantCulture));
+        head.Append("\r\n");
         foreach (var (name, value) in Headers)
-            if (!drop.Contains(name)) head.Append(name).Append(": ").Append(value).Append("\r\n");
+            if (!drop.Contains(name) && !name.Equals("Host", StringComparison.OrdinalIgnoreCase)) head.Append(name).Append(": ").Append(value).Append("\r\n");
         head.Append("Connection: close\r\n\r\n");
         return Encoding.Latin1.GetBytes(head.ToString());
     }

@@ -28,6 +28,23 @@ public sealed class UpstreamCredential
     /// <summary>Scheme, host and optional path prefix that <c>/v1/...</c> is appended to.</summary>
     public Uri BaseUrl { get; }
 
+    /// <summary><see cref="BaseUrl"/> without its userinfo (<c>https://user:pass@host</c> shows as <c>https://host</c>):
+    /// the only form of it that may appear in an error a guest sees, or in a log.</summary>
+    public string DisplayUrl => string.IsNullOrEmpty(BaseUrl.UserInfo)
+        ? BaseUrl.ToString()
+        : new UriBuilder(BaseUrl) { UserName = "", Password = "" }.Uri.ToString();
+
+    /// <summary><paramref name="text"/> with every trace of <see cref="BaseUrl"/>'s userinfo removed (raw and escaped).</summary>
+    public string Redact(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (string.IsNullOrEmpty(BaseUrl.UserInfo)) return text;
+        foreach (var secretPart in new[] { BaseUrl.UserInfo, Uri.UnescapeDataString(BaseUrl.UserInfo) }
+                     .Concat(Uri.UnescapeDataString(BaseUrl.UserInfo).Split(':')).Where(p => p.Length > 0).Distinct())
+            text = text.Replace(secretPart, "***", StringComparison.Ordinal);
+        return text;
+    }
+
     /// <summary>The header that carries the secret upstream: <c>x-api-key</c> or <c>Authorization</c>.</summary>
     public string HeaderName => Kind == UpstreamCredentialKind.AnthropicApiKey ? "x-api-key" : "Authorization";
 
@@ -74,7 +91,7 @@ public sealed class UpstreamCredential
         }
     }
 
-    public override string ToString() => $"{Kind} via {BaseUrl} ({HeaderName})";
+    public override string ToString() => $"{Kind} via {DisplayUrl} ({HeaderName})";
 
     static void AddBeta(HttpRequestHeaders headers, string beta)
     {

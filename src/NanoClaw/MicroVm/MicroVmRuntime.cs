@@ -43,7 +43,8 @@ public sealed class MicroVmRuntime : IAsyncDisposable
         };
         var tokens = new RunTokens();
         var listen = taps is null ? null : new GatewayListen(taps.Settings.BridgeAddress, taps.Settings.GatewayPort, taps.Settings.ProxyPort);
-        var gateway = await HostGateway.StartAsync(upstream, tokens, logs, TimeProvider.System, ct, listen);
+        var gateway = await HostGateway.StartAsync(upstream, tokens, logs, TimeProvider.System, ct, listen,
+            egressOptions: new EgressProxyOptions { ConnectPorts = config.EgressConnectPorts });
         log.LogInformation("Agent runs use {Vmm}; {Kvm}; gateway on 127.0.0.1:{Port} forwarding to {Upstream}; guests reach it at {GuestUrl}, the egress proxy at {Proxy}",
             vmm.Name, kvm.Reason, gateway.Port, upstream, gateway.Guest.GatewayUrl, gateway.Guest.ProxyAuthority);
         // Warm VMs only use an image that is already built: a build needs root and minutes, and the first run

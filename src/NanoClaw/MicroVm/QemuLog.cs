@@ -8,6 +8,12 @@ internal static partial class QemuLog
     [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "VM {RunId} started: qemu pid {Pid}, {Accel}, {MemoryMb} MB, {Cpus} vCPU")]
     public static partial void VmStarted(this ILogger logger, string runId, int pid, string accel, int memoryMb, int cpus);
 
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Warning, Message = "VM {RunId}: its cgroup has no {Controllers} controller(s) on this host, so those limits are not set")]
+    public static partial void CgroupWithoutLimits(this ILogger logger, string runId, string controllers);
+
+    [LoggerMessage(EventId = 3106, Level = LogLevel.Warning, Message = "VM {RunId}: cannot create its cgroup ({Reason}); QEMU runs without pids/memory limits")]
+    public static partial void CgroupUnavailable(this ILogger logger, string runId, string reason);
+
     [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "killed orphaned qemu pid {Pid} of a previous host process ({RunDir})")]
     public static partial void OrphanKilled(this ILogger logger, int pid, string runDir);
 

@@ -51,15 +51,32 @@ public sealed class QemuMicroVm : IMicroVm
         var console = new CappedLog(spec.ConsoleLogPath, ConsoleLogCapBytes);
         Directory.CreateDirectory(spec.RunDir);
 
-        var psi = new ProcessStartInfo(QemuCommandLine.Binary)
+        // Where the host offers cgroup v2 (root), QEMU and every forwarder it forks run in a group with limits.
+        Firecracker.VmCgroup? cgroup = null;
+        if (Firecracker.VmCgroup.Unavailable() is null)
         {
-            // stdin is a pipe we never write: QEMU's stdio serial must not grab the host's terminal.
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in arguments) psi.ArgumentList.Add(a);
+            try
+            {
+                cgroup = QemuCgroup.Create(spec.RunId, spec.MemoryMb, spec.Cpus, kvm: accel.StartsWith("kvm", StringComparison.Ordinal));
+                if (cgroup.MissingControllers.Count > 0) logger.CgroupWithoutLimits(spec.RunId, string.Join(", ", cgroup.MissingControllers));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.CgroupUnavailable(spec.RunId, e.Message);
+            }
+        }
+        ProcessStartInfo psi;
+        if (cgroup is null)
+        {
+            psi = new ProcessStartInfo(QemuCommandLine.Binary);
+            foreach (var a in arguments) psi.ArgumentList.Add(a);
+        }
+        else psi = QemuCgroup.StartInfo(cgroup.ProcsFile, arguments);
+        // stdin is a pipe we never write: QEMU's stdio serial must not grab the host's terminal.
+        psi.RedirectStandardInput = true;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.UseShellExecute = false;
         // QEMU and the socat it spawns get no host environment, so no credential can leak into them.
         psi.Environment.Clear();
         psi.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin";
@@ -67,11 +84,12 @@ public sealed class QemuMicroVm : IMicroVm
         VmProcess process;
         try
         {
-            process = VmProcess.Start(psi, "qemu", spec.RunId, spec.RunDir, console, () => RemoveRunDirAsync(spec.RunDir), logger);
+            process = VmProcess.Start(psi, "qemu", spec.RunId, spec.RunDir, console, () => RemoveRunAsync(spec.RunDir, cgroup), logger);
         }
         catch (Win32Exception e)
         {
             console.Dispose();
+            if (cgroup is not null) await cgroup.TryRemoveAsync();
             Directory.Delete(spec.RunDir, recursive: true);
             throw new VmBootException($"cannot start {QemuCommandLine.Binary} ({e.Message}): install it with `apt-get install qemu-system-x86`");
         }
@@ -142,9 +160,10 @@ public sealed class QemuMicroVm : IMicroVm
         }
     }
 
-    static Task RemoveRunDirAsync(string runDir)
+    static async Task RemoveRunAsync(string runDir, Firecracker.VmCgroup? cgroup)
     {
+        // The group first: removing it kills forwarders QEMU left behind.
+        if (cgroup is not null) await cgroup.TryRemoveAsync();
         if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
-        return Task.CompletedTask;
     }
 }

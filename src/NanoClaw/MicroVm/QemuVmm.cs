@@ -44,6 +44,8 @@ public sealed class QemuVmm(KvmStatus kvm, ILogger<QemuVmm> logger, TapPool? tap
                 logger.OrphanKilled(pid, runDir);
                 killed++;
             }
+            if (Firecracker.VmCgroup.PathFor(Path.GetFileName(runDir)) is { } cgroup && !await Firecracker.VmCgroup.TryRemoveAsync(cgroup))
+                throw new InvalidOperationException($"the cgroup {cgroup} of an orphaned VM cannot be removed: look at {cgroup}/cgroup.procs.");
             Directory.Delete(runDir, recursive: true);
             logger.OrphanDirRemoved(runDir);
         }

@@ -25,7 +25,8 @@ public sealed class EgressProxyTests : IAsyncLifetime
     {
         destination.Start();
         _ = ServeDestinationAsync();
-        proxy = EgressProxy.Start(tokens, [new IPEndPoint(IPAddress.Loopback, 0)], logs.CreateLogger("egress"), ResolveAsync);
+        proxy = EgressProxy.Start(tokens, [new IPEndPoint(IPAddress.Loopback, 0)], logs.CreateLogger("egress"), ResolveAsync,
+            new EgressProxyOptions { ConnectPorts = new HashSet<int> { 443, DestinationPort } });
         proxy.TestOnlyPublicEndpoint = new IPEndPoint(IPAddress.Loopback, DestinationPort);
         return Task.CompletedTask;
     }
@@ -46,6 +47,8 @@ public sealed class EgressProxyTests : IAsyncLifetime
             "private.test" => [IPAddress.Parse("10.0.0.1")],
             // A public address first, a private one second: every address is checked, not only the first.
             "rebind.test" => [IPAddress.Parse("93.184.216.34"), IPAddress.Parse("127.0.0.1")],
+            "ssh.test" => [IPAddress.Loopback],
+            "myself.test" => HostInterfaceAddress.Find() is { } mine ? [mine] : [],
             _ => Array.Empty<IPAddress>(),
         });
     }
@@ -185,14 +188,139 @@ public sealed class EgressProxyTests : IAsyncLifetime
         response.ShouldContain(reason);
     }
 
+    [Fact]
+    public async Task ConnectToAPortOtherThan443OrTheConfiguredOnesIs403()
+    {
+        // A proxy with the default ports (443 only) that would otherwise let the tunnel through: the test switch
+        // makes ssh.test:22 "public", so only the port rule stands between the guest and the host's SSH.
+        await using var strict = EgressProxy.Start(tokens, [new IPEndPoint(IPAddress.Loopback, 0)], logs.CreateLogger("egress"), ResolveAsync);
+        strict.TestOnlyPublicEndpoint = new IPEndPoint(IPAddress.Loopback, 22);
+        var token = tokens.Issue(Family);
+
+        var response = await SendAsync(Connect("ssh.test:22", token), strict.Endpoints[0].Port);
+
+        response.ShouldStartWith("HTTP/1.1 403 ");
+        response.ShouldContain("CONNECT is allowed to port 443 only");
+        lock (resolved) resolved.ShouldBeEmpty(); // refused before any lookup
+    }
+
+    [Fact]
+    public async Task ConnectToAnUnlistedPortOfAnOtherwiseAllowedDestinationIs403()
+    {
+        await using var strict = EgressProxy.Start(tokens, [new IPEndPoint(IPAddress.Loopback, 0)], logs.CreateLogger("egress"), ResolveAsync);
+        strict.TestOnlyPublicEndpoint = new IPEndPoint(IPAddress.Loopback, DestinationPort);
+        var token = tokens.Issue(Family);
+
+        // The same destination with its port configured (this fixture's proxy) is tunnelled: ConnectTunnelsBytes... above.
+        (await SendAsync(Connect($"echo.test:{DestinationPort}", token), strict.Endpoints[0].Port)).ShouldStartWith("HTTP/1.1 403 ");
+    }
+
+    [HostInterfaceTheory]
+    [InlineData("CONNECT")]
+    [InlineData("GET")]
+    [InlineData("name")]
+    public async Task AnAddressOfAHostInterfaceIs403EvenWhenItCountsAsPublic(string how)
+    {
+        // A real non-loopback address of this machine, with a server on it. The test switch marks it public (as a
+        // host's public address would be), so only the host-address check can refuse it.
+        var mine = HostInterfaceAddress.Find();
+        using var server = new TcpListener(mine!, 0);
+        server.Start();
+        var port = ((IPEndPoint)server.LocalEndpoint).Port;
+        _ = AnswerAsync(server);
+        await using var guarded = EgressProxy.Start(tokens, [new IPEndPoint(IPAddress.Loopback, 0)], logs.CreateLogger("egress"), ResolveAsync,
+            new EgressProxyOptions { ConnectPorts = new HashSet<int> { port } });
+        guarded.TestOnlyPublicEndpoint = new IPEndPoint(mine!, port);
+        var token = tokens.Issue(Family);
+
+        var request = how switch
+        {
+            "CONNECT" => Connect($"{mine}:{port}", token),
+            "GET" => $"GET http://{mine}:{port}/ HTTP/1.1\r\nHost: x\r\n{Auth(token)}\r\n",
+            _ => $"GET http://myself.test:{port}/ HTTP/1.1\r\nHost: x\r\n{Auth(token)}\r\n",
+        };
+        var response = await SendAsync(request, guarded.Endpoints[0].Port);
+
+        response.ShouldStartWith("HTTP/1.1 403 ", customMessage: response);
+        response.ShouldContain("bound to this host's own interface");
+    }
+
+    [Fact]
+    public void TheHostsAddressesAreReadAgainAfterThirtySeconds()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        IPAddress[] current = [IPAddress.Parse("203.0.113.7")];
+        using var host = new HostAddresses(time, () => current);
+        host.Contains(IPAddress.Parse("203.0.113.7")).ShouldBeTrue();
+
+        current = [IPAddress.Parse("198.51.100.9"), IPAddress.Parse("2001:db8::9")];
+        time.Advance(HostAddresses.RefreshEvery - TimeSpan.FromSeconds(1));
+        host.Contains(IPAddress.Parse("198.51.100.9")).ShouldBeFalse("not yet read again");
+        time.Advance(TimeSpan.FromSeconds(1));
+        host.Contains(IPAddress.Parse("198.51.100.9")).ShouldBeTrue();
+        host.Contains(IPAddress.Parse("::ffff:198.51.100.9")).ShouldBeTrue("IPv4-mapped is the same address");
+        host.Contains(IPAddress.Parse("2001:db8::9%3")).ShouldBeTrue("a scope id does not make it another address");
+        host.Contains(IPAddress.Parse("203.0.113.7")).ShouldBeFalse("an address gone from the host is no longer refused as the host's");
+    }
+
+    [HostInterfaceFact]
+    public void TheRealInterfacesIncludeEveryNonLoopbackAddressOfThisMachine()
+    {
+        var mine = HostInterfaceAddress.Find();
+        using var host = new HostAddresses(TimeProvider.System);
+        host.Contains(mine!).ShouldBeTrue();
+        host.Contains(IPAddress.Parse("93.184.216.34")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task PlainHttpCarriesTheCheckedHostNotTheOneTheGuestWrote()
+    {
+        var token = tokens.Issue(Family);
+
+        var response = await SendAsync($"GET http://echo.test:{DestinationPort}/ HTTP/1.1\r\nHost: internal-admin.corp\r\nhost: second.corp\r\n{Auth(token)}\r\n");
+
+        response.ShouldStartWith("HTTP/1.1 200 OK");
+        string seen;
+        lock (seenByDestination) seen = seenByDestination.ShouldHaveSingleItem();
+        seen.ShouldContain($"\r\nHost: echo.test:{DestinationPort}\r\n");
+        seen.ShouldNotContain("corp");
+        seen.Split("\r\n").Count(l => l.StartsWith("Host:", StringComparison.OrdinalIgnoreCase)).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task TwoProxyAuthorizationHeadersAre407NotACrash()
+    {
+        var token = tokens.Issue(Family);
+
+        var response = await SendAsync($"CONNECT echo.test:{DestinationPort} HTTP/1.1\r\nHost: x\r\n{Auth(token)}{Auth("other")}\r\n");
+
+        response.ShouldStartWith("HTTP/1.1 407 ");
+        logs.Lines.ShouldNotContain(l => l.Contains("crash", StringComparison.OrdinalIgnoreCase) || l.Contains("Exception", StringComparison.Ordinal));
+        lock (resolved) resolved.ShouldBeEmpty();
+    }
+
+    static async Task AnswerAsync(TcpListener server)
+    {
+        try
+        {
+            while (true)
+            {
+                using var client = await server.AcceptTcpClientAsync();
+                await client.GetStream().WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+            }
+        }
+        catch (ObjectDisposedException) { }
+        catch (SocketException) { }
+    }
+
     static string Auth(string token) => $"Proxy-Authorization: Basic {Convert.ToBase64String(Encoding.UTF8.GetBytes("run:" + token))}\r\n";
 
     static string Connect(string authority, string token) => $"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n{Auth(token)}\r\n";
 
-    async Task<string> SendAsync(string request)
+    async Task<string> SendAsync(string request, int? proxyPort = null)
     {
         using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, ProxyPort);
+        await client.ConnectAsync(IPAddress.Loopback, proxyPort ?? ProxyPort);
         var stream = client.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
         return await new StreamReader(stream).ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));

@@ -41,6 +41,12 @@ public class BridgeProtocolTests
     [InlineData("""{"type":"ack","ok":true}""", "ack.ref is missing")]
     public void MalformedLinesAreInvalidWithAReason(string line, string reason) => Invalid(line).ShouldContain(reason);
 
+    [Theory]
+    [InlineData("""{"type":"qr","qr":"\ud800"}""")]
+    [InlineData("""{"type":"message","id":"A","chat_jid":"1@g.us","sender_jid":"s","sender_name":"B","text":"x\udc00y","timestamp":"2024-11-24T08:01:00.000Z","is_from_me":false}""")]
+    [InlineData("""{"type":"message","id":"A","chat_jid":"1@g.us","sender_jid":"s","sender_name":"B","text":"t","timestamp":"2024-11-24T08:01:00.000Z","is_from_me":false,"quoted":{"id":"Q","sender_jid":"s","text":"\ud83d"}}""")]
+    public void ALoneSurrogateIsAnInvalidLineNotAnException(string line) => Invalid(line).ShouldContain("unreadable");
+
     [Fact]
     public void BlankLinesAreNothing() => BridgeProtocol.ParseEvent("   ").ShouldBeOfType<BridgeParseResult.Blank>();
 

@@ -42,7 +42,8 @@ sealed class WhatsAppRig : IAsyncDisposable
             "--auth-dir", Home.Config.WhatsAppAuthDir, "--script", script, "--record", _record]);
         var logs = Logs.CreateFactory();
         Channel = new WhatsAppChannel(Home.Config, Home.Db, commandLine, logs,
-            new BridgeTimings { RestartDelays = [TimeSpan.FromMilliseconds(50)], AckTimeout = TimeSpan.FromSeconds(5) }, setup.Time);
+            new BridgeTimings { RestartDelays = [TimeSpan.FromMilliseconds(50)], AckTimeout = TimeSpan.FromSeconds(5), MaxLineChars = setup.MaxLineChars ?? new BridgeTimings().MaxLineChars },
+            setup.Time);
         Host = new AssistantHost(Home.Config, Home.Db, [Channel], runner, setup.Time ?? TimeProvider.System, logs);
     }
 
@@ -110,8 +111,10 @@ sealed class WhatsAppRig : IAsyncDisposable
     public static string Line(object o) => JsonSerializer.Serialize(o);
 
     /// <summary>Options of a rig: <paramref name="Time"/> drives the host and channel timers (System when null),
-    /// <paramref name="Configure"/> sets config keys, <paramref name="Groups"/> answers <c>sync_groups</c>.</summary>
-    public sealed record Setup(TimeProvider? Time = null, Action<Dictionary<string, string?>>? Configure = null, object[]? Groups = null);
+    /// <paramref name="Configure"/> sets config keys, <paramref name="Groups"/> answers <c>sync_groups</c>,
+    /// <paramref name="MaxLineChars"/> limits an event line (the default when null).</summary>
+    public sealed record Setup(TimeProvider? Time = null, Action<Dictionary<string, string?>>? Configure = null, object[]? Groups = null,
+        int? MaxLineChars = null);
 
     public async ValueTask DisposeAsync()
     {

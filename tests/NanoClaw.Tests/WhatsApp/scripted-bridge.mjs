@@ -4,12 +4,13 @@
 // SCRIPT.json: {"lives": [{"events": [...], "on_send": "ack"|"crash", "groups": [...]?, "after_pair": [...]?}, ...]}.
 // Each start is one "life" (counted in DIR/lives); life N plays lives[N] (the last one repeats). The raw lines are
 // written as given, so a script can include malformed ones, except two directives: "@wait FILE" pauses until FILE
-// (next to SCRIPT.json) exists (the test decides when, e.g. when WhatsApp comes back) and "@sleep MS". Every stdin line is appended to
+// (next to SCRIPT.json) exists (the test decides when, e.g. when WhatsApp comes back), "@sleep MS" and "@hex HEX" (writes
+// those raw bytes and a newline, e.g. invalid UTF-8). The environment it was started with is written to DIR/env.json. Every stdin line is appended to
 // COMMANDS.jsonl as {"life": N, "line": "..."}. on_send "crash" exits with code 1 on a send without acking it;
 // "ack" acks it with a fresh id and echoes it back as the owner's message, as the real sidecar does.
 // sync_groups answers with a groups event of "groups"; pair with a pairing_code, its ack, then "after_pair";
 // logout acks, reports closed/logged_out, empties DIR and exits 0, as the real sidecar does.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -23,6 +24,7 @@ const livesFile = join(authDir, 'lives');
 let life = 0;
 try { life = readFileSync(livesFile, 'utf8').length; } catch { /* first life */ }
 appendFileSync(livesFile, 'x');
+writeFileSync(join(authDir, 'env.json'), JSON.stringify(process.env));
 const script = JSON.parse(readFileSync(scriptPath, 'utf8'));
 const plan = script.lives[Math.min(life, script.lives.length - 1)];
 const owner = '4915199999999@s.whatsapp.net';
@@ -32,6 +34,7 @@ async function play(lines) {
   for (const line of lines ?? []) {
     if (line.startsWith('@wait ')) { while (!existsSync(resolve(dirname(scriptPath), line.slice(6)))) await delay(20); continue; }
     if (line.startsWith('@sleep ')) { await delay(Number(line.slice(7))); continue; }
+    if (line.startsWith('@hex ')) { process.stdout.write(Buffer.concat([Buffer.from(line.slice(5), 'hex'), Buffer.from('\n')])); continue; }
     process.stdout.write(line + '\n');
   }
 }

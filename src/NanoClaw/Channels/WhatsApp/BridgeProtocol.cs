@@ -24,6 +24,12 @@ public static class BridgeProtocol
         }
         catch (JsonException e) { return new BridgeParseResult.Invalid("not valid JSON: " + e.Message); }
         catch (FieldException e) { return new BridgeParseResult.Invalid(e.Message); }
+        // NOTE: valid JSON can still fail to become a string: a lone surrogate escape ("\ud800") passes the parser and
+        // throws InvalidOperationException from GetString(). Any failure on one line is that line's problem, never the reader's.
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            return new BridgeParseResult.Invalid($"unreadable ({e.GetType().Name}: {e.Message})");
+        }
     }
 
     static BridgeEvent ParseObject(JsonElement e)

@@ -1,6 +1,6 @@
 namespace NanoClaw.Channels.WhatsApp;
 
-/// <summary>Timeouts and restart delays of <see cref="WhatsAppBridge"/>; tests shorten them.</summary>
+/// <summary>Timeouts, restart delays and the line limit of <see cref="WhatsAppBridge"/>; tests shorten them.</summary>
 public sealed record BridgeTimings
 {
     /// <summary>The sidecar limits every command to 30 s and then acks with an error; this is the host's backstop.</summary>
@@ -10,4 +10,7 @@ public sealed record BridgeTimings
         [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)];
     /// <summary>How long a stop waits for the sidecar to exit after stdin is closed before killing it.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>The longest event line read whole (in chars). WhatsApp caps a text at 65,536 chars and a group list is
+    /// far smaller than this; a longer line is skipped as invalid without being held in memory.</summary>
+    public int MaxLineChars { get; init; } = 16 * 1024 * 1024;
 }

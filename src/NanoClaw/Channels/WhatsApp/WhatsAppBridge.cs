@@ -62,7 +62,15 @@ public sealed partial class WhatsAppBridge(BridgeCommandLine commandLine, Action
         var failures = 0;
         while (!_stop.IsCancellationRequested)
         {
-            var life = await RunOnceAsync();
+            LifeResult life;
+            try { life = await RunOnceAsync(); }
+            catch (Exception e)
+            {
+                // Belt and braces: whatever failed, the supervisor lives on and restarts the sidecar with backoff.
+                LogReaderFaulted(log, e);
+                lock (_lifeLock) _process = null;
+                life = new LifeResult(-1, false, null);
+            }
             if (life.Connected) failures = 0;
             var final = life.FinalClose ?? (life.ExitCode is 0 or 2 ? $"exit code {life.ExitCode}" : null);
             var restart = !_stop.IsCancellationRequested && final is null;
@@ -94,6 +102,10 @@ public sealed partial class WhatsAppBridge(BridgeCommandLine commandLine, Action
             StandardErrorEncoding = Encoding.UTF8,
         };
         foreach (var a in commandLine.Arguments) psi.ArgumentList.Add(a);
+        // The sidecar parses whatever WhatsApp delivers; it gets what Node needs and nothing of the host's secrets.
+        psi.Environment.Clear();
+        foreach (var (key, value) in BridgeCommandLine.SidecarEnvironment(Environment.GetEnvironmentVariables()))
+            psi.Environment[key] = value;
         using var process = new Process { StartInfo = psi };
         try { process.Start(); }
         catch (System.ComponentModel.Win32Exception e)
@@ -111,20 +123,31 @@ public sealed partial class WhatsAppBridge(BridgeCommandLine commandLine, Action
         });
         var connected = false;
         string? finalClose = null;
-        while (await process.StandardOutput.ReadLineAsync() is { } line)
+        try
         {
-            switch (BridgeProtocol.ParseEvent(line))
+            var lines = new BoundedLineReader(process.StandardOutput, _timings.MaxLineChars);
+            while (await lines.ReadLineAsync() is var (line, overlong))
             {
-                case BridgeParseResult.Invalid invalid:
-                    LogInvalidLine(log, invalid.Reason, line.Length > 200 ? line[..200] + "..." : line);
-                    break;
-                case BridgeParseResult.Parsed { Event: var e }:
-                    if (e is BridgeEvent.Connected) connected = true;
-                    if (e is BridgeEvent.Closed { WillReconnect: false } closed) finalClose = closed.Reason;
-                    if (e is BridgeEvent.Ack ack) Acknowledge(ack);
-                    Emit(e);
-                    break;
+                if (overlong)
+                {
+                    LogInvalidLine(log, $"longer than {_timings.MaxLineChars} chars", line[..Math.Min(line.Length, 200)] + "...");
+                    continue;
+                }
+                var e = ReadEvent(line);
+                if (e is null) continue;
+                if (e is BridgeEvent.Connected) connected = true;
+                if (e is BridgeEvent.Closed { WillReconnect: false } closed) finalClose = closed.Reason;
+                if (e is BridgeEvent.Ack ack) Acknowledge(ack);
+                Emit(e);
             }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The reader itself failed (not one line: those are skipped above). Kill this life so the supervisor
+            // starts a fresh one with backoff instead of leaving a sidecar nobody listens to.
+            LogReaderFaulted(log, e);
+            try { process.Kill(entireProcessTree: true); }
+            catch (InvalidOperationException) { } // exited meanwhile
         }
         await stderr;
         await process.WaitForExitAsync();
@@ -132,6 +155,24 @@ public sealed partial class WhatsAppBridge(BridgeCommandLine commandLine, Action
         foreach (var (_, waiting) in _pending)
             waiting.TrySetException(new IOException($"the WhatsApp sidecar exited (code {process.ExitCode}) before acknowledging the command"));
         return new LifeResult(process.ExitCode, connected, finalClose);
+    }
+
+    /// <summary>One line as an event, or null (blank, or invalid and logged). Never throws: one line must not stop the channel.</summary>
+    BridgeEvent? ReadEvent(string line)
+    {
+        BridgeParseResult result;
+        try { result = BridgeProtocol.ParseEvent(line); }
+        catch (Exception e) { result = new BridgeParseResult.Invalid($"unreadable ({e.GetType().Name})"); }
+        switch (result)
+        {
+            case BridgeParseResult.Invalid invalid:
+                LogInvalidLine(log, invalid.Reason, line.Length > 200 ? line[..200] + "..." : line);
+                return null;
+            case BridgeParseResult.Parsed parsed:
+                return parsed.Event;
+            default:
+                return null;
+        }
     }
 
     void Acknowledge(BridgeEvent.Ack ack)
@@ -193,6 +234,9 @@ public sealed partial class WhatsAppBridge(BridgeCommandLine commandLine, Action
 
     [LoggerMessage(EventId = 707, Level = LogLevel.Error, Message = "Handling a WhatsApp {Event} event failed")]
     static partial void LogHandlerFailed(ILogger logger, string @event, Exception ex);
+
+    [LoggerMessage(EventId = 709, Level = LogLevel.Error, Message = "Reading the WhatsApp sidecar failed; it is restarted")]
+    static partial void LogReaderFaulted(ILogger logger, Exception ex);
 
     [LoggerMessage(EventId = 708, Level = LogLevel.Warning, Message = "WhatsApp sidecar did not exit within {Timeout} of closing its stdin; killed")]
     static partial void LogKilled(ILogger logger, TimeSpan timeout);

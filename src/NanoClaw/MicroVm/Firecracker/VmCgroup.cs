@@ -63,11 +63,27 @@ public sealed class VmCgroup
     public static string? PathFor(string runId) => V2Root() is { } root ? System.IO.Path.Combine(root, ParentName, runId) : null;
 
     /// <summary>
-    /// Creates the group and writes the limits that this host's controllers allow:
-    /// memory.max = VM memory + <see cref="MemoryOverheadMb"/>, cpu.max = <paramref name="cpus"/> full CPUs,
-    /// pids.max = <see cref="PidsMax"/>; memory.swap.max = 0 so the limit cannot be dodged by swapping.
+    /// What <see cref="Create"/> writes into the group, given the controllers it could enable: memory.max = VM memory
+    /// + <paramref name="memoryOverheadMb"/>, memory.swap.max = 0 (when the file exists) so the limit cannot be dodged
+    /// by swapping, cpu.max = <paramref name="cpus"/> full CPUs, pids.max = <paramref name="pidsMax"/>.
     /// </summary>
-    public static VmCgroup Create(string runId, int memoryMb, int cpus)
+    public static IReadOnlyList<(string File, string Value)> Limits(IReadOnlyCollection<string> available, bool hasSwapMax,
+        int memoryMb, int cpus, int pidsMax = PidsMax, int memoryOverheadMb = MemoryOverheadMb)
+    {
+        ArgumentNullException.ThrowIfNull(available);
+        var limits = new List<(string, string)>();
+        if (available.Contains("memory"))
+        {
+            limits.Add(("memory.max", ((long)(memoryMb + memoryOverheadMb) << 20).ToString(CultureInfo.InvariantCulture)));
+            if (hasSwapMax) limits.Add(("memory.swap.max", "0"));
+        }
+        if (available.Contains("cpu")) limits.Add(("cpu.max", $"{cpus * 100_000} 100000"));
+        if (available.Contains("pids")) limits.Add(("pids.max", pidsMax.ToString(CultureInfo.InvariantCulture)));
+        return limits;
+    }
+
+    /// <summary>Creates the group and writes the <see cref="Limits"/> that this host's controllers allow.</summary>
+    public static VmCgroup Create(string runId, int memoryMb, int cpus, int pidsMax = PidsMax, int memoryOverheadMb = MemoryOverheadMb)
     {
         var root = V2Root() ?? throw new IOException("no cgroup2 file system is mounted");
         var parent = System.IO.Path.Combine(root, ParentName);
@@ -80,13 +96,8 @@ public sealed class VmCgroup
         var group = new VmCgroup(path, Controllers.Except(available).ToList());
         try
         {
-            if (available.Contains("memory"))
-            {
-                group.Write("memory.max", ((long)(memoryMb + MemoryOverheadMb) << 20).ToString(CultureInfo.InvariantCulture));
-                if (File.Exists(System.IO.Path.Combine(path, "memory.swap.max"))) group.Write("memory.swap.max", "0");
-            }
-            if (available.Contains("cpu")) group.Write("cpu.max", $"{cpus * 100_000} 100000");
-            if (available.Contains("pids")) group.Write("pids.max", PidsMax.ToString(CultureInfo.InvariantCulture));
+            foreach (var (file, value) in Limits(available, File.Exists(System.IO.Path.Combine(path, "memory.swap.max")), memoryMb, cpus, pidsMax, memoryOverheadMb))
+                group.Write(file, value);
         }
         catch
         {
