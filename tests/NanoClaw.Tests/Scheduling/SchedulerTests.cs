@@ -231,7 +231,7 @@ public class SchedulerTests
         runs.Select(r => (r.RunAt - task.NextRun.Value).TotalMinutes).ShouldBe([0, 1, 5, 21, 85]);
         runs.Select(r => r.Kind).ShouldBe([TaskRunKind.Scheduled, TaskRunKind.Retry, TaskRunKind.Retry, TaskRunKind.Retry, TaskRunKind.Retry]);
         runs.ShouldAllBe(r => r.Status == TaskRunStatus.Error && r.Error == "the VM runtime is down");
-        rig.SentTo(SchedulerRig.MainJid).Single().ShouldContain("failed 5 times; last error: the VM runtime is down. It runs again at its next slot");
+        rig.SentTo(SchedulerRig.MainJid).Single().ShouldContain("failed 5 times. It runs again at its next slot");
         rig.SentTo(SchedulerRig.FamilyJid).ShouldBeEmpty();
         rig.Home.Db.GetTask(task.Id)!.Status.ShouldBe(TaskStatus.Active);
         rig.Home.Db.GetTask(task.Id)!.LastResult.ShouldBe("error: the VM runtime is down");
