@@ -114,6 +114,9 @@ public sealed partial class CrashEndToEndTests(VmTestEnvironment vm) : IAsyncLif
         ["ANTHROPIC_BASE_URL"] = _fake.BaseUrl.ToString().TrimEnd('/'),
         ["NANOCLAW_CACHE"] = vm.Config.CacheDir,
         ["VM_MEMORY_MB"] = "2048",
+        // One VM per run keeps the test inside its time on a small machine; warm VMs go through the same
+        // VmProcess launch (and its watch) and are covered by WarmPoolVmTests.
+        ["WARM_POOL_SIZE"] = "0",
         ["LOG_LEVEL"] = "Information",
     }, "chat");
 
