@@ -18,7 +18,7 @@ namespace NanoClaw.Messaging;
 /// </summary>
 public sealed partial class Conversation
 {
-    readonly RegisteredGroup _group;
+    readonly string _chatJid;
     readonly Database _db;
     readonly GroupQueue _queue;
     readonly Outbox _outbox;
@@ -42,10 +42,10 @@ public sealed partial class Conversation
     Channel<HandOver>? _followUps;
     ITimer? _idleTimer;
 
-    internal Conversation(RegisteredGroup group, Database db, GroupQueue queue, Outbox outbox, AgentRunEvents events, TimeProvider time, TimeSpan idleTimeout, ILogger log) =>
-        (_group, _db, _queue, _outbox, _events, _time, _idleTimeout, _log) = (group, db, queue, outbox, events, time, idleTimeout, log);
+    internal Conversation(string chatJid, Database db, GroupQueue queue, Outbox outbox, AgentRunEvents events, TimeProvider time, TimeSpan idleTimeout, ILogger log) =>
+        (_chatJid, _db, _queue, _outbox, _events, _time, _idleTimeout, _log) = (chatJid, db, queue, outbox, events, time, idleTimeout, log);
 
-    public string ChatJid => _group.Jid;
+    public string ChatJid => _chatJid;
 
     public ConversationState State { get { lock (_lock) return _state; } }
 
@@ -80,11 +80,13 @@ public sealed partial class Conversation
     /// hand-overs. True when done (or nothing to do); false for the queue to retry later.</summary>
     public async Task<bool> RunAsync(RunSlot slot)
     {
+        // Read per run: the group's settings (trigger, extra folders) may have changed since the last one.
+        if (_db.GroupByJid(ChatJid) is not { } group) return true;
         IReadOnlyList<SequencedMessage> pending;
         lock (_lock)
         {
             pending = _db.MessagesAfter(ChatJid, _db.AgentCursor(ChatJid));
-            if (pending.Count == 0 || !Trigger.ShouldRespond(_group, pending.Select(p => p.Message))) return true;
+            if (pending.Count == 0 || !Trigger.ShouldRespond(group, pending.Select(p => p.Message))) return true;
             // <- The place for checks before a message run starts (nothing is handed over yet).
             var first = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), "") { Covered = true, Read = true };
             _handOvers.Clear();
@@ -94,13 +96,16 @@ public sealed partial class Conversation
         }
         using var yield = slot.Yield.Register(() => { lock (_lock) if (_state == ConversationState.Idle) Close(); });
 
-        var request = new AgentRequest(_group, CatchUpPrompt.Format(pending.Select(p => p.Message)), _db.GetSession(_group.Folder));
-        LogRunStarting(_log, _group.Name, pending.Count);
+        var request = new AgentRequest(group, CatchUpPrompt.Format(pending.Select(p => p.Message)), _db.GetSession(group.Folder));
+        LogRunStarting(_log, group.Name, pending.Count);
         await _outbox.SetTypingAsync(ChatJid, true, slot.Stopping);
         var outcome = await _events.RunAsync(request, ChatJid, new FollowUpTexts(this, _followUps.Reader), storeSession: true,
             OnOutput, () => OnIdle(slot), slot.Stopping);
         await _outbox.SetTypingAsync(ChatJid, false, CancellationToken.None);
-        return Settle(outcome, slot);
+        var (result, runAgain) = Settle(group, outcome, slot);
+        // Outside the lock: the queue runs yield callbacks (which take it) under its own lock.
+        if (runAgain) RequestRun();
+        return result;
     }
 
     void OnOutput(string text, bool queued)
@@ -146,7 +151,7 @@ public sealed partial class Conversation
     /// the cursor before them: on success only those the session never got to, on failure all of them, for the
     /// queue's retry; on the last attempt they are given up and the chat is told.
     /// </summary>
-    bool Settle(AgentRunOutcome outcome, RunSlot slot)
+    (bool Done, bool RunAgain) Settle(RegisteredGroup group, AgentRunOutcome outcome, RunSlot slot)
     {
         lock (_lock)
         {
@@ -160,28 +165,27 @@ public sealed partial class Conversation
             _handOvers.Clear();
             _db.SetMessageRunState(done.Select(h => h.Run.Id), MessageRunState.Started, MessageRunState.Done);
             _db.SetMessageRunState(done.Select(h => h.Run.Id), MessageRunState.OutputSent, MessageRunState.Done);
-            if (outcome.Error is not null && done.Count > 0 && back.Count == 0) LogFailedAfterOutput(_log, _group.Name, outcome.Error);
-            if (back.Count == 0) return true;
+            if (outcome.Error is not null && done.Count > 0 && back.Count == 0) LogFailedAfterOutput(_log, group.Name, outcome.Error);
+            if (back.Count == 0) return (true, false);
 
             var cursor = back[0].Run.FirstSeq - 1;
             if (outcome.Error is null)
             {
                 // Follow-ups the session never took up get a run of their own.
                 _db.ReturnMessages(ChatJid, back.Select(h => h.Run.Id), MessageRunState.Retried, cursor);
-                RequestRun();
-                return true;
+                return (true, true);
             }
             if (slot.IsLastAttempt && !outcome.Cancelled && !slot.Stopping.IsCancellationRequested)
             {
                 // The messages stay stored with the cursor before them: writing again retries them.
                 _db.ReturnMessages(ChatJid, back.Select(h => h.Run.Id), MessageRunState.Failed, cursor);
-                LogGaveUp(_log, _group.Name, slot.Attempt, outcome.Error);
-                GiveUpNotice.Send(_db, _outbox, _group, $"the run failed {slot.Attempt} times in a row");
-                return false;
+                LogGaveUp(_log, group.Name, slot.Attempt, outcome.Error);
+                GiveUpNotice.Send(_db, _outbox, group, $"the run failed {slot.Attempt} times in a row");
+                return (false, false);
             }
             _db.ReturnMessages(ChatJid, back.Select(h => h.Run.Id), MessageRunState.Retried, cursor);
-            LogRolledBack(_log, _group.Name, outcome.Error);
-            return false;
+            LogRolledBack(_log, group.Name, outcome.Error);
+            return (false, false);
         }
     }
 

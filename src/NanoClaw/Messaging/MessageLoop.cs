@@ -60,8 +60,8 @@ public sealed partial class MessageLoop
         lock (_lock)
         {
             if (_conversations.TryGetValue(chatJid, out var c)) return c;
-            if (_db.GroupByJid(chatJid) is not { } group) return null;
-            return _conversations[chatJid] = new Conversation(group, _db, _queue, _outbox, _events, _time, _idleTimeout, _log);
+            if (_db.GroupByJid(chatJid) is null) return null;
+            return _conversations[chatJid] = new Conversation(chatJid, _db, _queue, _outbox, _events, _time, _idleTimeout, _log);
         }
     }
 
