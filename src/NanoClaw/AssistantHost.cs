@@ -27,9 +27,9 @@ public sealed class AssistantHost : IAsyncDisposable
     public AssistantHost(Config config, Database db, IReadOnlyList<IChannel> channels, IAgentRunner runner, TimeProvider time, ILoggerFactory logs)
     {
         Db = db;
-        Queue = new GroupQueue(config.MaxConcurrentAgents, config.AgentIdleTimeout, time, logs.CreateLogger<GroupQueue>());
+        Queue = new GroupQueue(config.MaxConcurrentAgents, time, logs.CreateLogger<GroupQueue>());
         Outbox = new Outbox(db, channels, config, time, logs.CreateLogger<Outbox>());
-        Loop = new MessageLoop(db, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>());
+        Loop = new MessageLoop(db, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>(), config.AgentIdleTimeout);
         Scheduler = new Scheduler(db, Queue, Outbox, runner, config.TimeZone, time, logs.CreateLogger<Scheduler>());
     }
 

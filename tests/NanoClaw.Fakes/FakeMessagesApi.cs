@@ -83,6 +83,14 @@ public sealed class FakeMessagesApi : IAsyncDisposable
         return this;
     }
 
+    /// <summary>A standing step: every main request that reaches it is answered by <paramref name="answer"/>, for as
+    /// long as the fake lives (e.g. a host that is restarted several times and asks an unknown number of times).</summary>
+    public FakeMessagesApi AnswerEvery(Func<FakeRequest, FakeReply> answer)
+    {
+        Enqueue(r => (answer(r), false));
+        return this;
+    }
+
     /// <summary>Text answers, one per main request: <c>fake.Script("first", "second")</c>.</summary>
     public FakeMessagesApi Script(params string[] texts) => Script([.. texts.Select(t => FakeReply.Text(t))]);
 

@@ -1,71 +1,57 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace NanoClaw.Messaging;
 
 /// <summary>
-/// Decides when runs start. Invariants: at most one run per group; at most <c>maxConcurrent</c> runs overall;
-/// groups waiting for a slot are served first come, first served; within a group, queued tasks go before
-/// messages (tasks are not re-discovered from the store, messages are). Messages that arrive while a group's
-/// message run is going are fed into it as follow-ups instead of waiting.
+/// Hands out run slots, nothing more. Invariants: at most one run per group; at most <c>maxConcurrent</c> runs
+/// overall; groups waiting for a slot are served first come, first served; within a group, queued tasks go before
+/// messages; a message run that fails is retried with backoff (<see cref="MaxRetries"/> times). What a run does
+/// (which messages, follow-ups, idle timer) belongs to its owner: the group's <see cref="Conversation"/> or the
+/// scheduler's task run.
 /// </summary>
-public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, TimeProvider time, ILogger<GroupQueue> log)
+public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILogger<GroupQueue> log)
 {
     public const int MaxRetries = 5;
     static readonly TimeSpan BaseRetryDelay = TimeSpan.FromSeconds(5);
 
-    /// <summary>Processes a group's pending messages; true when done (or nothing to do), false to retry later.</summary>
-    public delegate Task<bool> MessageRun(string chatJid, ChannelReader<FollowUp> followUps, CancellationToken cancellationToken);
+    /// <summary>A group's message run: true when done (or nothing to do), false to retry later.</summary>
+    public delegate Task<bool> MessageRun(RunSlot slot);
 
-    sealed class GroupState
+    sealed class Group
     {
-        public bool Active;
-        public bool ActiveIsTask;
-        public bool PendingMessages;
-        public readonly Queue<QueuedTask> PendingTasks = new();
-        public Channel<FollowUp>? FollowUps;
-        // False until the run has taken its own messages; before that, new messages are the run's prompt, not follow-ups.
-        public bool AcceptingFollowUps;
-        public bool Idle;
-        public ITimer? IdleTimer;
+        public SlotState State;
+        public readonly Queue<QueuedTask> Tasks = new();
+        /// <summary>Set while the group's messages want a run (the owner's run function).</summary>
+        public MessageRun? Messages;
         public int Retries;
+        public ITimer? RetryTimer;
+        public CancellationTokenSource? Yield;
     }
 
     sealed record QueuedTask(string TaskId, Func<CancellationToken, Task> Run);
 
     readonly Lock _lock = new();
-    readonly Dictionary<string, GroupState> _groups = new();
+    readonly Dictionary<string, Group> _groups = new();
     readonly LinkedList<string> _waiting = new();
     readonly CancellationTokenSource _stopping = new();
     readonly List<TaskCompletionSource> _quietWaiters = new();
     int _running;
-    readonly HashSet<ITimer> _retryTimers = [];
     bool _draining;
-    MessageRun? _processMessages;
 
     /// <summary>Runs that ended in failure with no retry left (counted while draining, when nothing is retried).</summary>
     public int FailedRuns { get; private set; }
 
     public int RunningCount { get { lock (_lock) return _running; } }
 
-    /// <summary>Set once by the message loop: what a message run does.</summary>
-    public MessageRun ProcessMessages
-    {
-        set { if (Interlocked.CompareExchange(ref _processMessages, value, null) is not null) throw new InvalidOperationException("ProcessMessages is already set."); }
-    }
-
-    public void EnqueueMessageCheck(string chatJid)
+    /// <summary>The group's messages want a run: <paramref name="run"/> gets the group's next free slot.</summary>
+    public void EnqueueMessages(string chatJid, MessageRun run)
     {
         lock (_lock)
         {
-            var s = State(chatJid);
-            if (s.Active || _running >= maxConcurrent)
-            {
-                s.PendingMessages = true;
-                if (!s.Active) AddWaiting(chatJid);
-                return;
-            }
-            StartMessageRun(chatJid, s);
+            var g = GroupOf(chatJid);
+            g.Messages = run;
+            if (g.RetryTimer is not null) return; // the pending retry covers these messages, after its backoff
+            TryStart(chatJid, g);
         }
     }
 
@@ -74,57 +60,12 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
     {
         lock (_lock)
         {
-            var s = State(chatJid);
-            if (s.PendingTasks.Any(t => t.TaskId == taskId)) return;
-            if (s.Active || _running >= maxConcurrent)
-            {
-                s.PendingTasks.Enqueue(new QueuedTask(taskId, run));
-                if (s.Active && s.Idle) CloseFollowUps(s); // an idle conversation yields to the task
-                if (!s.Active) AddWaiting(chatJid);
-                return;
-            }
-            StartTask(chatJid, s, new QueuedTask(taskId, run));
+            var g = GroupOf(chatJid);
+            if (g.Tasks.Any(t => t.TaskId == taskId)) return;
+            g.Tasks.Enqueue(new QueuedTask(taskId, run));
+            if (g.State == SlotState.MessageRun) g.Yield?.Cancel(); // an idle conversation yields to the task
+            TryStart(chatJid, g);
         }
-    }
-
-    /// <summary>Feeds text into the group's running message run. False when there is none to take it.</summary>
-    public bool TrySendFollowUp(string chatJid, FollowUp followUp)
-    {
-        lock (_lock)
-        {
-            if (!_groups.TryGetValue(chatJid, out var s) || !s.Active || s.ActiveIsTask || s.FollowUps is null || !s.AcceptingFollowUps) return false;
-            if (!s.FollowUps.Writer.TryWrite(followUp)) return false;
-            s.Idle = false;
-            s.IdleTimer?.Dispose();
-            s.IdleTimer = null;
-            return true;
-        }
-    }
-
-    /// <summary>The run finished a turn. It is closed now if work waits for the group (or we are draining),
-    /// else after the idle timeout unless a follow-up arrives first.</summary>
-    public void NotifyIdle(string chatJid)
-    {
-        lock (_lock)
-        {
-            if (!_groups.TryGetValue(chatJid, out var s) || !s.Active) return;
-            s.Idle = true;
-            s.IdleTimer?.Dispose();
-            if (_draining || s.PendingTasks.Count > 0) { CloseFollowUps(s); return; }
-            s.IdleTimer = time.CreateTimer(_ => { lock (_lock) if (s.Idle) CloseFollowUps(s); }, null, idleTimeout, Timeout.InfiniteTimeSpan);
-        }
-    }
-
-    /// <summary>Called by the run once it has claimed its messages: from now on new messages are fed into it.</summary>
-    public void OpenFollowUps(string chatJid)
-    {
-        lock (_lock) if (_groups.TryGetValue(chatJid, out var s) && s.Active && !s.ActiveIsTask && s.FollowUps is not null) s.AcceptingFollowUps = true;
-    }
-
-    /// <summary>Stops feeding the group's run: later messages wait for the next run.</summary>
-    public void CloseFollowUps(string chatJid)
-    {
-        lock (_lock) if (_groups.TryGetValue(chatJid, out var s)) CloseFollowUps(s);
     }
 
     /// <summary>From now on: idle runs close at once and failures are not retried (used when input has ended).</summary>
@@ -134,18 +75,9 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
         {
             _draining = true;
             CancelRetries();
-            foreach (var s in _groups.Values.Where(s => s.Idle)) CloseFollowUps(s);
+            foreach (var g in _groups.Values) g.Yield?.Cancel();
             CheckQuiet();
         }
-    }
-
-    /// <summary>Scheduled retries are dropped and counted as failed; their messages stay stored and are
-    /// recovered at the next start.</summary>
-    void CancelRetries()
-    {
-        foreach (var timer in _retryTimers) timer.Dispose();
-        FailedRuns += _retryTimers.Count;
-        _retryTimers.Clear();
     }
 
     /// <summary>Completes when nothing runs, waits or is scheduled for retry.</summary>
@@ -168,7 +100,7 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
         {
             _draining = true;
             CancelRetries();
-            foreach (var s in _groups.Values) { s.PendingMessages = false; s.PendingTasks.Clear(); CloseFollowUps(s); }
+            foreach (var g in _groups.Values) { g.Messages = null; g.Tasks.Clear(); g.Yield?.Cancel(); }
             _waiting.Clear();
         }
         var quiet = WhenQuietAsync();
@@ -180,126 +112,125 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
         }
     }
 
-    GroupState State(string chatJid) =>
-        _groups.TryGetValue(chatJid, out var s) ? s : _groups[chatJid] = new GroupState();
+    Group GroupOf(string chatJid) => _groups.TryGetValue(chatJid, out var g) ? g : _groups[chatJid] = new Group();
 
-    void AddWaiting(string chatJid)
+    static bool HasWork(Group g) => g.Tasks.Count > 0 || (g.Messages is not null && g.RetryTimer is null);
+
+    /// <summary>Starts the group's next run if it has work and a slot is free; else it waits its turn.</summary>
+    void TryStart(string chatJid, Group g)
     {
-        if (!_waiting.Contains(chatJid)) _waiting.AddLast(chatJid);
+        if (g.State != SlotState.Free || !HasWork(g)) return;
+        if (_running >= maxConcurrent || (_waiting.Count > 0 && _waiting.First!.Value != chatJid))
+        {
+            if (!_waiting.Contains(chatJid)) _waiting.AddLast(chatJid);
+            return;
+        }
+        _waiting.Remove(chatJid);
+        // Tasks go before messages: tasks are not re-discovered from the store, messages are.
+        if (g.Tasks.TryDequeue(out var task)) StartTask(chatJid, g, task);
+        else StartMessageRun(chatJid, g);
     }
 
-    void StartMessageRun(string chatJid, GroupState s)
+    void StartMessageRun(string chatJid, Group g)
     {
-        var run = _processMessages ?? throw new InvalidOperationException("GroupQueue.ProcessMessages was never set.");
-        s.Active = true;
-        s.ActiveIsTask = false;
-        s.PendingMessages = false;
-        s.Idle = false;
-        s.FollowUps = Channel.CreateUnbounded<FollowUp>(new UnboundedChannelOptions { SingleReader = true });
+        var run = g.Messages!;
+        g.Messages = null;
+        g.State = SlotState.MessageRun;
+        g.Yield = new CancellationTokenSource();
+        if (_draining || g.Tasks.Count > 0) g.Yield.Cancel();
         _running++;
-        var followUps = s.FollowUps.Reader;
+        var slot = new RunSlot(g.Retries + 1, g.Retries >= MaxRetries || _draining, g.Yield.Token, _stopping.Token);
         _ = Task.Run(async () =>
         {
             var ok = false;
-            try { ok = await run(chatJid, followUps, _stopping.Token); }
+            try { ok = await run(slot); }
             catch (Exception ex) { LogRunCrashed(log, chatJid, ex); }
             lock (_lock)
             {
-                if (ok) s.Retries = 0;
-                else ScheduleRetry(chatJid, s);
-                Finish(chatJid, s);
+                if (ok) g.Retries = 0;
+                else ScheduleRetry(chatJid, g, run);
+                Finish(chatJid, g);
             }
         });
     }
 
-    void StartTask(string chatJid, GroupState s, QueuedTask task)
+    void StartTask(string chatJid, Group g, QueuedTask task)
     {
-        s.Active = true;
-        s.ActiveIsTask = true;
-        s.Idle = false;
+        g.State = SlotState.TaskRun;
         _running++;
         _ = Task.Run(async () =>
         {
             try { await task.Run(_stopping.Token); }
             catch (Exception ex) { LogTaskCrashed(log, task.TaskId, chatJid, ex); }
-            lock (_lock) Finish(chatJid, s);
+            lock (_lock) Finish(chatJid, g);
         });
     }
 
-    void Finish(string chatJid, GroupState s)
+    void Finish(string chatJid, Group g)
     {
-        s.Active = false;
-        s.Idle = false;
-        s.IdleTimer?.Dispose();
-        s.IdleTimer = null;
-        s.FollowUps?.Writer.TryComplete();
-        s.FollowUps = null;
-        s.AcceptingFollowUps = false;
+        g.State = SlotState.Free;
+        g.Yield?.Dispose();
+        g.Yield = null;
         _running--;
-
-        var hasWork = s.PendingTasks.Count > 0 || s.PendingMessages;
         // Fairness: if other groups already wait for a slot, this group goes behind them.
-        if (hasWork && _waiting.Count > 0) AddWaiting(chatJid);
-        else if (hasWork) StartNext(chatJid, s);
+        if (HasWork(g) && _waiting.Count > 0 && !_waiting.Contains(chatJid)) _waiting.AddLast(chatJid);
+        else TryStart(chatJid, g);
         while (_running < maxConcurrent && _waiting.First is { } head)
         {
-            _waiting.RemoveFirst();
             var next = _groups[head.Value];
-            if (!next.Active) StartNext(head.Value, next);
+            if (next.State != SlotState.Free || !HasWork(next)) { _waiting.RemoveFirst(); continue; }
+            TryStart(head.Value, next);
         }
         CheckQuiet();
     }
 
-    void StartNext(string chatJid, GroupState s)
+    void ScheduleRetry(string chatJid, Group g, MessageRun run)
     {
-        if (s.PendingTasks.TryDequeue(out var task)) StartTask(chatJid, s, task);
-        else if (s.PendingMessages) StartMessageRun(chatJid, s);
-    }
-
-    void ScheduleRetry(string chatJid, GroupState s)
-    {
-        // The retry covers every pending message of the group: a "pending" flag set during the failed run
-        // must not start an immediate rerun that skips the backoff.
-        s.PendingMessages = false;
         if (_draining || _stopping.IsCancellationRequested) { FailedRuns++; return; }
-        s.Retries++;
-        if (s.Retries > MaxRetries)
+        g.Retries++;
+        if (g.Retries > MaxRetries)
         {
-            // The messages stay stored with the cursor before them: the next message in the group retries them.
+            // The run told the chat on its last attempt; the messages wait for the next message in the group.
             LogGaveUp(log, chatJid, MaxRetries);
-            s.Retries = 0;
+            g.Retries = 0;
             FailedRuns++;
             return;
         }
-        var delay = BaseRetryDelay * Math.Pow(2, s.Retries - 1);
-        LogRetrying(log, chatJid, s.Retries, delay);
+        // The retry covers every pending message of the group: messages noted during the failed run wait for it.
+        g.Messages = run;
+        var delay = BaseRetryDelay * Math.Pow(2, g.Retries - 1);
+        LogRetrying(log, chatJid, g.Retries, delay);
         ITimer? timer = null;
         timer = time.CreateTimer(_ =>
         {
             // One critical section (Lock is re-entrant), so nobody sees "quiet" between the two steps.
             lock (_lock)
             {
-                if (timer is null || !_retryTimers.Remove(timer)) return; // cancelled by drain or shutdown
+                if (timer is null || g.RetryTimer != timer) return; // cancelled by drain or shutdown
                 timer.Dispose();
-                EnqueueMessageCheck(chatJid);
+                g.RetryTimer = null;
+                TryStart(chatJid, g);
                 CheckQuiet();
             }
         }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _retryTimers.Add(timer);
+        g.RetryTimer = timer;
         timer.Change(delay, Timeout.InfiniteTimeSpan); // armed only once registered, so the callback always finds it
     }
 
-    static void CloseFollowUps(GroupState s)
+    /// <summary>Scheduled retries are dropped and counted as failed; their messages stay stored and are
+    /// recovered at the next start.</summary>
+    void CancelRetries()
     {
-        s.AcceptingFollowUps = false;
-        s.Idle = false;
-        s.IdleTimer?.Dispose();
-        s.IdleTimer = null;
-        s.FollowUps?.Writer.TryComplete();
+        foreach (var g in _groups.Values.Where(g => g.RetryTimer is not null))
+        {
+            g.RetryTimer!.Dispose();
+            g.RetryTimer = null;
+            g.Messages = null;
+            FailedRuns++;
+        }
     }
 
-    bool IsQuiet() => _running == 0 && _waiting.Count == 0 && _retryTimers.Count == 0
-        && _groups.Values.All(s => !s.PendingMessages && s.PendingTasks.Count == 0);
+    bool IsQuiet() => _running == 0 && _waiting.Count == 0 && _groups.Values.All(g => g.RetryTimer is null && !HasWork(g));
 
     void CheckQuiet()
     {
@@ -317,7 +248,7 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeSpan idleTimeout, 
     [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Run for {ChatJid} failed; retry {Attempt} in {Delay}")]
     static partial void LogRetrying(ILogger logger, string chatJid, int attempt, TimeSpan delay);
 
-    [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "Run for {ChatJid} failed {MaxRetries} retries; giving up until the next message")]
+    [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "Run for {ChatJid} failed {MaxRetries} retries; the chat was told, and its next message retries")]
     static partial void LogGaveUp(ILogger logger, string chatJid, int maxRetries);
 
     [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Shutdown grace over with {Running} runs still going; cancelling them")]

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Agent;
 using NanoClaw.Storage;
@@ -7,10 +6,8 @@ namespace NanoClaw.Messaging;
 
 /// <summary>
 /// From stored messages to runs. Channels call <see cref="Deliver"/>, which stores the message first and wakes
-/// the loop; a slow poll is only the safety net. Two cursors (sequence numbers in <c>router_state</c>):
-/// <c>last_seen_seq</c>, how far the loop has looked, and <c>agent_seq:&lt;jid&gt;</c>, how far a group's agent
-/// has been given messages. The agent cursor moves ahead when a run starts and moves back if the run fails
-/// before it sent anything, so no message is lost and no reply is sent twice.
+/// the loop; a slow poll is only the safety net. <c>last_seen_seq</c> in <c>router_state</c> is how far the loop has
+/// looked; each group's <see cref="Conversation"/> owns the rest (which messages a run holds, follow-ups, idle).
 /// </summary>
 public sealed partial class MessageLoop
 {
@@ -19,17 +16,20 @@ public sealed partial class MessageLoop
     readonly Database _db;
     readonly GroupQueue _queue;
     readonly Outbox _outbox;
-    readonly IAgentRunner _runner;
+    readonly AgentRunEvents _events;
+    readonly TimeProvider _time;
+    readonly TimeSpan _idleTimeout;
     readonly ILogger<MessageLoop> _log;
     readonly WakeSignal _wake;
-    // Guards every read-modify-write of agent cursors together with follow-up hand-over.
-    readonly Lock _cursorLock = new();
+    readonly Lock _lock = new();
+    readonly Dictionary<string, Conversation> _conversations = new();
 
-    public MessageLoop(Database db, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeProvider time, ILogger<MessageLoop> log)
+    public MessageLoop(Database db, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeProvider time, ILogger<MessageLoop> log, TimeSpan? idleTimeout = null)
     {
-        (_db, _queue, _outbox, _runner, _log) = (db, queue, outbox, runner, log);
+        (_db, _queue, _outbox, _time, _log) = (db, queue, outbox, time, log);
+        _idleTimeout = idleTimeout ?? TimeSpan.FromMinutes(30);
+        _events = new AgentRunEvents(db, outbox, runner, log);
         _wake = new WakeSignal(time);
-        queue.ProcessMessages = ProcessGroupMessagesAsync;
     }
 
     /// <summary>Stores an inbound message and wakes the loop. False when it was already stored (a redelivery).</summary>
@@ -54,16 +54,49 @@ public sealed partial class MessageLoop
         }
     }
 
-    /// <summary>At start-up: messages stored but never answered (a crash, a restart) get their run now.</summary>
+    /// <summary>The group's conversation (one per group for the life of the process), or null for an unregistered chat.</summary>
+    public Conversation? ConversationOf(string chatJid)
+    {
+        lock (_lock)
+        {
+            if (_conversations.TryGetValue(chatJid, out var c)) return c;
+            if (_db.GroupByJid(chatJid) is null) return null;
+            return _conversations[chatJid] = new Conversation(chatJid, _db, _queue, _outbox, _events, _time, _idleTimeout, _log);
+        }
+    }
+
+    /// <summary>
+    /// At start-up, settles what a previous process left: hand-overs whose reply is in the outbox are done (the outbox
+    /// sends what is left; nothing is run twice); hand-overs nobody answered go back to pending and are run again, once:
+    /// if the host dies over the same messages a second time they are given up (the chat is told; writing again
+    /// retries), so a message that kills the host cannot loop. Then every group with unanswered messages gets a run.
+    /// </summary>
     public void RecoverPendingMessages()
     {
+        var answered = _db.MessageRunsIn(MessageRunState.OutputSent);
+        _db.SetMessageRunState(answered.Select(r => r.Id), MessageRunState.OutputSent, MessageRunState.Done);
+        foreach (var chat in _db.MessageRunsIn(MessageRunState.Started).GroupBy(r => r.ChatJid))
+        {
+            var runs = chat.OrderBy(r => r.FirstSeq).ToList();
+            var group = _db.GroupByJid(chat.Key);
+            if (runs.Any(r => r.Attempts >= 2) && group is not null)
+            {
+                // Past them, so the pending scan below does not run them a third time.
+                _db.ReturnMessages(chat.Key, runs.Select(r => r.Id), MessageRunState.Failed, Math.Max(_db.AgentCursor(chat.Key), runs[^1].LastSeq));
+                LogDiedTwice(_log, group.Name);
+                GiveUpNotice.Send(_db, _outbox, group, "the host stopped twice while answering the same messages");
+                continue;
+            }
+            _db.ReturnMessages(chat.Key, runs.Select(r => r.Id), MessageRunState.Crashed, runs[0].FirstSeq - 1);
+            LogInterrupted(_log, runs.Count, chat.Key);
+        }
         foreach (var group in _db.RegisteredGroups())
         {
-            var pending = _db.MessagesAfter(group.Jid, AgentCursor(group.Jid));
+            var pending = _db.MessagesAfter(group.Jid, _db.AgentCursor(group.Jid));
             if (pending.Count > 0 && Trigger.ShouldRespond(group, pending.Select(p => p.Message)))
             {
                 LogRecovering(_log, pending.Count, group.Name);
-                _queue.EnqueueMessageCheck(group.Jid);
+                ConversationOf(group.Jid)?.RequestRun();
             }
         }
     }
@@ -71,7 +104,7 @@ public sealed partial class MessageLoop
     /// <summary>Looks at everything stored since the last scan: feeds running conversations, queues new runs.</summary>
     public void ScanNewMessages()
     {
-        var lastSeen = ReadSeq("last_seen_seq");
+        var lastSeen = long.TryParse(_db.GetState("last_seen_seq"), out var v) ? v : 0;
         while (true)
         {
             var batch = _db.AllMessagesAfter(lastSeen);
@@ -81,123 +114,19 @@ public sealed partial class MessageLoop
             {
                 if (!groups.TryGetValue(chat.Key, out var group)) continue; // stored for context/metadata only
                 if (!Trigger.ShouldRespond(group, chat.Select(m => m.Message))) continue;
-                if (!TryFeedRunningConversation(group.Jid)) _queue.EnqueueMessageCheck(group.Jid);
+                if (ConversationOf(group.Jid) is { } conversation && !conversation.TryFeed()) conversation.RequestRun();
             }
             lastSeen = batch[^1].Seq;
-            _db.SetState("last_seen_seq", lastSeen.ToString());
+            _db.SetState("last_seen_seq", lastSeen.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
-    }
-
-    bool TryFeedRunningConversation(string chatJid)
-    {
-        lock (_cursorLock)
-        {
-            var pending = _db.MessagesAfter(chatJid, AgentCursor(chatJid));
-            if (pending.Count == 0) return true; // already handed over
-            // The trigger (@Andy) names the assistant: a sender taking that name is marked as claiming it.
-            var followUp = new FollowUp(CatchUpPrompt.Format(pending.Select(p => p.Message), _db.GroupByJid(chatJid)?.TriggerPattern), pending[0].Seq, pending[^1].Seq);
-            if (!_queue.TrySendFollowUp(chatJid, followUp)) return false;
-            SetAgentCursor(chatJid, followUp.LastSeq);
-            return true;
-        }
-    }
-
-    /// <summary>One message run for a group (called by the queue). True when done; false to retry later.</summary>
-    async Task<bool> ProcessGroupMessagesAsync(string chatJid, ChannelReader<FollowUp> followUps, CancellationToken cancellationToken)
-    {
-        var group = _db.GroupByJid(chatJid);
-        if (group is null) return true;
-
-        long previousCursor;
-        IReadOnlyList<SequencedMessage> pending;
-        lock (_cursorLock)
-        {
-            previousCursor = AgentCursor(chatJid);
-            pending = _db.MessagesAfter(chatJid, previousCursor);
-            if (pending.Count == 0 || !Trigger.ShouldRespond(group, pending.Select(p => p.Message))) return true;
-            // Ahead of the run: messages arriving meanwhile are fed in as follow-ups, not re-sent later.
-            SetAgentCursor(chatJid, pending[^1].Seq);
-            _queue.OpenFollowUps(chatJid);
-        }
-
-        var request = new AgentRequest(group, CatchUpPrompt.Format(pending.Select(p => p.Message), group.TriggerPattern), _db.GetSession(group.Folder));
-        var outputSent = false;
-        string? error = null;
-        LogRunStarting(_log, group.Name, pending.Count);
-        await _outbox.SetTypingAsync(chatJid, true, cancellationToken);
-        try
-        {
-            await foreach (var e in _runner.RunAsync(request, new FollowUpTexts(followUps), cancellationToken))
-            {
-                switch (e)
-                {
-                    case AgentEvent.Output o: outputSent |= _outbox.Enqueue(chatJid, o.Text) > 0; break;
-                    case AgentEvent.SessionStarted s: _db.SetSession(group.Folder, s.SessionId); break;
-                    case AgentEvent.Idle: _queue.NotifyIdle(chatJid); break;
-                    case AgentEvent.Failed f: error = f.Error; break;
-                    case AgentEvent.Completed: break;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { error = "cancelled by shutdown"; }
-        catch (Exception ex) { error = ex.Message; LogRunnerThrew(_log, group.Name, ex); }
-        await _outbox.SetTypingAsync(chatJid, false, CancellationToken.None);
-
-        lock (_cursorLock)
-        {
-            _queue.CloseFollowUps(chatJid);
-            long? firstUnread = null;
-            while (followUps.TryRead(out var left)) firstUnread ??= left.FirstSeq;
-            if (error is not null && !outputSent)
-            {
-                // Nothing reached the user: hand every message of this run to the retry.
-                SetAgentCursor(chatJid, previousCursor);
-                LogRolledBack(_log, group.Name, error);
-                return false;
-            }
-            if (firstUnread is { } seq)
-            {
-                // Follow-ups the run never picked up go back to pending and get a run of their own.
-                SetAgentCursor(chatJid, Math.Min(AgentCursor(chatJid), seq - 1));
-                _queue.EnqueueMessageCheck(chatJid);
-            }
-        }
-        // Output already went out: retrying would answer twice, so the error is only logged.
-        if (error is not null) LogFailedAfterOutput(_log, group.Name, error);
-        return true;
-    }
-
-    long AgentCursor(string chatJid) => ReadSeq("agent_seq:" + chatJid);
-
-    void SetAgentCursor(string chatJid, long seq) => _db.SetState("agent_seq:" + chatJid, seq.ToString());
-
-    long ReadSeq(string key) => long.TryParse(_db.GetState(key), out var v) ? v : 0;
-
-    /// <summary>The runner sees only the text of follow-ups; sequence numbers stay with the loop.</summary>
-    sealed class FollowUpTexts(ChannelReader<FollowUp> inner) : ChannelReader<string>
-    {
-        public override Task Completion => inner.Completion;
-        public override bool TryRead(out string item)
-        {
-            var ok = inner.TryRead(out var f);
-            item = f?.Text ?? "";
-            return ok;
-        }
-        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => inner.WaitToReadAsync(cancellationToken);
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Recovering {Count} unanswered messages in {Group}")]
     static partial void LogRecovering(ILogger logger, int count, string group);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Starting a run for {Group} with {Count} messages")]
-    static partial void LogRunStarting(ILogger logger, string group, int count);
+    [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "The host stopped during a run in {ChatJid} before {Count} hand-over(s) were answered; they are run again")]
+    static partial void LogInterrupted(ILogger logger, int count, string chatJid);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Run for {Group} failed before replying ({Error}); its messages will be retried")]
-    static partial void LogRolledBack(ILogger logger, string group, string error);
-
-    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Run for {Group} failed after replying ({Error}); not retried, to avoid a duplicate reply")]
-    static partial void LogFailedAfterOutput(ILogger logger, string group, string error);
-
-    [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "The agent runner threw for {Group}")]
-    static partial void LogRunnerThrew(ILogger logger, string group, Exception ex);
+    [LoggerMessage(EventId = 107, Level = LogLevel.Error, Message = "The host stopped twice while answering the same messages in {Group}; giving up on them, the chat is told")]
+    static partial void LogDiedTwice(ILogger logger, string group);
 }

@@ -48,7 +48,8 @@ sealed class VmProcess : IAsyncDisposable
     /// </summary>
     public static VmProcess Start(ProcessStartInfo psi, string vmm, string runId, string runDir, CappedLog console, Func<Task> removeRunDir, ILogger logger)
     {
-        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        // Watched, so the VMM cannot outlive this host process (see HostDeathWatch).
+        var process = new Process { StartInfo = HostDeathWatch.Wrap(psi), EnableRaisingEvents = true };
         try { process.Start(); }
         catch (Win32Exception)
         {

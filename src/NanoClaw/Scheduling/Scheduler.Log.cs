@@ -22,9 +22,6 @@ public sealed partial class Scheduler
     [LoggerMessage(EventId = 505, Level = LogLevel.Information, Message = "Task {TaskId}: run {RunId} was claimed but never started before the restart; running it now")]
     static partial void LogRedispatching(ILogger logger, string taskId, long runId);
 
-    [LoggerMessage(EventId = 506, Level = LogLevel.Error, Message = "Task {TaskId}: the agent runner threw")]
-    static partial void LogRunnerThrew(ILogger logger, string taskId, Exception ex);
-
     [LoggerMessage(EventId = 507, Level = LogLevel.Warning, Message = "Reported to the main chat: {Text}")]
     static partial void LogReport(ILogger logger, string text);
 

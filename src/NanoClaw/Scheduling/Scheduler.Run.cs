@@ -31,7 +31,7 @@ public sealed partial class Scheduler
             {
                 _db.FinishTaskRun(claim.RunId, task.Id, _time.GetUtcNow(), TimeSpan.Zero, TaskRunStatus.Error, null,
                     $"{task.ChatJid} is no longer a registered group");
-                Report($"Scheduled task {task.Id} ({Shorten(task.Prompt)}) could not run: its chat {task.ChatJid} is no longer registered. Cancel it or register the chat again.");
+                Report($"{Named(task)} could not run: its chat {task.ChatJid} is no longer registered. Cancel it or register the chat again.");
                 return;
             }
 
@@ -68,31 +68,14 @@ public sealed partial class Scheduler
         // A task takes no follow-ups: the run ends after its turn.
         var followUps = Channel.CreateUnbounded<string>();
         var result = new StringBuilder();
-        var sent = false;
-        string? error = null;
-        try
-        {
-            await foreach (var e in _runner.RunAsync(request, followUps.Reader, linked.Token))
-            {
-                switch (e)
-                {
-                    case AgentEvent.Output o:
-                        sent |= _outbox.Enqueue(task.ChatJid, o.Text) > 0;
-                        if (result.Length < MaxResultLength) result.Append(result.Length > 0 ? "\n" : "").Append(o.Text);
-                        break;
-                    case AgentEvent.SessionStarted s when task.ContextMode == ContextMode.Group:
-                        _db.SetSession(group.Folder, s.SessionId);
-                        break;
-                    case AgentEvent.Idle: followUps.Writer.TryComplete(); break;
-                    case AgentEvent.Failed f: error = f.Error; break;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested) { error = "cancelled while running"; }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested) { error = "interrupted by shutdown"; }
-        catch (Exception ex) { error = ex.Message; LogRunnerThrew(_log, task.Id, ex); }
+        var outcome = await _events.RunAsync(request, task.ChatJid, followUps.Reader, storeSession: task.ContextMode == ContextMode.Group,
+            (text, _) => { if (result.Length < MaxResultLength) result.Append(result.Length > 0 ? "\n" : "").Append(text); },
+            () => followUps.Writer.TryComplete(), linked.Token);
+        var error = !outcome.Cancelled ? outcome.Error
+            : cancel.IsCancellationRequested ? "cancelled while running"
+            : "interrupted by shutdown";
         var text = result.Length > MaxResultLength ? result.ToString(0, MaxResultLength) : result.ToString();
-        return new RunOutcome(text.Length == 0 ? null : text, error, sent);
+        return new RunOutcome(text.Length == 0 ? null : text, error, outcome.Sent);
     }
 
     void FollowUp(ScheduledTask task, ClaimedRun claim, string status, RunOutcome outcome)
@@ -110,7 +93,7 @@ public sealed partial class Scheduler
         if (outcome.Sent)
         {
             // Part of the answer already reached the chat: running again would repeat it.
-            Report($"Scheduled task {task.Id} ({Shorten(task.Prompt)}) failed after sending part of its answer: {outcome.Error}. It is not retried, so nothing is sent twice.");
+            Report($"{Named(task)} failed after sending part of its answer; it is not retried, so nothing is sent twice. {RunLog(task)}");
             if (task.ScheduleType == ScheduleType.Once) _db.SetTaskStatus(task.Id, TaskStatus.Completed, null, TaskStatus.Active);
             return;
         }
@@ -136,7 +119,7 @@ public sealed partial class Scheduler
                 ? $" It is paused; `./nanoclaw tasks resume {task.Id}` tries again."
                 : ""
             : _db.GetTask(task.Id) is { Status: TaskStatus.Active, NextRun: { } next } ? $" It runs again at its next slot, {Local(next)}." : "";
-        Report($"Scheduled task {task.Id} ({Shorten(task.Prompt)}) failed {attempt} times; last error: {outcome.Error}.{then}");
+        Report($"{Named(task)} failed {attempt} times.{then} {RunLog(task)}");
     }
 
     sealed record RunOutcome(string? Result, string? Error, bool Sent);

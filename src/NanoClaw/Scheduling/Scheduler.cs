@@ -34,7 +34,7 @@ public sealed partial class Scheduler
     readonly Database _db;
     readonly GroupQueue _queue;
     readonly Outbox _outbox;
-    readonly IAgentRunner _runner;
+    readonly AgentRunEvents _events;
     readonly TimeZoneInfo _zone;
     readonly TimeProvider _time;
     readonly ILogger<Scheduler> _log;
@@ -45,7 +45,8 @@ public sealed partial class Scheduler
 
     public Scheduler(Database db, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeZoneInfo zone, TimeProvider time, ILogger<Scheduler> log)
     {
-        (_db, _queue, _outbox, _runner, _zone, _time, _log) = (db, queue, outbox, runner, zone, time, log);
+        (_db, _queue, _outbox, _zone, _time, _log) = (db, queue, outbox, zone, time, log);
+        _events = new AgentRunEvents(db, outbox, runner, log);
         _wake = new WakeSignal(time);
         Tasks = new TaskService(db, zone, time, OnTaskChanged);
     }
@@ -158,7 +159,7 @@ public sealed partial class Scheduler
             _db.SetTaskRunStatus(run.Id, TaskRunStatus.Interrupted, "the host stopped while this run was going; not run again, so it cannot happen twice");
             var task = _db.GetTask(run.TaskId);
             if (task is null) continue;
-            var what = $"Scheduled task {task.Id} ({Shorten(task.Prompt)}) was interrupted by a restart while it ran; it was not run again, to avoid doing it twice.";
+            var what = $"{Named(task)} was interrupted by a restart while it ran; it was not run again, to avoid doing it twice.";
             // A once task has no later slot: pause it rather than leave it active with nothing to run.
             if (task.ScheduleType == ScheduleType.Once && task.Status == TaskStatus.Active && _db.SetTaskStatus(task.Id, TaskStatus.Paused, null, TaskStatus.Active))
                 what += $" It is paused; `./nanoclaw tasks resume {task.Id}` runs it again.";
@@ -200,5 +201,9 @@ public sealed partial class Scheduler
 
     string Local(DateTimeOffset t) => TimeZoneInfo.ConvertTime(t, _zone).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
 
-    static string Shorten(string s) => (s.Length <= 60 ? s : s[..57] + "...").ReplaceLineEndings(" ");
+    // Reports to main are host-written sentences: a task's prompt and its run's error text come from the group (a
+    // hostile guest can shape both), so they stay in the run log and never reach main as if the host said them.
+    static string Named(ScheduledTask task) => $"Scheduled task {task.Id} of group folder \"{task.GroupFolder}\"";
+
+    static string RunLog(ScheduledTask task) => $"Its errors are in its run log: `./nanoclaw tasks log {task.Id}`.";
 }

@@ -97,6 +97,23 @@ static class Migrations
         ALTER TABLE task_run_logs ADD COLUMN note TEXT;
         CREATE INDEX idx_task_run_logs_status ON task_run_logs (status);
         """,
+        // 4: message runs. One row per hand-over of messages to a run (its first prompt or a follow-up), written in
+        // the same transaction that moves the agent cursor past them, so a crash never leaves messages handed over
+        // with no record of who took them. state: started (no output yet), output_sent (a reply is in the durable
+        // outbox), done, failed (given up), crashed (the host died before any output; re-run once at start-up).
+        // attempts counts host deaths over these messages: a second one gives up instead of looping.
+        """
+        CREATE TABLE message_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_jid TEXT NOT NULL,
+            first_seq INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            started_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_message_runs_state ON message_runs (state, chat_jid);
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

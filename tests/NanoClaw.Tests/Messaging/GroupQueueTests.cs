@@ -18,20 +18,17 @@ public class GroupQueueTests
         public void Open(string name) => _gates.GetOrAdd(name, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
-    static GroupQueue Queue(int cap, Gate gate)
-    {
-        var queue = new GroupQueue(cap, TimeSpan.FromMinutes(5), TimeProvider.System, NullLogger<GroupQueue>.Instance);
-        queue.ProcessMessages = async (jid, _, _) => { await gate.Enter("messages:" + jid); return true; };
-        return queue;
-    }
+    static GroupQueue Queue(int cap) => new(cap, TimeProvider.System, NullLogger<GroupQueue>.Instance);
+
+    static GroupQueue.MessageRun Messages(Gate gate, string jid) => async _ => { await gate.Enter("messages:" + jid); return true; };
 
     [Fact]
     public async Task WhenAGroupsRunEndsItsQueuedTaskGoesBeforeItsMessages()
     {
         var gate = new Gate();
-        var queue = Queue(1, gate);
-        queue.EnqueueMessageCheck("a");                           // running
-        queue.EnqueueMessageCheck("a");                           // pending messages
+        var queue = Queue(1);
+        queue.EnqueueMessages("a", Messages(gate, "a"));                           // running
+        queue.EnqueueMessages("a", Messages(gate, "a"));                           // pending messages
         queue.EnqueueTask("a", "t1", _ => gate.Enter("task:t1")); // pending task
 
         gate.Open("messages:a");
@@ -46,11 +43,11 @@ public class GroupQueueTests
     public async Task GroupsWaitingForASlotAreServedInArrivalOrderAndABusyGroupGoesBehindThem()
     {
         var gate = new Gate();
-        var queue = Queue(1, gate);
-        queue.EnqueueMessageCheck("a");
-        queue.EnqueueMessageCheck("b");
-        queue.EnqueueMessageCheck("c");
-        queue.EnqueueMessageCheck("a"); // a has more work, but b and c were waiting first
+        var queue = Queue(1);
+        queue.EnqueueMessages("a", Messages(gate, "a"));
+        queue.EnqueueMessages("b", Messages(gate, "b"));
+        queue.EnqueueMessages("c", Messages(gate, "c"));
+        queue.EnqueueMessages("a", Messages(gate, "a")); // a has more work, but b and c were waiting first
 
         foreach (var next in new[] { "a", "b", "c" })
         {
@@ -66,9 +63,9 @@ public class GroupQueueTests
     public async Task TheSameTaskIsNeverQueuedTwice()
     {
         var gate = new Gate();
-        var queue = Queue(1, gate);
+        var queue = Queue(1);
         var runs = 0;
-        queue.EnqueueMessageCheck("a");
+        queue.EnqueueMessages("a", Messages(gate, "a"));
         queue.EnqueueTask("a", "t1", _ => { Interlocked.Increment(ref runs); return Task.CompletedTask; });
         queue.EnqueueTask("a", "t1", _ => { Interlocked.Increment(ref runs); return Task.CompletedTask; });
         gate.Open("messages:a");
@@ -77,18 +74,25 @@ public class GroupQueueTests
     }
 
     [Fact]
-    public async Task AFollowUpIsRefusedUntilTheRunHasClaimedItsMessages()
+    public async Task ATaskQueuedBehindARunningConversationAsksItToYield()
     {
         var gate = new Gate();
-        var queue = Queue(1, gate);
-        queue.EnqueueMessageCheck("a");
+        var queue = Queue(1);
+        var yielded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        queue.EnqueueMessages("a", async slot =>
+        {
+            slot.Yield.Register(() => yielded.TrySetResult());
+            await gate.Enter("messages:a");
+            return true;
+        });
         await Support.Eventually.True(() => gate.Started.Count == 1, "the run to start");
+        yielded.Task.IsCompleted.ShouldBeFalse();
 
-        queue.TrySendFollowUp("a", new FollowUp("early", 1, 1)).ShouldBeFalse();
-        queue.OpenFollowUps("a");
-        queue.TrySendFollowUp("a", new FollowUp("later", 2, 2)).ShouldBeTrue();
-        queue.TrySendFollowUp("b", new FollowUp("no run", 3, 3)).ShouldBeFalse();
+        queue.EnqueueTask("a", "t1", _ => gate.Enter("task:t1"));
+        await yielded.Task.WaitAsync(TimeSpan.FromSeconds(10));
         gate.Open("messages:a");
+        gate.Open("task:t1");
         await queue.WhenQuietAsync();
+        gate.Started.ShouldBe(["messages:a", "task:t1"]);
     }
 }
