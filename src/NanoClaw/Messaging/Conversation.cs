@@ -58,7 +58,7 @@ public sealed partial class Conversation
             if (_state is not (ConversationState.Busy or ConversationState.Idle) || _followUps is null) return false;
             var pending = _db.MessagesAfter(ChatJid, _db.AgentCursor(ChatJid));
             if (pending.Count == 0) return true; // already handed over
-            var handOver = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), CatchUpPrompt.Format(pending.Select(p => p.Message), _group.TriggerPattern));
+            var handOver = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), CatchUpPrompt.Format(pending.Select(p => p.Message), _db.GroupByJid(ChatJid)?.TriggerPattern));
             _handOvers.Add(handOver);
             _followUps.Writer.TryWrite(handOver);
             if (_state == ConversationState.Idle)
