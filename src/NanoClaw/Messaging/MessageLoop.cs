@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Agent;
 using NanoClaw.Storage;
+using NanoClaw.Usage;
 
 namespace NanoClaw.Messaging;
 
@@ -25,9 +26,12 @@ public sealed partial class MessageLoop
     // Guards every read-modify-write of agent cursors together with follow-up hand-over.
     readonly Lock _cursorLock = new();
 
-    public MessageLoop(Database db, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeProvider time, ILogger<MessageLoop> log)
+    readonly Budgets? _budgets;
+    readonly TimeProvider _time;
+
+    public MessageLoop(Database db, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeProvider time, ILogger<MessageLoop> log, Budgets? budgets = null)
     {
-        (_db, _queue, _outbox, _runner, _log) = (db, queue, outbox, runner, log);
+        (_db, _queue, _outbox, _runner, _log, _budgets, _time) = (db, queue, outbox, runner, log, budgets, time);
         _wake = new WakeSignal(time);
         queue.ProcessMessages = ProcessGroupMessagesAsync;
     }
@@ -106,6 +110,8 @@ public sealed partial class MessageLoop
     {
         var group = _db.GroupByJid(chatJid);
         if (group is null) return true;
+        // Budget gate: an over-budget group's run does not start; its messages stay pending (cursor untouched) for after the reset.
+        if (_budgets?.Check(group, _time.GetUtcNow()) is BudgetDecision.Over over) { _budgets.RunRefused(group, over); return true; }
 
         long previousCursor;
         IReadOnlyList<SequencedMessage> pending;
