@@ -181,6 +181,8 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
             metered?.Observe(buffer.AsSpan(0, read)); // after the flush: the client never waits for the accounting
         }
         metered?.Ended();
+        // The client gets the end of the answer before the call's row is written (on disposal of the metered call).
+        if (metered is not null) await context.Response.CompleteAsync();
     }
 
     /// <summary>An error in the Messages API's own shape, so Claude Code shows the message instead of a parse failure.</summary>
