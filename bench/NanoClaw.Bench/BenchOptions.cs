@@ -4,7 +4,7 @@ namespace NanoClaw.Bench;
 public sealed record BenchOptions(int Runs, string? Only)
 {
     public const int DefaultRuns = 5;
-    public static readonly string[] Names = ["boot", "warm", "run", "sync", "concurrent", "store", "native", "folder"];
+    public static readonly string[] Names = ["boot", "warm", "run", "sync", "concurrent", "store", "native", "folder", "usage"];
 
     /// <summary>The options, or an error message that says what to type instead.</summary>
     public static (BenchOptions? Options, string? Error) Parse(IReadOnlyList<string> args)

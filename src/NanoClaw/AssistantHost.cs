@@ -4,6 +4,7 @@ using NanoClaw.Channels;
 using NanoClaw.Messaging;
 using NanoClaw.Scheduling;
 using NanoClaw.Storage;
+using NanoClaw.Usage;
 
 namespace NanoClaw;
 
@@ -24,13 +25,20 @@ public sealed class AssistantHost : IAsyncDisposable
     /// <summary>The task API (agent tools, CLI): changes made through it wake the scheduler.</summary>
     public TaskService Tasks => Scheduler.Tasks;
 
-    public AssistantHost(Config config, Database db, IReadOnlyList<IChannel> channels, IAgentRunner runner, TimeProvider time, ILoggerFactory logs)
+    /// <summary>The budget gate of run starts; shared with the gateway's meter when runs go through one.</summary>
+    public Budgets Budgets { get; }
+
+    /// <param name="budgets">The gateway's (<see cref="Gateway.UsageMeter.Budgets"/>) when there is one, so both tell once; else a new one.</param>
+    public AssistantHost(Config config, Database db, IReadOnlyList<IChannel> channels, IAgentRunner runner, TimeProvider time, ILoggerFactory logs,
+        Budgets? budgets = null)
     {
         Db = db;
         Queue = new GroupQueue(config.MaxConcurrentAgents, time, logs.CreateLogger<GroupQueue>());
         Outbox = new Outbox(db, channels, config, time, logs.CreateLogger<Outbox>());
-        Loop = new MessageLoop(db, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>(), config.AgentIdleTimeout);
-        Scheduler = new Scheduler(db, Queue, Outbox, runner, config.TimeZone, time, logs.CreateLogger<Scheduler>());
+        Budgets = budgets ?? new Budgets(db, config.TimeZone, time, logs.CreateLogger<Budgets>());
+        Budgets.Attach(Outbox);
+        Loop = new MessageLoop(db, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>(), config.AgentIdleTimeout, Budgets);
+        Scheduler = new Scheduler(db, Queue, Outbox, runner, config.TimeZone, time, logs.CreateLogger<Scheduler>(), Budgets);
     }
 
     public void Start()

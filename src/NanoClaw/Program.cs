@@ -12,6 +12,7 @@ var root = new RootCommand("NanoClaw: a personal Claude assistant that runs ever
     DoctorCommand.Create(),
     GroupsCommand.Create(),
     TasksCommand.Create(),
+    UsageCommand.Create(),
 };
 
 try

@@ -22,6 +22,12 @@ public sealed record FakeReply
     /// </summary>
     public Func<int, Task>? BeforeDelta { get; init; }
 
+    /// <summary>The usage the answer reports (cache tokens included); null: estimated from the sizes, no cache tokens.</summary>
+    public FakeUsage? Usage { get; init; }
+
+    /// <summary>Streaming only: the connection is cut after this many content deltas (no <c>message_delta</c>, no <c>message_stop</c>).</summary>
+    public int? CutAfterDeltas { get; init; }
+
     public string StopReason => Content.Any(b => b is FakeToolUse) ? "tool_use" : "end_turn";
 
     /// <summary>A text answer; several chunks are streamed as several <c>text_delta</c> events.</summary>

@@ -18,12 +18,11 @@ static class FakeReplyWriter
         // Ids are fixed once, so the streamed and the JSON form agree and a scripted id is kept.
         var blocks = reply.Content.Select(b => b is FakeToolUse { Id: null } t ? t with { Id = newToolUseId() } : b).ToList();
         var model = request.Model ?? "claude-fake";
-        var inputTokens = Math.Max(1, request.RawBody.Length / 4);
-        var outputTokens = Math.Max(1, blocks.Sum(b => b is FakeText t ? t.Whole.Length / 4 + 1 : 10));
+        var usage = reply.Usage ?? new FakeUsage(Math.Max(1, request.RawBody.Length / 4), Math.Max(1, blocks.Sum(b => b is FakeText t ? t.Whole.Length / 4 + 1 : 10)));
 
         if (!request.Stream)
         {
-            var message = Message(messageId, model, [.. blocks.Select(CompleteBlock)], reply.StopReason, inputTokens, outputTokens);
+            var message = Message(messageId, model, [.. blocks.Select(CompleteBlock)], reply.StopReason, usage, usage.Output);
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(message.ToJsonString());
             return;
@@ -35,7 +34,7 @@ static class FakeReplyWriter
         await SendAsync(context, "message_start", new JsonObject
         {
             ["type"] = "message_start",
-            ["message"] = Message(messageId, model, [], null, inputTokens, 1),
+            ["message"] = Message(messageId, model, [], null, usage, 1),
         });
         await SendAsync(context, "ping", new JsonObject { ["type"] = "ping" });
         var delta = 0;
@@ -53,6 +52,11 @@ static class FakeReplyWriter
             foreach (var d in deltas)
             {
                 if (reply.BeforeDelta is { } gate) await gate(delta);
+                if (reply.CutAfterDeltas == delta)
+                {
+                    context.Abort(); // a mid-stream cut: the client sees the connection end without message_stop
+                    return;
+                }
                 delta++;
                 await SendAsync(context, "content_block_delta", new JsonObject { ["type"] = "content_block_delta", ["index"] = index, ["delta"] = d });
             }
@@ -62,7 +66,7 @@ static class FakeReplyWriter
         {
             ["type"] = "message_delta",
             ["delta"] = new JsonObject { ["stop_reason"] = reply.StopReason, ["stop_sequence"] = null },
-            ["usage"] = new JsonObject { ["output_tokens"] = outputTokens },
+            ["usage"] = UsageJson(usage, usage.Output),
         });
         await SendAsync(context, "message_stop", new JsonObject { ["type"] = "message_stop" });
     }
@@ -79,7 +83,16 @@ static class FakeReplyWriter
         return context.Response.WriteAsync(body.ToJsonString());
     }
 
-    static JsonObject Message(string id, string model, JsonArray content, string? stopReason, int inputTokens, int outputTokens) => new()
+    static JsonObject UsageJson(FakeUsage usage, long outputTokens) => new()
+    {
+        ["input_tokens"] = usage.Input,
+        ["cache_creation_input_tokens"] = usage.CacheWrite5m + usage.CacheWrite1h,
+        ["cache_read_input_tokens"] = usage.CacheRead,
+        ["cache_creation"] = new JsonObject { ["ephemeral_5m_input_tokens"] = usage.CacheWrite5m, ["ephemeral_1h_input_tokens"] = usage.CacheWrite1h },
+        ["output_tokens"] = outputTokens,
+    };
+
+    static JsonObject Message(string id, string model, JsonArray content, string? stopReason, FakeUsage usage, long outputTokens) => new()
     {
         ["id"] = id,
         ["type"] = "message",
@@ -88,13 +101,7 @@ static class FakeReplyWriter
         ["content"] = content,
         ["stop_reason"] = stopReason,
         ["stop_sequence"] = null,
-        ["usage"] = new JsonObject
-        {
-            ["input_tokens"] = inputTokens,
-            ["cache_creation_input_tokens"] = 0,
-            ["cache_read_input_tokens"] = 0,
-            ["output_tokens"] = outputTokens,
-        },
+        ["usage"] = UsageJson(usage, outputTokens),
     };
 
     static JsonNode CompleteBlock(FakeBlock block) => block switch

@@ -39,7 +39,7 @@ static class ChatCommand
         GroupFolder.Ensure(config, main.Folder, templatesDir);
 
         var terminal = new TerminalChannel(main.Jid, output, interactive, config.AssistantName, time);
-        await using var host = new AssistantHost(config, db, [terminal], runner, time, logs);
+        await using var host = new AssistantHost(config, db, [terminal], runner, time, logs, gateway?.Usage?.Budgets);
         gateway?.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, templatesDir, time, logs.CreateLogger<AgentTools>()));
         host.Start();
         try

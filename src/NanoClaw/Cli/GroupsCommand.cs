@@ -65,6 +65,7 @@ static class GroupsCommand
         groups.Subcommands.Add(register);
         groups.Subcommands.Add(GroupMountCommand.Create());
         groups.Subcommands.Add(GroupEgressCommand.Create());
+        groups.Subcommands.Add(GroupBudgetCommand.Create());
         groups.Action = list.Action;
         return groups;
     }

@@ -11,4 +11,5 @@ public enum AgentTool
     CancelTask,
     ListChats,
     RegisterGroup,
+    Usage,
 }

@@ -120,6 +120,21 @@ public sealed partial class AgentTools(Database db, TaskService tasks, Outbox ou
 
     // ---- list_chats, register_group (main only) ----------------------------------------------
 
+    // ---- usage -------------------------------------------------------------------------------
+
+    /// <summary>Main only: what the Messages API calls cost since a time (all groups, or one), by day, group, task or run,
+    /// with the top tasks by cost and each task's prompt, so "what did the Monday briefing cost this month?" can be answered.</summary>
+    public ToolResult Usage(RunIdentity caller, string? since, string? by, string? groupFolder)
+    {
+        if (ToolAuthorization.Check(caller, AgentTool.Usage, ToolTarget.Own) is { } refused) return Refuse(caller, AgentTool.Usage, refused);
+        var grouping = by ?? "task";
+        if (!NanoClaw.Usage.UsageReport.Groupings.Contains(grouping)) return Invalid(caller, AgentTool.Usage, $"by is day, group, task or run, not \"{by}\".");
+        if (NanoClaw.Usage.UsageReport.ParseSince(since ?? "month", time.GetUtcNow(), config.TimeZone, out var problem) is not { } from)
+            return Invalid(caller, AgentTool.Usage, problem!);
+        var report = NanoClaw.Usage.UsageReport.Build(db, from, groupFolder, grouping, config.TimeZone);
+        return Done(caller, AgentTool.Usage, report.ToJson(indented: false));
+    }
+
     public ToolResult ListChats(RunIdentity caller)
     {
         if (ToolAuthorization.Check(caller, AgentTool.ListChats, ToolTarget.Own) is { } refused) return Refuse(caller, AgentTool.ListChats, refused);

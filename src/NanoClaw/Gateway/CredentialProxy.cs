@@ -19,7 +19,8 @@ namespace NanoClaw.Gateway;
 /// <item>Copy status and headers back, then the body chunk by chunk with a flush each, so SSE flows event by event.</item>
 /// </list>
 /// </summary>
-public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential upstream, HttpMessageInvoker client, ILogger<CredentialProxy> logger, TimeProvider time)
+public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential upstream, HttpMessageInvoker client, ILogger<CredentialProxy> logger, TimeProvider time,
+    UsageMeter? meter = null)
 {
     // Hop-by-hop headers (RFC 9110 7.6.1) describe one connection, not the message; Host is set from the target URL.
     static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
@@ -69,6 +70,15 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
             return;
         }
 
+        // Budget and accounting (UsageMeter): a group over its budget is refused here; any other call is metered until disposed.
+        using var metered = meter is null ? null : await meter.BeginAsync(context, run);
+        if (metered?.Refusal is { } over)
+        {
+            context.Response.Headers["x-should-retry"] = "false";
+            await WriteErrorAsync(context, StatusCodes.Status402PaymentRequired, "billing_error", $"NanoClaw budget: {over.Reason}. Stop here and tell the user.");
+            return;
+        }
+
         // 2. Build the upstream request.
         using var request = BuildUpstreamRequest(context);
 
@@ -99,7 +109,7 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
         {
             try
             {
-                await CopyResponseAsync(context, response, aborted);
+                await CopyResponseAsync(context, response, aborted, metered);
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
@@ -185,9 +195,10 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
         return request;
     }
 
-    static async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response, CancellationToken aborted)
+    static async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response, CancellationToken aborted, MeteredCall? metered)
     {
         context.Response.StatusCode = (int)response.StatusCode;
+        metered?.Answered((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType);
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
         {
             if (HopByHop.Contains(name)) continue;
@@ -201,7 +212,11 @@ public sealed partial class CredentialProxy(RunTokens tokens, UpstreamCredential
         {
             await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), aborted);
             await context.Response.Body.FlushAsync(aborted);
+            metered?.Observe(buffer.AsSpan(0, read)); // after the flush: the client never waits for the accounting
         }
+        metered?.Ended();
+        // The client gets the end of the answer before the call's row is written (on disposal of the metered call).
+        if (metered is not null) await context.Response.CompleteAsync();
     }
 
     /// <summary>An error in the Messages API's own shape, so Claude Code shows the message instead of a parse failure.</summary>

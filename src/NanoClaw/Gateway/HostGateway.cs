@@ -29,11 +29,14 @@ public sealed class HostGateway : IAsyncDisposable
 
     readonly AgentToolsSlot toolsSlot;
 
-    HostGateway(WebApplication app, HttpMessageInvoker upstreamClient, AgentToolsSlot toolsSlot, int port, EgressProxy egress, GuestEndpoints guest)
+    HostGateway(WebApplication app, HttpMessageInvoker upstreamClient, AgentToolsSlot toolsSlot, int port, EgressProxy egress, GuestEndpoints guest, UsageMeter? usage)
     {
-        (this.app, this.upstreamClient, this.toolsSlot, Port, Egress, Guest) = (app, upstreamClient, toolsSlot, port, egress, guest);
+        (this.app, this.upstreamClient, this.toolsSlot, Port, Egress, Guest, Usage) = (app, upstreamClient, toolsSlot, port, egress, guest, usage);
         BaseUrl = new Uri($"http://127.0.0.1:{port}");
     }
+
+    /// <summary>Accounting and budgets of the Messages API calls; null: calls pass unmetered (tests of other parts).</summary>
+    public UsageMeter? Usage { get; }
 
     /// <summary>The API and MCP port on 127.0.0.1.</summary>
     public int Port { get; }
@@ -58,7 +61,7 @@ public sealed class HostGateway : IAsyncDisposable
     /// <param name="egressOptions">The egress proxy's CONNECT ports and host-address source; null: 443 only, this host's interfaces.</param>
     public static async Task<HostGateway> StartAsync(UpstreamCredential upstream, RunTokens tokens,
         ILoggerFactory? loggerFactory = null, TimeProvider? time = null, CancellationToken cancellationToken = default,
-        GatewayListen? listen = null, HostResolver? resolver = null, EgressProxyOptions? egressOptions = null)
+        GatewayListen? listen = null, HostResolver? resolver = null, EgressProxyOptions? egressOptions = null, UsageMeter? usage = null)
     {
         ArgumentNullException.ThrowIfNull(upstream);
         ArgumentNullException.ThrowIfNull(tokens);
@@ -94,7 +97,7 @@ public sealed class HostGateway : IAsyncDisposable
             ConnectTimeout = TimeSpan.FromSeconds(15),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
         });
-        var proxy = new CredentialProxy(tokens, upstream, upstreamClient, loggerFactory.CreateLogger<CredentialProxy>(), time ?? TimeProvider.System);
+        var proxy = new CredentialProxy(tokens, upstream, upstreamClient, loggerFactory.CreateLogger<CredentialProxy>(), time ?? TimeProvider.System, usage);
 
         // Routes.
         app.Use(McpAuthentication.Middleware(tokens));
@@ -132,7 +135,7 @@ public sealed class HostGateway : IAsyncDisposable
             upstreamClient.Dispose();
             throw;
         }
-        return new HostGateway(app, upstreamClient, toolsSlot, loopback.Port, egress, listen?.Guest ?? GuestEndpoints.UserNetworking);
+        return new HostGateway(app, upstreamClient, toolsSlot, loopback.Port, egress, listen?.Guest ?? GuestEndpoints.UserNetworking, usage);
     }
 
     /// <summary>Stops listening (in-flight requests get up to 5 s) and releases the upstream connections.</summary>

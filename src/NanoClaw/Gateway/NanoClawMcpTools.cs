@@ -68,6 +68,16 @@ public sealed class NanoClawMcpTools(IHttpContextAccessor http, AgentToolsSlot s
         [Description("false: every message wakes the assistant (e.g. a chat with one person). Default true.")] bool? requires_trigger = null) =>
         Call(tools => tools.RegisterGroup(Caller, jid, name, folder, trigger, requires_trigger));
 
+    [McpServerTool(Name = ToolNames.Usage, ReadOnly = true, OpenWorld = false)]
+    [Description("Main chat only: what the assistant's Messages API calls cost (USD, priced from a dated table; null cost = a model without a price) " +
+        "and their tokens, since a time, per task (with each task's prompt), day, group or run, plus the top tasks by cost. " +
+        "Subscription plans are not billed per token: the numbers are then what the same calls would cost at API prices.")]
+    public CallToolResult Usage(
+        [Description("month (default: since the 1st, local time), today, 7d, 24h, or a date like 2026-12-01.")] string? since = null,
+        [Description("task (default), day, group or run.")] string? by = null,
+        [Description("Only this group's calls (its folder). Leave out for all groups.")] string? group_folder = null) =>
+        Call(tools => tools.Usage(Caller, since, by, group_folder));
+
     RunIdentity Caller => (http.HttpContext is { } context ? McpAuthentication.Caller(context) : null)
         ?? throw new InvalidOperationException("An MCP tool ran outside an authenticated /mcp request.");
 

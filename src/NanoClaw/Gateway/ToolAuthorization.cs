@@ -6,14 +6,14 @@ namespace NanoClaw.Gateway;
 /// <list type="bullet">
 /// <item>The main chat is the admin: every tool, on any group.</item>
 /// <item>Any other group acts only on itself: its own chat, its own tasks. <c>list_chats</c> and
-/// <c>register_group</c> are main only.</item>
+/// <c>register_group</c> and <c>usage</c> (what every group spent) are main only.</item>
 /// </list>
 /// The table in docs/gateway.md lists it tool by tool; the tests walk every row.
 /// </summary>
 public static class ToolAuthorization
 {
     /// <summary>Tools only the main chat may use at all.</summary>
-    public static bool IsMainOnly(AgentTool tool) => tool is AgentTool.ListChats or AgentTool.RegisterGroup;
+    public static bool IsMainOnly(AgentTool tool) => tool is AgentTool.ListChats or AgentTool.RegisterGroup or AgentTool.Usage;
 
     /// <summary>Whether <paramref name="caller"/> may act on the chat <paramref name="jid"/>.</summary>
     public static bool CanActOnChat(RunIdentity caller, string jid) => caller.IsMain || jid == caller.ChatJid;

@@ -11,6 +11,7 @@ public static class ToolNames
     public const string CancelTask = "cancel_task";
     public const string ListChats = "list_chats";
     public const string RegisterGroup = "register_group";
+    public const string Usage = "usage";
 
     public static string Of(AgentTool tool) => tool switch
     {
@@ -22,6 +23,7 @@ public static class ToolNames
         AgentTool.CancelTask => CancelTask,
         AgentTool.ListChats => ListChats,
         AgentTool.RegisterGroup => RegisterGroup,
+        AgentTool.Usage => Usage,
         _ => throw new ArgumentOutOfRangeException(nameof(tool)),
     };
 }

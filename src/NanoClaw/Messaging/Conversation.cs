@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Agent;
 using NanoClaw.Storage;
+using NanoClaw.Usage;
 
 namespace NanoClaw.Messaging;
 
@@ -23,6 +24,7 @@ public sealed partial class Conversation
     readonly GroupQueue _queue;
     readonly Outbox _outbox;
     readonly AgentRunEvents _events;
+    readonly Budgets? _budgets;
     readonly TimeProvider _time;
     readonly TimeSpan _idleTimeout;
     readonly ILogger _log;
@@ -42,8 +44,8 @@ public sealed partial class Conversation
     Channel<HandOver>? _followUps;
     ITimer? _idleTimer;
 
-    internal Conversation(string chatJid, Database db, GroupQueue queue, Outbox outbox, AgentRunEvents events, TimeProvider time, TimeSpan idleTimeout, ILogger log) =>
-        (_chatJid, _db, _queue, _outbox, _events, _time, _idleTimeout, _log) = (chatJid, db, queue, outbox, events, time, idleTimeout, log);
+    internal Conversation(string chatJid, Database db, GroupQueue queue, Outbox outbox, AgentRunEvents events, Budgets? budgets, TimeProvider time, TimeSpan idleTimeout, ILogger log) =>
+        (_chatJid, _db, _queue, _outbox, _events, _budgets, _time, _idleTimeout, _log) = (chatJid, db, queue, outbox, events, budgets, time, idleTimeout, log);
 
     public string ChatJid => _chatJid;
 
@@ -82,6 +84,8 @@ public sealed partial class Conversation
     {
         // Read per run: the group's settings (trigger, extra folders) may have changed since the last one.
         if (_db.GroupByJid(ChatJid) is not { } group) return true;
+        // Budget gate: an over-budget group's run does not start; its messages stay pending (nothing handed over) for after the reset.
+        if (_budgets?.Check(group, _time.GetUtcNow()) is BudgetDecision.Over over) { _budgets.RunRefused(group, over); return true; }
         IReadOnlyList<SequencedMessage> pending;
         lock (_lock)
         {

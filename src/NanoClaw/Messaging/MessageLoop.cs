@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using NanoClaw.Agent;
 using NanoClaw.Storage;
+using NanoClaw.Usage;
 
 namespace NanoClaw.Messaging;
 
@@ -23,10 +24,12 @@ public sealed partial class MessageLoop
     readonly WakeSignal _wake;
     readonly Lock _lock = new();
     readonly Dictionary<string, Conversation> _conversations = new();
+    readonly Budgets? _budgets;
 
-    public MessageLoop(Database db, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeProvider time, ILogger<MessageLoop> log, TimeSpan? idleTimeout = null)
+    public MessageLoop(Database db, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeProvider time, ILogger<MessageLoop> log, TimeSpan? idleTimeout = null,
+        Budgets? budgets = null)
     {
-        (_db, _queue, _outbox, _time, _log) = (db, queue, outbox, time, log);
+        (_db, _queue, _outbox, _time, _log, _budgets) = (db, queue, outbox, time, log, budgets);
         _idleTimeout = idleTimeout ?? TimeSpan.FromMinutes(30);
         _events = new AgentRunEvents(db, outbox, runner, log);
         _wake = new WakeSignal(time);
@@ -61,7 +64,7 @@ public sealed partial class MessageLoop
         {
             if (_conversations.TryGetValue(chatJid, out var c)) return c;
             if (_db.GroupByJid(chatJid) is null) return null;
-            return _conversations[chatJid] = new Conversation(chatJid, _db, _queue, _outbox, _events, _time, _idleTimeout, _log);
+            return _conversations[chatJid] = new Conversation(chatJid, _db, _queue, _outbox, _events, _budgets, _time, _idleTimeout, _log);
         }
     }
 

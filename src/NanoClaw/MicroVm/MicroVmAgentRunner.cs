@@ -71,7 +71,7 @@ public sealed partial class MicroVmAgentRunner(
         Directory.CreateDirectory(layout.GlobalDir);
         // The group's web rules are read from SQLite (never from the folder the VM writes back), fixed for the run.
         var egress = EgressRules.FromContainerConfig(group.ContainerConfigJson);
-        var token = tokens.Issue(new RunIdentity(runId, group.Folder, group.Jid, group.IsMain, egress));
+        var token = tokens.Issue(new RunIdentity(runId, group.Folder, group.Jid, group.IsMain, egress, request.TaskId));
         runLog.Write($"web access through the egress proxy ({gateway.Guest.ProxyAuthority}): {egress}; each destination is logged as `egress {group.Folder} run {runId}`");
         using var hardTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hardTimeout.CancelAfter(config.AgentTimeout);

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
 using NanoClaw.MicroVm.Firecracker;
 using NanoClaw.Network;
+using NanoClaw.Storage;
+using NanoClaw.Usage;
 
 namespace NanoClaw.MicroVm;
 
@@ -43,8 +45,11 @@ public sealed class MicroVmRuntime : IAsyncDisposable
         };
         var tokens = new RunTokens();
         var listen = taps is null ? null : new GatewayListen(taps.Settings.BridgeAddress, taps.Settings.GatewayPort, taps.Settings.ProxyPort);
+        // Every Messages API call is accounted in the store and checked against the group's budget (UsageMeter).
+        var budgets = new Budgets(Database.Open(config.DatabasePath), config.TimeZone, TimeProvider.System, logs.CreateLogger<Budgets>());
+        var usage = new UsageMeter(Database.Open(config.DatabasePath), budgets, TimeProvider.System, logs.CreateLogger<UsageMeter>());
         var gateway = await HostGateway.StartAsync(upstream, tokens, logs, TimeProvider.System, ct, listen,
-            egressOptions: new EgressProxyOptions { ConnectPorts = config.EgressConnectPorts });
+            egressOptions: new EgressProxyOptions { ConnectPorts = config.EgressConnectPorts }, usage: usage);
         log.LogInformation("Agent runs use {Vmm}; {Kvm}; gateway on 127.0.0.1:{Port} forwarding to {Upstream}; guests reach it at {GuestUrl}, the egress proxy at {Proxy}",
             vmm.Name, kvm.Reason, gateway.Port, upstream, gateway.Guest.GatewayUrl, gateway.Guest.ProxyAuthority);
         // Warm VMs only use an image that is already built: a build needs root and minutes, and the first run

@@ -2,6 +2,7 @@ using System.Text;
 using System.Threading.Channels;
 using NanoClaw.Agent;
 using NanoClaw.Storage;
+using NanoClaw.Usage;
 using TaskStatus = NanoClaw.Storage.TaskStatus;
 
 namespace NanoClaw.Scheduling;
@@ -32,6 +33,14 @@ public sealed partial class Scheduler
                 _db.FinishTaskRun(claim.RunId, task.Id, _time.GetUtcNow(), TimeSpan.Zero, TaskRunStatus.Error, null,
                     $"{task.ChatJid} is no longer a registered group");
                 Report($"{Named(task)} could not run: its chat {task.ChatJid} is no longer registered. Cancel it or register the chat again.");
+                return;
+            }
+
+            // Budget gate: over budget, this occurrence is skipped and logged as such (not retried; the schedule goes on).
+            if (_budgets?.Check(group, _time.GetUtcNow()) is BudgetDecision.Over over)
+            {
+                _db.SetTaskRunStatus(claim.RunId, TaskRunStatus.Skipped, "over budget: " + over.Reason);
+                _budgets.RunRefused(group, over);
                 return;
             }
 

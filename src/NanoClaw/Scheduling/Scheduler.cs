@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using NanoClaw.Agent;
 using NanoClaw.Messaging;
 using NanoClaw.Storage;
+using NanoClaw.Usage;
 using TaskStatus = NanoClaw.Storage.TaskStatus;
 
 namespace NanoClaw.Scheduling;
@@ -43,9 +44,12 @@ public sealed partial class Scheduler
     // Task id -> its claimed or running run; cancelled when the task is cancelled.
     readonly Dictionary<string, CancellationTokenSource> _inFlight = new();
 
-    public Scheduler(Database db, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeZoneInfo zone, TimeProvider time, ILogger<Scheduler> log)
+    readonly Budgets? _budgets;
+
+    public Scheduler(Database db, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeZoneInfo zone, TimeProvider time, ILogger<Scheduler> log,
+        Budgets? budgets = null)
     {
-        (_db, _queue, _outbox, _zone, _time, _log) = (db, queue, outbox, zone, time, log);
+        (_db, _queue, _outbox, _zone, _time, _log, _budgets) = (db, queue, outbox, zone, time, log, budgets);
         _events = new AgentRunEvents(db, outbox, runner, log);
         _wake = new WakeSignal(time);
         Tasks = new TaskService(db, zone, time, OnTaskChanged);

@@ -114,6 +114,34 @@ static class Migrations
         );
         CREATE INDEX idx_message_runs_state ON message_runs (state, chat_jid);
         """,
+        // 5: usage and budgets. One api_calls row per Messages API call the gateway forwarded with a 2xx answer: tokens as the
+        // API reported them (the last running totals of a stream), the cost priced when the call ended (nano-USD, exact;
+        // NULL for a model the price table does not know), partial = the stream was cut before message_stop.
+        // budgets: a group's limits in USD as decimal text; group_folder '*' is the default for every group.
+        """
+        CREATE TABLE api_calls (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL,
+            group_folder TEXT NOT NULL,
+            task_id TEXT,
+            model TEXT NOT NULL,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cache_creation_5m_tokens INTEGER NOT NULL,
+            cache_creation_1h_tokens INTEGER NOT NULL,
+            cache_read_tokens INTEGER NOT NULL,
+            cost_nano_usd INTEGER,
+            started_at TEXT NOT NULL,
+            partial INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX idx_api_calls_group_time ON api_calls (group_folder, started_at);
+        CREATE INDEX idx_api_calls_time ON api_calls (started_at);
+        CREATE TABLE budgets (
+            group_folder TEXT PRIMARY KEY,
+            daily_usd TEXT,
+            monthly_usd TEXT
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

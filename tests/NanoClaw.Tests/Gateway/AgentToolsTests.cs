@@ -312,6 +312,43 @@ public sealed class AgentToolsTests : IDisposable
     [Fact]
     public void ANonMainGroupCannotListChats() => Error(h.Tools.ListChats(h.FamilyRun), "main chat only");
 
+    // ---- usage -------------------------------------------------------------------------------
+
+    [Fact]
+    public void MainSeesWhatEachTaskCostThisMonthWithItsPrompt()
+    {
+        h.Home.Db.CreateTask(new ScheduledTask("task-monday", "family", "family@g.us", "Monday briefing: news and calendar", ScheduleType.Cron, "0 8 * * 1",
+            ContextMode.Isolated, null, null, null, TaskStatus.Active, AgentToolsHarness.Now));
+        var tokens = new NanoClaw.Usage.TokenUsage(1000, 500, 0, 0, 0); // claude-sonnet-4-5: $0.003 + $0.0075
+        h.Home.Db.InsertApiCall(new("r1", "family", "task-monday", "claude-sonnet-4-5", tokens, 0.0105m, AgentToolsHarness.Now.AddDays(-2), false));
+        h.Home.Db.InsertApiCall(new("r2", "family", "task-monday", "claude-sonnet-4-5", tokens, 0.0105m, AgentToolsHarness.Now.AddDays(-1), false));
+        h.Home.Db.InsertApiCall(new("r3", "work", null, "claude-sonnet-4-5", tokens, 0.0105m, AgentToolsHarness.Now.AddDays(-1), false));
+        h.Home.Db.InsertApiCall(new("r0", "family", "task-monday", "claude-sonnet-4-5", tokens, 0.0105m, AgentToolsHarness.Now.AddDays(-40), false)); // last month
+
+        var report = JsonNode.Parse(Ok(h.Tools.Usage(h.Main, since: null, by: null, groupFolder: null)))!;
+
+        var monday = report["rows"]!.AsArray().Single(r => (string?)r!["key"] == "task-monday")!;
+        ((decimal)monday["cost_usd"]!).ShouldBe(0.021m);
+        ((int)monday["calls"]!).ShouldBe(2);
+        ((string)monday["label"]!).ShouldContain("Monday briefing");
+        ((decimal)report["total"]!["cost_usd"]!).ShouldBe(0.0315m);
+        ((string)report["top_tasks"]![0]!["key"]!).ShouldBe("task-monday");
+    }
+
+    [Fact]
+    public void ANonMainGroupCannotSeeUsageNotEvenItsOwn()
+    {
+        Error(h.Tools.Usage(h.FamilyRun, null, null, null), "main chat only");
+        Error(h.Tools.Usage(h.FamilyRun, "7d", "day", "family"), "main chat only");
+    }
+
+    [Fact]
+    public void UsageSaysWhatIsWrongWithItsArguments()
+    {
+        Error(h.Tools.Usage(h.Main, "last tuesday", null, null), "--since");
+        Error(h.Tools.Usage(h.Main, null, "week", null), "by is day, group, task or run");
+    }
+
     [Fact]
     public void MainRegistersAGroupWithItsFolder()
     {

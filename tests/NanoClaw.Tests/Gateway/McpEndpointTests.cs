@@ -65,7 +65,7 @@ public sealed class McpEndpointTests : IAsyncLifetime
 
         var (_, list) = await PostAsync(token, "tools/list");
         var names = list!["result"]!["tools"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()).Order().ToList();
-        names.ShouldBe(["cancel_task", "list_chats", "list_tasks", "pause_task", "register_group", "resume_task", "schedule_task", "send_message"]);
+        names.ShouldBe(["cancel_task", "list_chats", "list_tasks", "pause_task", "register_group", "resume_task", "schedule_task", "send_message", "usage"]);
         var send = list["result"]!["tools"]!.AsArray().Single(t => t!["name"]!.GetValue<string>() == "send_message")!;
         send["inputSchema"]!["required"]!.AsArray().Select(r => r!.GetValue<string>()).ShouldBe(["text"]);
         send["inputSchema"]!["properties"]!.AsObject().Select(p => p.Key).Order().ShouldBe(["target_group_jid", "text"]);

@@ -39,6 +39,8 @@ public class ToolAuthorizationTests
         { AgentTool.ListChats, false, Whose.Own, false },
         { AgentTool.RegisterGroup, true, Whose.Own, true },
         { AgentTool.RegisterGroup, false, Whose.Own, false },
+        { AgentTool.Usage, true, Whose.Own, true },
+        { AgentTool.Usage, false, Whose.Own, false },
     };
 
     /// <summary>What a call names: a chat (send, schedule), a task's group folder (pause, resume, cancel), or nothing.</summary>

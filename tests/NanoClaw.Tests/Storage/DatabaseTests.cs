@@ -17,7 +17,7 @@ public class DatabaseTests
         cmd.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
         var tables = new List<string>();
         using (var r = cmd.ExecuteReader()) while (r.Read()) tables.Add(r.GetString(0));
-        tables.ShouldBe(["chats", "message_runs", "messages", "outbox", "registered_groups", "router_state", "scheduled_tasks", "sessions", "sqlite_sequence", "task_run_logs"], ignoreOrder: true);
+        tables.ShouldBe(["api_calls", "budgets", "chats", "message_runs", "messages", "outbox", "registered_groups", "router_state", "scheduled_tasks", "sessions", "sqlite_sequence", "task_run_logs"], ignoreOrder: true);
         cmd.CommandText = "PRAGMA journal_mode";
         cmd.ExecuteScalar().ShouldBe("wal");
     }
