@@ -32,17 +32,19 @@ internal sealed class CappedLog(string path, long capBytes) : IDisposable
         }
     }
 
-    /// <summary>The guest writes this file: its control bytes (ESC, CR, BEL, ...) become '.', so that showing the log in a
-    /// terminal cannot move the cursor, rewrite earlier lines or set the window title. Newlines and tabs stay.</summary>
+    /// <summary>The guest writes this file: its control bytes (ESC, BEL, ...) become '.', and carriage returns are dropped
+    /// (a serial console ends lines with CR LF), so that showing the log in a terminal cannot move the cursor, rewrite
+    /// earlier lines or set the window title. Newlines and tabs stay.</summary>
     static ReadOnlySpan<byte> Neutralized(ReadOnlySpan<byte> data)
     {
         if (data.IndexOfAnyInRange((byte)0, (byte)31) < 0 && !data.Contains((byte)127)) return data;
-        var copy = data.ToArray();
-        for (var i = 0; i < copy.Length; i++)
+        var copy = new List<byte>(data.Length);
+        foreach (var b in data)
         {
-            if ((copy[i] < 32 && copy[i] is not ((byte)'\n' or (byte)'\t')) || copy[i] == 127) copy[i] = (byte)'.';
+            if (b == (byte)'\r') continue;
+            copy.Add((b < 32 && b is not ((byte)'\n' or (byte)'\t')) || b == 127 ? (byte)'.' : b);
         }
-        return copy;
+        return copy.ToArray();
     }
 
     public void WriteLine(string line) => Write(Encoding.UTF8.GetBytes(line + "\n"));
