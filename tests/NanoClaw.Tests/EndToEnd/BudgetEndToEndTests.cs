@@ -9,7 +9,8 @@ namespace NanoClaw.Tests.EndToEnd;
 /// A daily budget crossed by a real run, as a user lives it: <c>./nanoclaw groups budget main --daily 0.01</c>, then a
 /// real <c>./nanoclaw chat</c> whose run (a QEMU microVM with the real Claude Code, against the fake Messages API) is
 /// reported as costing more than that. The next message gets the plain over-budget notice with its reset time, and no
-/// VM starts for it; a later message is not told again.
+/// VM starts for it; a later message is not told again. And a run whose first call crosses the budget gets a 402 from
+/// the gateway for its next call, which Claude Code ends the run with.
 /// </summary>
 [Collection(VmCollection.Name)]
 public sealed class BudgetEndToEndTests(VmTestEnvironment vm) : IAsyncLifetime
@@ -77,11 +78,7 @@ public sealed class BudgetEndToEndTests(VmTestEnvironment vm) : IAsyncLifetime
         row.CostUsd!.Value.ShouldBeGreaterThan(0.01m);
 
         // 2. Over budget: the next message gets the notice, word for word, and no run starts for it.
-        var spent = rows.Sum(r => r.CostUsd ?? 0m);
-        var tokyo = TimeZoneInfo.FindSystemTimeZoneById(Zone);
-        var resetsAt = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, tokyo).Date.AddDays(1).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
-        var notice = string.Create(CultureInfo.InvariantCulture,
-            $"This chat's daily budget of $0.01 is used up (${spent:0.00} spent), so I am not starting anything new here until it resets at {resetsAt} ({Zone}). Messages sent meanwhile are kept.");
+        var notice = Notice(rows.Sum(r => r.CostUsd ?? 0m));
 
         var second = await NanoclawAsync("@Andy and one more thing\n", "chat");
 
@@ -98,5 +95,39 @@ public sealed class BudgetEndToEndTests(VmTestEnvironment vm) : IAsyncLifetime
         third.Stdout.ShouldBeEmpty(third.ToString());
         MainCalls.ShouldBe(callsAfterFirst);
         third.Stderr.ShouldNotContain("Starting a run for", Case.Sensitive, third.ToString());
+    }
+
+    [Fact]
+    public async Task ACallAfterTheBudgetIsCrossedMidRunIsRefusedByTheGatewayAndClaudeCodeShowsTheError()
+    {
+        (await NanoclawAsync("", "chat")).ExitCode.ShouldBe(0);
+        (await NanoclawAsync("", "groups", "budget", "main", "--daily", "0.01")).ExitCode.ShouldBe(0);
+
+        // The run's first call (a tool call) costs more than the budget; its second call, after the tool ran, must not
+        // reach the API: the gateway answers 402 itself.
+        _fake.Script(FakeReply.ToolUse("Bash", new { command = "echo working" }) with { Usage = Expensive });
+        _fake.Script("must never be sent");
+        var result = await NanoclawAsync("@Andy do some work\n", "chat");
+
+        MainCalls.ShouldBe(1, result.ToString());
+        _fake.PendingSteps.ShouldBe(1, result.ToString());
+        // Claude Code ends the turn with the gateway's error (the agent gets no further turn to word it); the host
+        // reports the run as failed without a reply and keeps its message pending.
+        result.Stderr.ShouldContain("API Error: 402 NanoClaw budget: the daily budget of group main is used up", Case.Sensitive, result.ToString());
+        result.ExitCode.ShouldBe(1, result.ToString());
+        var db = Database.Open(Path.Combine(_home, "store", "messages.db"));
+        var rows = db.ApiCallsSince(DateTimeOffset.UnixEpoch, "main");
+        rows.ShouldContain(r => r.Tokens.Input == Expensive.Input && r.Tokens.Output == Expensive.Output && r.CostUsd > 0.01m, result.ToString());
+        // What the user reads: the plain notice, once (the retry of the pending message is refused at the gate).
+        result.Stdout.ShouldBe($"Andy: {Notice(rows.Sum(r => r.CostUsd ?? 0m))}\n", result.ToString());
+    }
+
+    /// <summary>The chat's over-budget notice as the product words it, written out here independently.</summary>
+    static string Notice(decimal spent)
+    {
+        var resetsAt = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(Zone)).Date.AddDays(1)
+            .ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"This chat's daily budget of $0.01 is used up (${spent:0.00} spent), so I am not starting anything new here until it resets at {resetsAt} ({Zone}). Messages sent meanwhile are kept.");
     }
 }
