@@ -84,14 +84,16 @@ public sealed partial class Conversation
     {
         // Read per run: the group's settings (trigger, extra folders) may have changed since the last one.
         if (_db.GroupByJid(ChatJid) is not { } group) return true;
-        // Budget gate: an over-budget group's run does not start; its messages stay pending (nothing handed over) for after the reset.
-        if (_budgets?.Check(group, _time.GetUtcNow()) is BudgetDecision.Over over) { _budgets.RunRefused(group, over); return true; }
         IReadOnlyList<SequencedMessage> pending;
         lock (_lock)
         {
             pending = _db.MessagesAfter(ChatJid, _db.AgentCursor(ChatJid));
             if (pending.Count == 0 || !Trigger.ShouldRespond(group, pending.Select(p => p.Message))) return true;
-            // <- The place for checks before a message run starts (nothing is handed over yet).
+            // Budget gate: an over-budget group's run does not start; its messages stay pending (nothing handed over) for
+            // after the reset. Only here, with a run to refuse: a slot with nothing to run (the one right after the run that
+            // crossed the limit, or chatter without the trigger) must not use up the told-once notice, or the next message
+            // for the assistant gets silence. (The notice is only stored and queued: nothing here waits.)
+            if (_budgets?.Check(group, _time.GetUtcNow()) is BudgetDecision.Over over) { _budgets.RunRefused(group, over); return true; }
             var first = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), "") { Covered = true, Read = true };
             _handOvers.Clear();
             _handOvers.Add(first);

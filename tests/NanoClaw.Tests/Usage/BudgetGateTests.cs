@@ -43,6 +43,37 @@ public class BudgetGateTests
     }
 
     [Fact]
+    public async Task TheRunThatCrossesTheBudgetIsAnsweredAndTheNoticeIsLeftForTheNextMessage()
+    {
+        using var home = new TestHome(env => env["TZ"] = "Europe/Berlin");
+        home.Register("family@g.us", "family", requiresTrigger: false);
+        home.Db.SetBudget("family", new BudgetLimits(0.05m, null));
+        var clock = new FakeTimeProvider(Start);
+        var channel = new RecordingChannel();
+        // The run itself spends past the limit, as the gateway records it while the run is going on.
+        var runner = ScriptedRunner.Replying(_ =>
+        {
+            home.Db.InsertApiCall(new ApiCall("r1", "family", null, "claude-sonnet-4-5", Some, 0.06m, clock.GetUtcNow(), false));
+            return "dinner is pasta";
+        });
+        await using var host = new AssistantHost(home.Config, home.Db, [channel], runner, clock, home.Logs);
+        host.Start();
+
+        host.Loop.Deliver(home.Message("family@g.us", "what's for dinner?"));
+        await Eventually.True(() => channel.Sent.Count >= 1, "the answer");
+        // Whatever asks for a slot now (a scan, the end of the run) finds nothing to run: nothing is refused, nobody told.
+        host.Loop.ScanNewMessages();
+        await host.Queue.WhenQuietAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await host.Outbox.DeliverDueAsync(CancellationToken.None);
+        channel.Sent.Select(s => s.Text).ShouldBe(["Andy: dinner is pasta"]);
+
+        host.Loop.Deliver(home.Message("family@g.us", "and dessert?"));
+        await Eventually.True(() => channel.Sent.Count >= 2, "the chat's notice");
+        runner.Requests.Count.ShouldBe(1);
+        channel.Sent[1].Text.ShouldStartWith("Andy: This chat's daily budget of $0.05 is used up ($0.06 spent)");
+    }
+
+    [Fact]
     public async Task AnOverBudgetGroupsScheduledTaskIsSkippedAndLoggedNotRetried()
     {
         using var home = new TestHome(env => env["TZ"] = "Europe/Berlin");
