@@ -47,7 +47,7 @@ public sealed class FirecrackerOrphanTests : IDisposable
         var runDir = Directory.CreateDirectory(Path.Combine(Vms, runId)).FullName;
         // argv as the host starts an unjailed firecracker: `<binary> --api-sock <RunDir>/fc.sock`.
         var orphan = StartLeftover(new ProcessStartInfo("bash", ["-c", $"exec -a 'firecracker --api-sock {runDir}/fc.sock' sleep 600"]));
-        await Support.Eventually.True(() => Posix.CommandLine(orphan.Id)?.Contains("--api-sock") == true, "the stand-in is running");
+        await Support.Eventually.True(() => Posix.CommandLine(orphan.Id)?.StartsWith("firecracker --api-sock", StringComparison.Ordinal) == true, "the stand-in has exec'd (bash's own argv names the socket too, and reads mid-exec come back empty)");
         WritePid(runDir, orphan.Id);
         VmCgroup? cgroup = null;
         if (VmCgroup.Unavailable() is null)
