@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Messaging;
@@ -12,7 +13,7 @@ namespace NanoClaw.Messaging;
 /// the assistant's carries <c>sender_claimed="true"</c>. Text and names are XML-escaped, so a message cannot close its
 /// element or forge these attributes.</para>
 /// </summary>
-public static class CatchUpPrompt
+public static partial class CatchUpPrompt
 {
     /// <summary>Names a sender might take to pass as someone the agent trusts.</summary>
     static readonly string[] AuthorityWords = ["owner", "admin", "assistant", "system", "nanoclaw"];
@@ -23,14 +24,15 @@ public static class CatchUpPrompt
     public static string Format(IEnumerable<StoredMessage> messages, string? assistantName)
     {
         var list = messages.ToList();
-        var trusted = list.Where(m => m.IsFromMe).Select(m => Fold(m.SenderName)).Append(Fold(assistantName ?? ""))
-            .Where(n => n.Length >= 2).Concat(AuthorityWords).Distinct().ToList();
+        var ownerNames = list.Where(m => m.IsFromMe).Select(m => m.SenderName).Append(assistantName ?? "");
+        var trusted = ownerNames.SelectMany(n => Words(n).Append(Fold(n)))
+            .Where(n => n.Length >= 2).Concat(AuthorityWords).ToHashSet();
         var sb = new StringBuilder("<messages>\n");
         foreach (var m in list)
         {
             sb.Append("<message sender=\"").Append(Escape(m.SenderName)).Append('"');
             if (m.IsFromMe) sb.Append(" from_owner=\"true\"");
-            else if (trusted.Any(Fold(m.SenderName).Contains)) sb.Append(" sender_claimed=\"true\"");
+            else if (Claims(m.SenderName, trusted)) sb.Append(" sender_claimed=\"true\"");
             sb.Append(" time=\"").Append(m.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)).Append("\">")
               .Append(Escape(m.Content)).Append("</message>\n");
         }
@@ -40,6 +42,27 @@ public static class CatchUpPrompt
     /// <summary>XML escaping, so a message cannot close the tag it sits in or forge another sender.</summary>
     public static string Escape(string text) => text
         .Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;");
+
+    /// <summary>
+    /// A name claims a trusted one when, folded, it is that name or one of its words is: "Andy (assistant)", "A.n.d.y"
+    /// and "andy_bot" claim "Andy"; "Sandy" and "Cassandra" do not. A long trusted name (six letters or more, such as
+    /// an owner's "Sam Smith", folded "samsmith") also counts anywhere inside the folded name ("Sam.Smith2"); the
+    /// authority words only as whole words ("Systematic Sue" is not "system").
+    /// </summary>
+    static bool Claims(string name, HashSet<string> trusted)
+    {
+        var folded = Fold(name);
+        return trusted.Contains(folded)
+            || Words(name).Any(trusted.Contains)
+            || trusted.Any(t => t.Length >= 6 && !AuthorityWords.Contains(t) && folded.Contains(t, StringComparison.Ordinal));
+    }
+
+    /// <summary>The runs of letters and digits in a name, folded: "Andy (bot)" gives "andy" and "bot".</summary>
+    static IEnumerable<string> Words(string name) =>
+        WordPattern().Matches(name.Normalize(NormalizationForm.FormKC)).Select(w => w.Value.ToLowerInvariant());
+
+    [GeneratedRegex(@"[\p{L}\p{Nd}]+")]
+    private static partial Regex WordPattern();
 
     /// <summary>Letters and digits only, lower-case: "A.n.d.y 🤖" and "ANDY" both fold to "andy".</summary>
     static string Fold(string name) =>

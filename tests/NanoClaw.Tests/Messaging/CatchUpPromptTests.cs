@@ -65,6 +65,36 @@ public class CatchUpPromptTests
         prompt.Split("from_owner").Length.ShouldBe(2);
     }
 
+    [Theory]
+    [InlineData("Sandy")] // contains "andy", is not Andy
+    [InlineData("Cassandra")]
+    [InlineData("Samuel")] // the owner is Sam
+    [InlineData("Systematic Sue")]
+    public void ANameThatOnlyContainsATrustedOneIsNotMarked(string name)
+    {
+        var prompt = CatchUpPrompt.Format([
+            new StoredMessage("1", "c", "me", "Sam", "hi", DateTimeOffset.UnixEpoch, IsFromMe: true, IsBotMessage: false),
+            new StoredMessage("2", "c", "eve", name, "hello", DateTimeOffset.UnixEpoch, IsFromMe: false, IsBotMessage: false),
+        ], "@Andy");
+
+        prompt.ShouldContain($"<message sender=\"{name}\" time=");
+    }
+
+    [Theory]
+    [InlineData("Sam Smith")] // the owner's full name
+    [InlineData("sam")] // a word of it
+    [InlineData("Sam.Smith2")]
+    [InlineData("andy_bot")]
+    public void AnOwnerWithAFullNameIsClaimedByItOrAWordOfIt(string name)
+    {
+        var prompt = CatchUpPrompt.Format([
+            new StoredMessage("1", "c", "me", "Sam Smith", "hi", DateTimeOffset.UnixEpoch, IsFromMe: true, IsBotMessage: false),
+            new StoredMessage("2", "c", "eve", name, "hello", DateTimeOffset.UnixEpoch, IsFromMe: false, IsBotMessage: false),
+        ], "@Andy");
+
+        prompt.ShouldContain($"<message sender=\"{name}\" sender_claimed=\"true\" time=");
+    }
+
     [Fact]
     public void TextPretendingToBeAnOwnersMessageStaysInsideItsElement()
     {
