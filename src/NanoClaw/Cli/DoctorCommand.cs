@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NanoClaw.Channels.Telegram;
+using NanoClaw.Gateway;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Cli;
@@ -105,7 +106,7 @@ static class DoctorCommand
         }
     }
 
-    static Check Credentials(Config config)
+    internal static Check Credentials(Config config)
     {
         var which = config.AnthropicApiKey is not null ? "ANTHROPIC_API_KEY"
             : config.ClaudeCodeOAuthToken is not null ? "CLAUDE_CODE_OAUTH_TOKEN"
@@ -113,7 +114,7 @@ static class DoctorCommand
         return which is null
             ? new("credentials", false, "no Claude credential is configured",
                 "Put one of ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN or VERCEL_AI_GATEWAY_KEY in .env (it stays on the host; VMs never see it).")
-            : new("credentials", true, $"{which} is set (used by the host gateway only)" + (config.UpstreamBaseUrl is { } u ? $", upstream {u}" : ""));
+            : new("credentials", true, $"{which} is set (used by the host gateway only)" + (config.UpstreamBaseUrl is { } u ? $", upstream {UpstreamCredential.WithoutUserInfo(u)}" : ""));
     }
 
     static Check MainChat(Config config)

@@ -30,9 +30,12 @@ public sealed class UpstreamCredential
 
     /// <summary><see cref="BaseUrl"/> without its userinfo (<c>https://user:pass@host</c> shows as <c>https://host</c>):
     /// the only form of it that may appear in an error a guest sees, or in a log.</summary>
-    public string DisplayUrl => string.IsNullOrEmpty(BaseUrl.UserInfo)
-        ? BaseUrl.ToString()
-        : new UriBuilder(BaseUrl) { UserName = "", Password = "" }.Uri.ToString();
+    public string DisplayUrl => WithoutUserInfo(BaseUrl);
+
+    /// <summary><paramref name="url"/> as text with any <c>user:pass@</c> left out (doctor prints the upstream this way).</summary>
+    public static string WithoutUserInfo(Uri url) => string.IsNullOrEmpty(url.UserInfo)
+        ? url.ToString()
+        : new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString();
 
     /// <summary><paramref name="text"/> with every trace of <see cref="BaseUrl"/>'s userinfo removed (raw and escaped).</summary>
     public string Redact(string text)
