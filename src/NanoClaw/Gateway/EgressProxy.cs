@@ -11,7 +11,7 @@ namespace NanoClaw.Gateway;
 /// requests, on its own port. Every request is checked in this order, and the first failure answers:
 /// <list type="number">
 /// <item>the caller is a live run: <c>Proxy-Authorization: Basic</c> with any user and the run token as password (407);</item>
-/// <item>a CONNECT goes to port 443 or one of <see cref="EgressProxyOptions.ConnectPorts"/> (403);</item>
+/// <item>a CONNECT goes to port 443, plain HTTP to port 80, or either to one of <see cref="EgressProxyOptions.ConnectPorts"/> (403);</item>
 /// <item>the host passes the group's <see cref="EgressRules"/> (403);</item>
 /// <item>the name is resolved once; EVERY address must pass <see cref="EgressAddress"/> and must not be bound to a host
 /// interface (<see cref="HostAddresses"/>) (403), and the proxy connects
@@ -157,11 +157,14 @@ public sealed partial class EgressProxy : IAsyncDisposable
             return;
         }
 
-        // 2. a tunnel carries any protocol: only to the web's port (and the ones the owner added)
-        if (request.IsConnect && !connectPorts.Contains(request.Port) && request.Port != EgressProxyOptions.HttpsPort)
+        // 2. a tunnel carries any protocol, and a plain request's bytes reach whatever listens on its port: only the
+        //    web's ports (443 for a tunnel, 80 for plain HTTP) and the ones the owner added
+        var webPort = request.IsConnect ? EgressProxyOptions.HttpsPort : EgressProxyOptions.HttpPort;
+        if (request.Port != webPort && !connectPorts.Contains(request.Port))
         {
+            var allowed = string.Join(", ", connectPorts.Where(p => p != EgressProxyOptions.HttpsPort).Prepend(webPort).Distinct().Order());
             await RefuseAsync(clientStream, run, request, null,
-                $"CONNECT is allowed to port {string.Join(", ", connectPorts.Append(EgressProxyOptions.HttpsPort).Distinct().Order())} only (EGRESS_CONNECT_PORTS adds more)", ct);
+                $"{(request.IsConnect ? "CONNECT" : "plain HTTP")} is allowed to port {allowed} only (EGRESS_CONNECT_PORTS adds more)", ct);
             return;
         }
 

@@ -79,7 +79,7 @@ public sealed class EgressProxyTests : IAsyncLifetime
     [InlineData("GET", "http://10.0.0.1/", "private")]
     [InlineData("GET", "http://169.254.169.254/latest/meta-data/", "metadata")]
     [InlineData("CONNECT", "[::ffff:127.0.0.1]:443", "loopback")]
-    [InlineData("GET", "http://[::1]:8080/", "loopback")]
+    [InlineData("GET", "http://[::1]/", "loopback")]
     [InlineData("GET", "http://metadata.test/", "metadata.test resolves to 169.254.169.254")]
     [InlineData("CONNECT", "private.test:443", "private.test resolves to 10.0.0.1")]
     [InlineData("GET", "http://rebind.test/", "rebind.test resolves to 127.0.0.1")]
@@ -202,6 +202,22 @@ public sealed class EgressProxyTests : IAsyncLifetime
         response.ShouldStartWith("HTTP/1.1 403 ");
         response.ShouldContain("CONNECT is allowed to port 443 only");
         lock (resolved) resolved.ShouldBeEmpty(); // refused before any lookup
+    }
+
+    [Fact]
+    public async Task PlainHttpToAPortOtherThan80OrTheConfiguredOnesIs403()
+    {
+        // An SMTP or Redis server reads an HTTP request's lines as commands: plain HTTP only reaches web ports.
+        await using var strict = EgressProxy.Start(tokens, [new IPEndPoint(IPAddress.Loopback, 0)], logs.CreateLogger("egress"), ResolveAsync);
+        strict.TestOnlyPublicEndpoint = new IPEndPoint(IPAddress.Loopback, DestinationPort);
+        var token = tokens.Issue(Family);
+
+        var response = await SendAsync($"GET http://echo.test:{DestinationPort}/ HTTP/1.1\r\nHost: echo.test\r\n{Auth(token)}\r\n", strict.Endpoints[0].Port);
+
+        response.ShouldStartWith("HTTP/1.1 403 ");
+        response.ShouldContain("plain HTTP is allowed to port 80 only");
+        lock (seenByDestination) seenByDestination.ShouldBeEmpty();
+        lock (resolved) resolved.ShouldBeEmpty();
     }
 
     [Fact]

@@ -28,7 +28,8 @@ public sealed class UserNetworkProxyTests(VmTestEnvironment env)
         var logs = new CapturingLoggerProvider();
         // The site is on loopback, so the test marks exactly its port as public; "site.test" resolves to it.
         await using var proxy = EgressProxy.Start(tokens, [new IPEndPoint(IPAddress.Loopback, 0)], logs.CreateLogger("egress"),
-            (host, _) => Task.FromResult(host == "site.test" ? new[] { IPAddress.Loopback } : []));
+            (host, _) => Task.FromResult(host == "site.test" ? new[] { IPAddress.Loopback } : []),
+            new EgressProxyOptions { ConnectPorts = new HashSet<int> { EgressProxyOptions.HttpsPort, sitePort } }); // plain HTTP to a port not 80
         proxy.TestOnlyPublicEndpoint = new IPEndPoint(IPAddress.Loopback, sitePort);
 
         // curl reads only the lower-case http_proxy (the upper-case one is ignored on purpose): the job env sets both.
