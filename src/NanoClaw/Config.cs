@@ -48,7 +48,7 @@ public sealed record Config
     public string BridgeCidr { get; init; } = NanoClaw.Network.TapNetworkSettings.DefaultBridgeCidr;
     public int GatewayPort { get; init; } = NanoClaw.Network.TapNetworkSettings.DefaultGatewayPort;
     public int ProxyPort { get; init; } = NanoClaw.Network.TapNetworkSettings.DefaultProxyPort;
-    /// <summary>Ports a VM may CONNECT to through the egress proxy besides 443 (EGRESS_CONNECT_PORTS, comma-separated).</summary>
+    /// <summary>Ports a VM may reach through the egress proxy besides 443 for CONNECT and 80 for plain HTTP (EGRESS_CONNECT_PORTS, comma-separated).</summary>
     public IReadOnlySet<int> EgressConnectPorts { get; init; } = new HashSet<int> { 443 };
     /// <summary>Cache of VM artifacts (kernel, initramfs, rootfs), keyed by recipe hash. Outside the checkout.</summary>
     public required string CacheDir { get; init; }
