@@ -22,6 +22,14 @@ public sealed record Config
     /// <summary>Where the Bot API is (<c>TELEGRAM_API_URL</c>): Telegram's own servers unless a local Bot API server is used.</summary>
     public Uri TelegramApiUrl { get; init; } = new("https://api.telegram.org");
 
+    /// <summary>Largest inbound file (photo, voice note, document) kept, in MiB (<c>MEDIA_MAX_MB</c>); a bigger one is refused with a note.</summary>
+    public int MediaMaxMb { get; init; } = 25;
+    public long MediaMaxBytes => MediaMaxMb * 1024L * 1024L;
+    /// <summary>Inbound files are deleted after this many days (<c>MEDIA_KEEP_DAYS</c>).</summary>
+    public int MediaKeepDays { get; init; } = 30;
+    /// <summary>A whisper.cpp ggml model file (<c>WHISPER_MODEL</c>); voice notes are transcribed on the host when it is set.</summary>
+    public string? WhisperModel { get; init; }
+
     // Upstream credentials: used by the host gateway only, never passed into a VM.
     public string? AnthropicApiKey { get; init; }
     public string? ClaudeCodeOAuthToken { get; init; }
@@ -89,6 +97,9 @@ public sealed record Config
             WhatsAppSendPerMinute = PositiveInt(env, "WHATSAPP_SEND_PER_MINUTE", 40),
             TelegramBotToken = Get(env, "TELEGRAM_BOT_TOKEN"),
             TelegramApiUrl = Get(env, "TELEGRAM_API_URL") is { } telegramUrl ? ParseUrl("TELEGRAM_API_URL", telegramUrl) : new Uri("https://api.telegram.org"),
+            MediaMaxMb = PositiveInt(env, "MEDIA_MAX_MB", 25),
+            MediaKeepDays = PositiveInt(env, "MEDIA_KEEP_DAYS", 30),
+            WhisperModel = Get(env, "WHISPER_MODEL"),
             AnthropicApiKey = Get(env, "ANTHROPIC_API_KEY"),
             ClaudeCodeOAuthToken = Get(env, "CLAUDE_CODE_OAUTH_TOKEN"),
             VercelAiGatewayKey = Get(env, "VERCEL_AI_GATEWAY_KEY"),

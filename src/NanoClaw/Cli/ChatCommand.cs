@@ -44,7 +44,7 @@ static class ChatCommand
         host.Start();
         try
         {
-            await terminal.ReadInputAsync(input, host.Loop, cancellationToken);
+            await terminal.ReadInputAsync(input, host.Loop, cancellationToken, host.Media, main.Folder);
             // End of input: no follow-ups can come, so idle conversations close now instead of after the idle timeout.
             host.Loop.ScanNewMessages();
             host.Queue.BeginDrain();
