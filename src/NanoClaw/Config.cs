@@ -72,6 +72,8 @@ public sealed record Config
     public string DatabasePath => Path.Combine(StoreDir, "messages.db");
     /// <summary>The WhatsApp sidecar's auth state (the linked device's keys). Exists once WhatsApp was paired.</summary>
     public string WhatsAppAuthDir => Path.Combine(StoreDir, "auth");
+    /// <summary>Where the WhatsApp sidecar downloads media before the host moves each file into its group's folder.</summary>
+    public string WhatsAppMediaSpoolDir => Path.Combine(DataDir, "whatsapp-media");
     public string GroupsDir => Path.Combine(Home, "groups");
     public string DataDir => Path.Combine(Home, "data");
     public string GroupDir(string folder) => Path.Combine(GroupsDir, folder);

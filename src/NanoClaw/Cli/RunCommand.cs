@@ -29,7 +29,7 @@ static class RunCommand
 
             // Owned here and declared before the host, so it is disposed after the host's last outbox pass.
             await using var whatsApp = Directory.Exists(config.WhatsAppAuthDir)
-                ? new WhatsAppChannel(config, db, BridgeCommandLine.Node(repo, config.WhatsAppAuthDir), logs)
+                ? new WhatsAppChannel(config, db, BridgeCommandLine.Node(repo, config.WhatsAppAuthDir, config.WhatsAppMediaSpoolDir), logs)
                 : null;
             if (whatsApp is null)
                 log.LogInformation("WhatsApp is not paired yet ({AuthDir} does not exist): pair it first with `./nanoclaw auth`, then restart.", config.WhatsAppAuthDir);
@@ -48,7 +48,7 @@ static class RunCommand
             runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, RepoRoot.Templates(repo), TimeProvider.System, logs.CreateLogger<AgentTools>()));
             foreach (var group in db.RegisteredGroups()) GroupFolder.Ensure(config, group.Folder, RepoRoot.Templates(repo));
             host.Start();
-            whatsApp?.Start(host.Loop, host.Outbox);
+            whatsApp?.Start(host.Loop, host.Outbox, host.Media);
             telegram?.Start(host.Loop, host.Outbox);
             log.LogInformation("NanoClaw is running ({Groups} registered groups). Ctrl-C to stop.", db.RegisteredGroups().Count);
             try { await Task.Delay(Timeout.Infinite, stop.Token); }
