@@ -39,7 +39,8 @@ static class ChatCommand
         GroupFolder.Ensure(config, main.Folder, templatesDir);
 
         var terminal = new TerminalChannel(main.Jid, output, interactive, config.AssistantName, time);
-        await using var host = new AssistantHost(config, db, [terminal], runner, time, logs, gateway?.Usage?.Budgets);
+        using var transcriber = Media.Transcription.FromConfig(config);
+        await using var host = new AssistantHost(config, db, [terminal], runner, time, logs, gateway?.Usage?.Budgets, transcriber);
         gateway?.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, templatesDir, time, logs.CreateLogger<AgentTools>()));
         host.Start();
         try

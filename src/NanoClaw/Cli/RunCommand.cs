@@ -44,7 +44,8 @@ static class RunCommand
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
 
             await using var runtime = await MicroVmRuntime.StartAsync(config, repo, logs, stop.Token);
-            await using var host = new AssistantHost(config, db, channels, runtime.Runner, TimeProvider.System, logs, runtime.Gateway.Usage?.Budgets);
+            using var transcriber = Media.Transcription.FromConfig(config);
+            await using var host = new AssistantHost(config, db, channels, runtime.Runner, TimeProvider.System, logs, runtime.Gateway.Usage?.Budgets, transcriber);
             runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, RepoRoot.Templates(repo), TimeProvider.System, logs.CreateLogger<AgentTools>()));
             foreach (var group in db.RegisteredGroups()) GroupFolder.Ensure(config, group.Folder, RepoRoot.Templates(repo));
             host.Start();
