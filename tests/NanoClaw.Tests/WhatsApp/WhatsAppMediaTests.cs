@@ -16,8 +16,15 @@ public class WhatsAppMediaTests
     static string MediaMessage(string id, string caption, string kind = "image", string mime = "image/jpeg", long? size = 8, string chat = WhatsAppRig.Group) =>
         WhatsAppRig.Line(new
         {
-            type = "message", id, chat_jid = chat, sender_jid = "4915187654321@s.whatsapp.net", sender_name = "Bob", text = caption,
-            timestamp = "2024-11-24T08:01:00.000Z", is_from_me = false, media = new { kind, mime, size },
+            type = "message",
+            id,
+            chat_jid = chat,
+            sender_jid = "4915187654321@s.whatsapp.net",
+            sender_name = "Bob",
+            text = caption,
+            timestamp = "2024-11-24T08:01:00.000Z",
+            is_from_me = false,
+            media = new { kind, mime, size },
         });
 
     static async Task<(WhatsAppRig Rig, NanoClaw.Storage.StoredMessage Stored)> ReceiveAsync(object download, string? message = null,
