@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // The WhatsApp sidecar: holds one Baileys connection and nothing else. Commands arrive on stdin and events leave on
 // stdout, one JSON object per line (docs/whatsapp-bridge.md); stderr carries logs only. All decisions live in the host.
-import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { Translator, closeEvent, parseCommand, refused, toSocketCall } from './translate.js';
+import { Translator, closeEvent, mediaOf, parseCommand, refused, toSocketCall } from './translate.js';
 
 export const MAX_LINE_BYTES = 1024 * 1024;
 const COMMAND_TIMEOUT_MS = 30_000;
+export const DOWNLOAD_TIMEOUT_MS = 120_000;
 const PAIR_WAIT_MS = 30_000;
 const RECONNECT_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
@@ -44,6 +49,14 @@ export async function baileysSocketFactory({ authDir, logger }) {
   return sock;
 }
 
+/** The real download: Baileys' own helper, as a stream (it asks the sender's phone to re-upload an expired file). */
+export async function baileysDownload(msg, sock, logger) {
+  const { downloadMediaMessage } = await import('baileys');
+  return downloadMediaMessage(msg, 'stream', {}, { logger, reuploadRequest: sock.updateMediaMessage });
+}
+
+class TooLarge extends Error {}
+
 /** Auth state holds the account's keys: owner-only directory and files. */
 async function secureAuthDir(authDir) {
   await mkdir(authDir, { recursive: true, mode: 0o700 });
@@ -56,7 +69,8 @@ async function secureAuthDir(authDir) {
  * (stdin closed, or a disconnect it will not recover from).
  */
 export function startBridge({ input, output, authDir, socketFactory = baileysSocketFactory, logger = stderrLogger(),
-  reconnectDelays = RECONNECT_DELAYS_MS, commandTimeoutMs = COMMAND_TIMEOUT_MS, pairWaitMs = PAIR_WAIT_MS } = {}) {
+  reconnectDelays = RECONNECT_DELAYS_MS, commandTimeoutMs = COMMAND_TIMEOUT_MS, pairWaitMs = PAIR_WAIT_MS,
+  mediaDir = null, downloadMedia = baileysDownload, downloadTimeoutMs = DOWNLOAD_TIMEOUT_MS } = {}) {
   const translator = new Translator();
   let sock = null; // the current socket; events from older ones are ignored
   let open = false;
@@ -65,6 +79,7 @@ export function startBridge({ input, output, authDir, socketFactory = baileysSoc
   let reconnectTimer = null;
   let qrSeen = null; // { promise, resolve } for the current socket's first QR (pairing needs that moment)
   let queue = Promise.resolve();
+  const downloads = new Set(); // running `download` commands (outside the queue)
   let finish;
   const done = new Promise((resolve) => { finish = resolve; });
 
@@ -77,7 +92,7 @@ export function startBridge({ input, output, authDir, socketFactory = baileysSoc
     const last = sock;
     sock = null;
     Promise.resolve().then(() => last?.end?.(undefined)).catch(() => {});
-    queue.finally(() => finish(code));
+    Promise.allSettled([queue, ...downloads]).finally(() => finish(code));
   }
 
   async function connect() {
@@ -173,12 +188,61 @@ export function startBridge({ input, output, authDir, socketFactory = baileysSoc
     emit({ type: 'pairing_code', code });
   }
 
+  /**
+   * Downloads one remembered media message into mediaDir under a random name (never one from the message), checking
+   * the declared size first and the bytes while they stream. Returns { file, size } for the ack.
+   */
+  async function download(command, signal) {
+    if (!mediaDir) throw new Error('media downloads are off: the bridge was started without --media-dir');
+    if (!sock || !open) throw new Error('not connected to WhatsApp (wait for a connected event)');
+    const msg = translator.mediaMessage(command.chat_jid, command.id);
+    if (!msg) throw new Error(`no media message ${command.id} in ${command.chat_jid} is remembered (too old, or never seen)`);
+    const declared = mediaOf(msg.message)?.size;
+    if (declared !== undefined && declared > command.max_bytes) {
+      logger.warn({ id: command.id, declared, limit: command.max_bytes }, 'media refused: declared size over the limit');
+      throw new Error(`too large: the sender's app declares ${declared} bytes; the limit is ${command.max_bytes}`);
+    }
+    const name = randomUUID().replaceAll('-', '');
+    const part = join(mediaDir, `${name}.part`);
+    let size = 0;
+    const limiter = new Transform({
+      transform(chunk, _encoding, callback) {
+        size += chunk.length;
+        if (size > command.max_bytes) callback(new TooLarge(`too large: more than ${command.max_bytes} bytes arrived (the limit)`));
+        else callback(null, chunk);
+      },
+    });
+    try {
+      const stream = await downloadMedia(msg, sock, logger);
+      await pipeline(stream, limiter, createWriteStream(part, { flags: 'wx', mode: 0o600 }), { signal });
+      await rename(part, join(mediaDir, name));
+    } catch (e) {
+      await rm(part, { force: true });
+      if (e instanceof TooLarge) logger.warn({ id: command.id, limit: command.max_bytes }, 'media refused: bytes over the limit');
+      throw signal.aborted ? new Error('download timed out') : e;
+    }
+    return { file: name, size };
+  }
+
+  /** Downloads run beside the command queue: a slow 25 MB file must not hold up replies. */
+  function startDownload(command) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), downloadTimeoutMs);
+    const running = download(command, abort.signal)
+      .then((extra) => emit({ type: 'ack', ref: command.ref, ok: true, ...extra }))
+      .catch((e) => emit(refused(command.ref, e?.message || String(e))))
+      .finally(() => clearTimeout(timer));
+    downloads.add(running);
+    running.finally(() => downloads.delete(running));
+  }
+
   function handleLine(line) {
     if (line.trim() === '') return;
     const parsed = parseCommand(line);
     if (parsed.error) return emit(parsed.error);
     if (parsed.ack) return emit(parsed.ack);
     const command = parsed.command;
+    if (command.type === 'download') return startDownload(command);
     // One at a time, in arrival order: two sends to a chat arrive in the order the host wrote them.
     queue = queue.then(async () => {
       try {
@@ -214,6 +278,7 @@ export function startBridge({ input, output, authDir, socketFactory = baileysSoc
     stop(0); // the host went away: nobody is listening
   });
 
+  if (mediaDir) mkdir(mediaDir, { recursive: true, mode: 0o700 }).then(() => chmod(mediaDir, 0o700)).catch((e) => logger.error({ err: e.message }, 'cannot create the media directory'));
   connect();
   return { done };
 }
@@ -230,7 +295,7 @@ function parseArgs(argv) {
   const args = {};
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
-    if (flag === '--auth-dir' || flag === '--log-level') args[flag.slice(2)] = inline ?? argv[++i];
+    if (flag === '--auth-dir' || flag === '--log-level' || flag === '--media-dir') args[flag.slice(2)] = inline ?? argv[++i];
     else throw new Error(`unknown argument: ${argv[i]}`);
   }
   if (!args['auth-dir']) throw new Error('--auth-dir <directory> is required');
@@ -243,12 +308,13 @@ async function main() {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`${e.message}\nusage: bridge.js --auth-dir <directory> [--log-level warn]\n`);
+    process.stderr.write(`${e.message}\nusage: bridge.js --auth-dir <directory> [--media-dir <directory>] [--log-level warn]\n`);
     process.exit(64);
   }
   process.umask(0o077); // every file Baileys writes into the auth directory is owner-only
   const { done } = startBridge({
     input: process.stdin, output: process.stdout, authDir: args['auth-dir'], logger: stderrLogger(args['log-level']),
+    mediaDir: args['media-dir'] ?? null,
   });
   const code = await done;
   process.stdout.write('', () => process.exit(code));

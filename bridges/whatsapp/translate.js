@@ -4,6 +4,7 @@
 export const MAX_TEXT_BYTES = 64 * 1024;
 export const MAX_REF_LENGTH = 128;
 export const MAX_MARK_READ_IDS = 100;
+export const MAX_MEDIA_REMEMBERED = 500; // media messages kept for a later `download`; oldest forgotten first
 const MAX_REMEMBERED = 5000; // LID mappings and message keys kept; oldest forgotten first
 
 // Baileys' DisconnectReason status codes -> protocol reason and whether the bridge reconnects by itself.
@@ -74,6 +75,37 @@ export function messageText(message) {
     ?? m.documentMessage?.caption ?? '').trim();
 }
 
+// Baileys content key -> protocol media kind. A sticker is an image (webp); audio with ptt is a voice note.
+const MEDIA_KINDS = [['imageMessage', 'image'], ['stickerMessage', 'image'], ['audioMessage', 'audio'],
+  ['videoMessage', 'video'], ['ptvMessage', 'video'], ['documentMessage', 'document']];
+
+/** A protobuf Long ({low, high}), number, numeric string or bigint -> a non-negative safe integer, else null. */
+export function toSize(value) {
+  let n = null;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'bigint') n = Number(value);
+  else if (typeof value === 'string' && /^\d{1,16}$/.test(value)) n = Number(value);
+  else if (value && typeof value.toNumber === 'function') n = value.toNumber();
+  else if (value && typeof value.low === 'number') n = (value.high >>> 0) * 2 ** 32 + (value.low >>> 0);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
+/** The media a message carries: { kind, mime?, size? } (size is what the sender's app declared), or null. */
+export function mediaOf(message) {
+  const m = unwrapMessage(message);
+  if (!m) return null;
+  for (const [key, kind] of MEDIA_KINDS) {
+    const media = m[key];
+    if (!media || typeof media !== 'object') continue;
+    const result = { kind: kind === 'audio' && media.ptt ? 'voice' : kind };
+    if (typeof media.mimetype === 'string' && media.mimetype.length <= 100) result.mime = media.mimetype;
+    const size = toSize(media.fileLength);
+    if (size !== null) result.size = size;
+    return result;
+  }
+  return null;
+}
+
 function contextInfoOf(message) {
   const m = unwrapMessage(message);
   if (!m) return null;
@@ -106,6 +138,13 @@ export class Translator {
     this.chatNames = new Map(); // jid -> name last announced with a `chat` event
     this.groupNames = new Map();
     this.keys = new BoundedMap(MAX_REMEMBERED); // message id -> Baileys key
+    this.media = new BoundedMap(MAX_MEDIA_REMEMBERED); // message id -> the whole Baileys message, for `download`
+  }
+
+  /** The remembered media message with this id in this chat (as the events named it), or null. */
+  mediaMessage(chatJid, id) {
+    const entry = this.media.get(id);
+    return entry && entry.chatJid === chatJid ? entry.msg : null;
   }
 
   learnMapping(lid, pn) {
@@ -200,7 +239,8 @@ export class Translator {
     const content = unwrapMessage(msg.message);
     if (!content || SKIPPED_KINDS.some((kind) => content[kind])) return [];
     const text = messageText(content);
-    if (!text) return [];
+    const media = mediaOf(content);
+    if (!text && !media) return [];
 
     const chatJid = this.toPhoneJid(rawChat);
     const isGroup = isGroupJid(chatJid);
@@ -226,6 +266,11 @@ export class Translator {
       timestamp: toIsoTimestamp(msg.messageTimestamp, this.now),
       is_from_me: fromMe,
     };
+    if (media) {
+      // Not downloaded here: the host decides (registered chats only) and asks with `download`.
+      event.media = media;
+      this.media.set(key.id, { chatJid, msg });
+    }
     const ctx = contextInfoOf(content);
     if (ctx?.quotedMessage && ctx.stanzaId) {
       event.quoted = {
@@ -262,6 +307,9 @@ const COMMANDS = {
   typing: (c) => checkJid(c.chat_jid) ?? (typeof c.on === 'boolean' ? null : 'on must be true or false'),
   mark_read: (c) => checkJid(c.chat_jid) ?? checkIds(c.message_ids),
   sync_groups: () => null,
+  download: (c) => checkJid(c.chat_jid)
+    ?? (typeof c.id === 'string' && c.id.length >= 1 && c.id.length <= 128 ? null : 'id must be a string of 1 to 128 characters')
+    ?? (Number.isSafeInteger(c.max_bytes) && c.max_bytes > 0 ? null : 'max_bytes must be a positive whole number'),
   logout: () => null,
   pair: (c) => (typeof c.phone === 'string' && /^\d{7,15}$/.test(phoneDigits(c.phone))
     ? null : 'phone must be an international number: 7 to 15 digits, country code first, no leading 0'),

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using NanoClaw.Agent;
 using NanoClaw.Channels;
+using NanoClaw.Media;
 using NanoClaw.Messaging;
 using NanoClaw.Scheduling;
 using NanoClaw.Storage;
@@ -29,10 +30,17 @@ public sealed class AssistantHost : IAsyncDisposable
     public Budgets Budgets { get; }
 
     /// <param name="budgets">The gateway's (<see cref="Gateway.UsageMeter.Budgets"/>) when there is one, so both tell once; else a new one.</param>
+    /// <summary>Where channels turn inbound files into attachments (stored in the group's <c>media/</c>, voice notes transcribed).</summary>
+    public InboundMedia Media { get; }
+    readonly MediaPruner _pruner;
+
     public AssistantHost(Config config, Database db, IReadOnlyList<IChannel> channels, IAgentRunner runner, TimeProvider time, ILoggerFactory logs,
-        Budgets? budgets = null)
+        Budgets? budgets = null, ITranscriber? transcriber = null)
     {
         Db = db;
+        var mediaStore = new MediaStore(config.GroupsDir, config.MediaMaxBytes, time);
+        Media = new InboundMedia(mediaStore, transcriber, logs.CreateLogger<InboundMedia>());
+        _pruner = new MediaPruner(mediaStore, config.MediaKeepDays, time, logs.CreateLogger<MediaPruner>());
         Queue = new GroupQueue(config.MaxConcurrentAgents, time, logs.CreateLogger<GroupQueue>());
         Outbox = new Outbox(db, channels, config, time, logs.CreateLogger<Outbox>());
         Budgets = budgets ?? new Budgets(db, config.TimeZone, time, logs.CreateLogger<Budgets>());
@@ -43,6 +51,7 @@ public sealed class AssistantHost : IAsyncDisposable
 
     public void Start()
     {
+        _pruner.Start();
         _loops.Add(Task.Run(() => Loop.RunAsync(_stop.Token)));
         _loops.Add(Task.Run(() => Outbox.RunAsync(_stop.Token)));
         _loops.Add(Task.Run(() => Scheduler.RunAsync(_stop.Token)));
@@ -60,6 +69,7 @@ public sealed class AssistantHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (!_stop.IsCancellationRequested) await StopAsync(TimeSpan.FromSeconds(10));
+        await _pruner.DisposeAsync();
         _stop.Dispose();
     }
 }

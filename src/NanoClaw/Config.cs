@@ -22,6 +22,14 @@ public sealed record Config
     /// <summary>Where the Bot API is (<c>TELEGRAM_API_URL</c>): Telegram's own servers unless a local Bot API server is used.</summary>
     public Uri TelegramApiUrl { get; init; } = new("https://api.telegram.org");
 
+    /// <summary>Largest inbound file (photo, voice note, document) kept, in MiB (<c>MEDIA_MAX_MB</c>); a bigger one is refused with a note.</summary>
+    public int MediaMaxMb { get; init; } = 25;
+    public long MediaMaxBytes => MediaMaxMb * 1024L * 1024L;
+    /// <summary>Inbound files are deleted after this many days (<c>MEDIA_KEEP_DAYS</c>).</summary>
+    public int MediaKeepDays { get; init; } = 30;
+    /// <summary>A whisper.cpp ggml model file (<c>WHISPER_MODEL</c>); voice notes are transcribed on the host when it is set.</summary>
+    public string? WhisperModel { get; init; }
+
     // Upstream credentials: used by the host gateway only, never passed into a VM.
     public string? AnthropicApiKey { get; init; }
     public string? ClaudeCodeOAuthToken { get; init; }
@@ -64,6 +72,8 @@ public sealed record Config
     public string DatabasePath => Path.Combine(StoreDir, "messages.db");
     /// <summary>The WhatsApp sidecar's auth state (the linked device's keys). Exists once WhatsApp was paired.</summary>
     public string WhatsAppAuthDir => Path.Combine(StoreDir, "auth");
+    /// <summary>Where the WhatsApp sidecar downloads media before the host moves each file into its group's folder.</summary>
+    public string WhatsAppMediaSpoolDir => Path.Combine(DataDir, "whatsapp-media");
     public string GroupsDir => Path.Combine(Home, "groups");
     public string DataDir => Path.Combine(Home, "data");
     public string GroupDir(string folder) => Path.Combine(GroupsDir, folder);
@@ -89,6 +99,9 @@ public sealed record Config
             WhatsAppSendPerMinute = PositiveInt(env, "WHATSAPP_SEND_PER_MINUTE", 40),
             TelegramBotToken = Get(env, "TELEGRAM_BOT_TOKEN"),
             TelegramApiUrl = Get(env, "TELEGRAM_API_URL") is { } telegramUrl ? ParseUrl("TELEGRAM_API_URL", telegramUrl) : new Uri("https://api.telegram.org"),
+            MediaMaxMb = PositiveInt(env, "MEDIA_MAX_MB", 25),
+            MediaKeepDays = PositiveInt(env, "MEDIA_KEEP_DAYS", 30),
+            WhisperModel = Get(env, "WHISPER_MODEL"),
             AnthropicApiKey = Get(env, "ANTHROPIC_API_KEY"),
             ClaudeCodeOAuthToken = Get(env, "CLAUDE_CODE_OAUTH_TOKEN"),
             VercelAiGatewayKey = Get(env, "VERCEL_AI_GATEWAY_KEY"),

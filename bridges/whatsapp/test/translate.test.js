@@ -84,7 +84,7 @@ test("the owner's own message in the self-chat (addressed by LID) is from me, in
   assert.equal(message.sender_name, 'Owner');
 });
 
-test('status broadcasts, channels, protocol, reaction, stub, empty and caption-less media are skipped', () => {
+test('status broadcasts, channels, protocol, reaction, stub and empty messages are skipped', () => {
   assert.deepEqual(connected().messagesUpsert(messages.skipped), []);
 });
 

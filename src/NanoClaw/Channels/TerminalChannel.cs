@@ -1,3 +1,4 @@
+using NanoClaw.Media;
 using NanoClaw.Messaging;
 using NanoClaw.Storage;
 
@@ -7,6 +8,9 @@ namespace NanoClaw.Channels;
 /// The terminal as the main chat (<c>./nanoclaw chat</c>). Each input line is one message from the owner.
 /// Each reply is printed as one line <c>Andy: text</c>; when output is not a terminal, newlines inside a reply
 /// are written as <c>\n</c> so every reply stays one line for scripts.
+/// <para><c>/attach PATH [caption]</c> sends a local file as if it came from the phone: it goes through the same
+/// <see cref="InboundMedia"/> (copied into the group's <c>media/</c>, same caps); an audio file counts as a voice note, so
+/// transcription can be tried too. A path with spaces goes in double quotes.</para>
 /// </summary>
 public sealed class TerminalChannel(string chatJid, TextWriter output, bool interactive, string assistantName, TimeProvider time) : IChannel
 {
@@ -38,15 +42,66 @@ public sealed class TerminalChannel(string chatJid, TextWriter output, bool inte
     }
 
     /// <summary>Reads messages until end of input; each non-empty line is stored and wakes the loop.</summary>
-    public async Task ReadInputAsync(TextReader input, MessageLoop loop, CancellationToken cancellationToken)
+    /// <param name="media">Where <c>/attach</c> stores files, with <paramref name="groupFolder"/> the main group's folder; without
+    /// them <c>/attach</c> is refused.</param>
+    /// <param name="errors">Where a refused <c>/attach</c> is explained (stderr by default: stdout is the chat).</param>
+    public async Task ReadInputAsync(TextReader input, MessageLoop loop, CancellationToken cancellationToken,
+        InboundMedia? media = null, string? groupFolder = null, TextWriter? errors = null)
     {
         var sender = Environment.UserName;
         while (await input.ReadLineAsync(cancellationToken) is { } line)
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
+            var id = Guid.NewGuid().ToString("N");
+            Attachment? attachment = null;
+            var content = line;
+            if (line == AttachCommand || line.StartsWith(AttachCommand + " ", StringComparison.Ordinal))
+            {
+                var (attached, caption, error) = await AttachAsync(line[AttachCommand.Length..].Trim(), id, media, groupFolder, cancellationToken);
+                if (error is not null)
+                {
+                    (errors ?? Console.Error).WriteLine("/attach: " + error);
+                    continue;
+                }
+                (attachment, content) = (attached, caption);
+            }
             loop.Deliver(new StoredMessage(
-                Id: Guid.NewGuid().ToString("N"), ChatJid: chatJid, Sender: sender, SenderName: sender,
-                Content: line, Timestamp: time.GetUtcNow(), IsFromMe: true, IsBotMessage: false), "Terminal");
+                Id: id, ChatJid: chatJid, Sender: sender, SenderName: sender,
+                Content: content, Timestamp: time.GetUtcNow(), IsFromMe: true, IsBotMessage: false, attachment), "Terminal");
+        }
+    }
+
+    public const string AttachCommand = "/attach";
+
+    static async Task<(Attachment? Attachment, string Caption, string? Error)> AttachAsync(string arguments, string id, InboundMedia? media,
+        string? groupFolder, CancellationToken cancellationToken)
+    {
+        if (media is null || groupFolder is null) return (null, "", "files cannot be attached in this session.");
+        string path, caption;
+        if (arguments.StartsWith('"') && arguments.IndexOf('"', 1) is var close and > 0)
+            (path, caption) = (arguments[1..close], arguments[(close + 1)..].Trim());
+        else if (arguments.IndexOf(' ') is var space and > 0)
+            (path, caption) = (arguments[..space], arguments[(space + 1)..].Trim());
+        else
+            (path, caption) = (arguments, "");
+        if (path.Length == 0) return (null, "", "usage: /attach PATH [caption] (quote a path with spaces: /attach \"my file.pdf\" caption)");
+        if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
+            path = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.TrimStart('~').TrimStart('/'));
+        var info = new FileInfo(path);
+        if (!info.Exists) return (null, "", $"no file at {path} (a directory cannot be attached).");
+        if (info.Length > media.MaxBytes)
+            return (null, "", $"{path} is {info.Length} bytes; the limit is {MediaNames.Megabytes(media.MaxBytes)} (MEDIA_MAX_MB).");
+        var (kind, mime) = MediaNames.FromExtension(path);
+        if (kind == AttachmentKind.Audio) kind = AttachmentKind.Voice;
+        try
+        {
+            await using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            var attachment = await media.AcceptAsync(groupFolder, id, kind, mime, source, info.Length, cancellationToken);
+            return attachment.RelativePath is null ? (null, "", attachment.Note ?? "not stored.") : (attachment, caption, null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, "", $"cannot read {path}: {e.Message}");
         }
     }
 }

@@ -39,12 +39,13 @@ static class ChatCommand
         GroupFolder.Ensure(config, main.Folder, templatesDir);
 
         var terminal = new TerminalChannel(main.Jid, output, interactive, config.AssistantName, time);
-        await using var host = new AssistantHost(config, db, [terminal], runner, time, logs, gateway?.Usage?.Budgets);
+        using var transcriber = Media.Transcription.FromConfig(config);
+        await using var host = new AssistantHost(config, db, [terminal], runner, time, logs, gateway?.Usage?.Budgets, transcriber);
         gateway?.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, templatesDir, time, logs.CreateLogger<AgentTools>()));
         host.Start();
         try
         {
-            await terminal.ReadInputAsync(input, host.Loop, cancellationToken);
+            await terminal.ReadInputAsync(input, host.Loop, cancellationToken, host.Media, main.Folder);
             // End of input: no follow-ups can come, so idle conversations close now instead of after the idle timeout.
             host.Loop.ScanNewMessages();
             host.Queue.BeginDrain();

@@ -36,7 +36,22 @@ static class DoctorCommand
         checks.Add(MainChat(config));
         checks.Add(WhatsAppCheck(config));
         checks.Add(TelegramCheck(config, TimeSpan.FromSeconds(10)));
+        checks.Add(TranscriptionCheck(config));
         return checks;
+    }
+
+    /// <summary>Voice notes are transcribed on the host when a Whisper model is named; optional, but a named one must work.</summary>
+    internal static Check TranscriptionCheck(Config config, string ffmpeg = "ffmpeg")
+    {
+        const string HowTo = "To transcribe voice notes on this machine: get a whisper.cpp ggml model file (e.g. ggml-base.en.bin, ~142 MB), "
+            + "set WHISPER_MODEL=/path/to/ggml-base.en.bin in .env, and install ffmpeg (Debian: apt-get install ffmpeg).";
+        if (config.WhisperModel is null)
+            return new("transcription", true, "off: voice notes arrive as audio files with a note that transcription is off. " + HowTo);
+        if (!File.Exists(config.WhisperModel))
+            return new("transcription", false, $"WHISPER_MODEL={config.WhisperModel} does not exist", HowTo);
+        if (Media.AudioConverter.Missing(ffmpeg) is { } missing)
+            return new("transcription", false, missing + ": voice notes cannot be converted for Whisper", HowTo);
+        return new("transcription", true, $"on: voice notes are transcribed with {config.WhisperModel}");
     }
 
     /// <summary>Channels are optional (<c>chat</c> works without any): only a configured one that cannot work is missing.</summary>

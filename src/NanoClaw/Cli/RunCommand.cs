@@ -29,7 +29,7 @@ static class RunCommand
 
             // Owned here and declared before the host, so it is disposed after the host's last outbox pass.
             await using var whatsApp = Directory.Exists(config.WhatsAppAuthDir)
-                ? new WhatsAppChannel(config, db, BridgeCommandLine.Node(repo, config.WhatsAppAuthDir), logs)
+                ? new WhatsAppChannel(config, db, BridgeCommandLine.Node(repo, config.WhatsAppAuthDir, config.WhatsAppMediaSpoolDir), logs)
                 : null;
             if (whatsApp is null)
                 log.LogInformation("WhatsApp is not paired yet ({AuthDir} does not exist): pair it first with `./nanoclaw auth`, then restart.", config.WhatsAppAuthDir);
@@ -44,11 +44,12 @@ static class RunCommand
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
 
             await using var runtime = await MicroVmRuntime.StartAsync(config, repo, logs, stop.Token);
-            await using var host = new AssistantHost(config, db, channels, runtime.Runner, TimeProvider.System, logs, runtime.Gateway.Usage?.Budgets);
+            using var transcriber = Media.Transcription.FromConfig(config);
+            await using var host = new AssistantHost(config, db, channels, runtime.Runner, TimeProvider.System, logs, runtime.Gateway.Usage?.Budgets, transcriber);
             runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, RepoRoot.Templates(repo), TimeProvider.System, logs.CreateLogger<AgentTools>()));
             foreach (var group in db.RegisteredGroups()) GroupFolder.Ensure(config, group.Folder, RepoRoot.Templates(repo));
             host.Start();
-            whatsApp?.Start(host.Loop, host.Outbox);
+            whatsApp?.Start(host.Loop, host.Outbox, host.Media);
             telegram?.Start(host.Loop, host.Outbox);
             log.LogInformation("NanoClaw is running ({Groups} registered groups). Ctrl-C to stop.", db.RegisteredGroups().Count);
             try { await Task.Delay(Timeout.Infinite, stop.Token); }

@@ -12,11 +12,18 @@ namespace NanoClaw.Messaging;
 /// carry <c>from_owner="true"</c>; anyone else's display name is their own choice, so one that looks like the owner's or
 /// the assistant's carries <c>sender_claimed="true"</c>. Text and names are XML-escaped, so a message cannot close its
 /// element or forge these attributes.</para>
+/// <para>A message with a file carries it as <c>&lt;attachment kind="image" path="/workspace/group/media/..." size="N"
+/// mime="..."&gt;caption&lt;/attachment&gt;</c>, the path as the VM sees it (the group's folder is <c>/workspace/group</c>
+/// there). A voice note's transcript is a <c>&lt;transcript machine_made="true"&gt;</c> inside it; a file that was not
+/// stored has no path and a <c>note</c> saying why.</para>
 /// </summary>
 public static partial class CatchUpPrompt
 {
     /// <summary>Names a sender might take to pass as someone the agent trusts.</summary>
     static readonly string[] AuthorityWords = ["owner", "admin", "assistant", "system", "nanoclaw"];
+
+    /// <summary>Where the group's folder is inside the VM (the guest's <c>GuestPaths.GroupDir</c>).</summary>
+    public const string GuestGroupDir = "/workspace/group";
 
     public static string Format(IEnumerable<StoredMessage> messages) => Format(messages, assistantName: null);
 
@@ -34,9 +41,21 @@ public static partial class CatchUpPrompt
             if (m.IsFromMe) sb.Append(" from_owner=\"true\"");
             else if (Claims(m.SenderName, trusted)) sb.Append(" sender_claimed=\"true\"");
             sb.Append(" time=\"").Append(m.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)).Append("\">")
-              .Append(Escape(m.Content)).Append("</message>\n");
+              .Append(m.Attachment is { } a ? AttachmentElement(a, m.Content) : Escape(m.Content)).Append("</message>\n");
         }
         return sb.Append("</messages>").ToString();
+    }
+
+    static string AttachmentElement(Media.Attachment a, string caption)
+    {
+        var sb = new StringBuilder("<attachment kind=\"").Append(Media.MediaNames.KindName(a.Kind)).Append('"');
+        if (a.RelativePath is { } path) sb.Append(" path=\"").Append(Escape(GuestGroupDir + "/" + path)).Append('"');
+        sb.Append(" size=\"").Append(a.Size.ToString(CultureInfo.InvariantCulture)).Append("\" mime=\"").Append(Escape(a.Mime)).Append('"');
+        if (a.Note is { } note) sb.Append(" note=\"").Append(Escape(note)).Append('"');
+        sb.Append('>').Append(Escape(caption));
+        if (a.Transcript is { } transcript)
+            sb.Append("<transcript machine_made=\"true\">").Append(Escape(transcript)).Append("</transcript>");
+        return sb.Append("</attachment>").ToString();
     }
 
     /// <summary>XML escaping, so a message cannot close the tag it sits in or forge another sender.</summary>

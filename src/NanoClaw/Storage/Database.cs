@@ -64,18 +64,19 @@ public sealed partial class Database
     {
         using var c = Connect();
         using var cmd = Command(c, """
-            INSERT OR IGNORE INTO messages (id, chat_jid, sender, sender_name, content, timestamp, is_from_me, is_bot_message)
-            VALUES ($id, $chat, $sender, $name, $content, $ts, $me, $bot)
+            INSERT OR IGNORE INTO messages (id, chat_jid, sender, sender_name, content, timestamp, is_from_me, is_bot_message, attachment)
+            VALUES ($id, $chat, $sender, $name, $content, $ts, $me, $bot, $attachment)
             RETURNING rowid
             """, ("$id", m.Id), ("$chat", m.ChatJid), ("$sender", m.Sender), ("$name", m.SenderName),
-            ("$content", m.Content), ("$ts", Iso(m.Timestamp)), ("$me", m.IsFromMe), ("$bot", m.IsBotMessage));
+            ("$content", m.Content), ("$ts", Iso(m.Timestamp)), ("$me", m.IsFromMe), ("$bot", m.IsBotMessage),
+            ("$attachment", m.Attachment is { } a ? Media.AttachmentJson.Write(a) : null));
         return cmd.ExecuteScalar() is long seq ? seq : null;
     }
 
     /// <summary>Messages of one chat after a sequence number, oldest first; the assistant's own messages excluded.</summary>
     public IReadOnlyList<SequencedMessage> MessagesAfter(string chatJid, long afterSeq, int limit = 1000) =>
         Query("""
-            SELECT rowid, id, chat_jid, sender, sender_name, content, timestamp, is_from_me, is_bot_message
+            SELECT rowid, id, chat_jid, sender, sender_name, content, timestamp, is_from_me, is_bot_message, attachment
             FROM messages WHERE chat_jid = $chat AND rowid > $after AND is_bot_message = 0
             ORDER BY rowid LIMIT $limit
             """, ReadSequenced, ("$chat", chatJid), ("$after", afterSeq), ("$limit", limit));
@@ -83,14 +84,14 @@ public sealed partial class Database
     /// <summary>Messages of any chat after a sequence number, oldest first; the assistant's own messages excluded.</summary>
     public IReadOnlyList<SequencedMessage> AllMessagesAfter(long afterSeq, int limit = 1000) =>
         Query("""
-            SELECT rowid, id, chat_jid, sender, sender_name, content, timestamp, is_from_me, is_bot_message
+            SELECT rowid, id, chat_jid, sender, sender_name, content, timestamp, is_from_me, is_bot_message, attachment
             FROM messages WHERE rowid > $after AND is_bot_message = 0
             ORDER BY rowid LIMIT $limit
             """, ReadSequenced, ("$after", afterSeq), ("$limit", limit));
 
     static SequencedMessage ReadSequenced(SqliteDataReader r) => new(r.GetInt64(0), new StoredMessage(
         r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5),
-        ParseIso(r.GetString(6)), r.GetInt64(7) != 0, r.GetInt64(8) != 0));
+        ParseIso(r.GetString(6)), r.GetInt64(7) != 0, r.GetInt64(8) != 0, r.IsDBNull(9) ? null : Media.AttachmentJson.Read(r.GetString(9))));
 
     // ---- router state (cursors) --------------------------------------------------------------
 

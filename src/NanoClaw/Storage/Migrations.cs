@@ -142,6 +142,11 @@ static class Migrations
             monthly_usd TEXT
         );
         """,
+        // 6: the photo, voice note or file a message carries (Media/AttachmentJson: kind, path under the group's folder,
+        // mime, size, note, transcript); null for plain text. The file is written before the row (Media/MediaStore).
+        """
+        ALTER TABLE messages ADD COLUMN attachment TEXT;
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

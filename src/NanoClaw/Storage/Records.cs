@@ -3,10 +3,11 @@ namespace NanoClaw.Storage;
 /// <summary>A chat seen on any channel, registered or not.</summary>
 public sealed record Chat(string Jid, string Name, DateTimeOffset LastMessageTime);
 
-/// <summary>One message as stored; the (Id, ChatJid) pair is unique.</summary>
+/// <summary>One message as stored; the (Id, ChatJid) pair is unique. <see cref="Attachment"/> is the photo, voice note or
+/// file it carries (stored in the group's folder before the row), and <see cref="Content"/> then its caption.</summary>
 public sealed record StoredMessage(
     string Id, string ChatJid, string Sender, string SenderName, string Content,
-    DateTimeOffset Timestamp, bool IsFromMe, bool IsBotMessage);
+    DateTimeOffset Timestamp, bool IsFromMe, bool IsBotMessage, NanoClaw.Media.Attachment? Attachment = null);
 
 /// <summary>A chat the assistant acts in. <see cref="Folder"/> names <c>groups/&lt;folder&gt;/</c>.</summary>
 public sealed record RegisteredGroup(

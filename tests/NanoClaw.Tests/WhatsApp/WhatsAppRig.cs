@@ -36,10 +36,10 @@ sealed class WhatsAppRig : IAsyncDisposable
         _record = Path.Combine(Home.Dir, "commands.jsonl");
         File.WriteAllText(script, JsonSerializer.Serialize(new
         {
-            lives = lives.Select(l => new { events = l.Events, on_send = l.OnSend, groups = setup.Groups }),
+            lives = lives.Select(l => new { events = l.Events, on_send = l.OnSend, groups = setup.Groups, downloads = setup.Downloads }),
         }));
         var commandLine = new BridgeCommandLine("node", [Path.Combine(AppContext.BaseDirectory, "WhatsApp", "scripted-bridge.mjs"),
-            "--auth-dir", Home.Config.WhatsAppAuthDir, "--script", script, "--record", _record]);
+            "--auth-dir", Home.Config.WhatsAppAuthDir, "--script", script, "--record", _record, "--media-dir", Home.Config.WhatsAppMediaSpoolDir]);
         var logs = Logs.CreateFactory();
         Channel = new WhatsAppChannel(Home.Config, Home.Db, commandLine, logs,
             new BridgeTimings { RestartDelays = [TimeSpan.FromMilliseconds(50)], AckTimeout = TimeSpan.FromSeconds(5), MaxLineChars = setup.MaxLineChars ?? new BridgeTimings().MaxLineChars },
@@ -50,7 +50,7 @@ sealed class WhatsAppRig : IAsyncDisposable
     public void Start()
     {
         Host.Start();
-        Channel.Start(Host.Loop, Host.Outbox);
+        Channel.Start(Host.Loop, Host.Outbox, Host.Media);
     }
 
     /// <summary>Every command line the sidecar received, with the life (0, 1, ...) that received it.</summary>
@@ -112,9 +112,10 @@ sealed class WhatsAppRig : IAsyncDisposable
 
     /// <summary>Options of a rig: <paramref name="Time"/> drives the host and channel timers (System when null),
     /// <paramref name="Configure"/> sets config keys, <paramref name="Groups"/> answers <c>sync_groups</c>,
-    /// <paramref name="MaxLineChars"/> limits an event line (the default when null).</summary>
+    /// <paramref name="MaxLineChars"/> limits an event line (the default when null), <paramref name="Downloads"/> answers
+    /// <c>download</c> commands by message id (see scripted-bridge.mjs).</summary>
     public sealed record Setup(TimeProvider? Time = null, Action<Dictionary<string, string?>>? Configure = null, object[]? Groups = null,
-        int? MaxLineChars = null);
+        int? MaxLineChars = null, Dictionary<string, object>? Downloads = null);
 
     public async ValueTask DisposeAsync()
     {

@@ -10,13 +10,15 @@
 // "ack" acks it with a fresh id and echoes it back as the owner's message, as the real sidecar does.
 // sync_groups answers with a groups event of "groups"; pair with a pairing_code, its ack, then "after_pair";
 // logout acks, reports closed/logged_out, empties DIR and exits 0, as the real sidecar does.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// download (with --media-dir DIR) plays the life's "downloads"[id]: {write?: {name, hex}, symlink?: {name, target}, ack: {...}}:
+// it writes the file (or a symlink) into DIR, then acks with the given fields (a real or a hostile answer); no entry: refused.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 
 const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
-const authDir = arg('--auth-dir'), scriptPath = arg('--script'), recordPath = arg('--record');
+const authDir = arg('--auth-dir'), scriptPath = arg('--script'), recordPath = arg('--record'), mediaDir = arg('--media-dir');
 if (!authDir || !scriptPath || !recordPath) { process.stderr.write('usage: --auth-dir DIR --script FILE --record FILE\n'); process.exit(64); }
 
 mkdirSync(authDir, { recursive: true });
@@ -55,6 +57,14 @@ rl.on('line', async (line) => {
     emit({ type: 'message', id, chat_jid: cmd.chat_jid, sender_jid: owner, sender_name: 'Owner', text: cmd.text,
       timestamp: new Date().toISOString(), is_from_me: true });
     return;
+  }
+  if (cmd.type === 'download') {
+    const d = plan.downloads?.[cmd.id];
+    if (!d) return emit({ type: 'ack', ref: cmd.ref, ok: false, error: `no media message ${cmd.id}` });
+    mkdirSync(mediaDir, { recursive: true });
+    if (d.write) writeFileSync(join(mediaDir, d.write.name), Buffer.from(d.write.hex, 'hex'));
+    if (d.symlink) symlinkSync(d.symlink.target, join(mediaDir, d.symlink.name));
+    return emit({ type: 'ack', ref: cmd.ref, ...d.ack });
   }
   if (cmd.type === 'sync_groups') emit({ type: 'groups', groups: plan.groups ?? [] });
   if (cmd.type === 'pair') emit({ type: 'pairing_code', code: 'ABCD1234' });

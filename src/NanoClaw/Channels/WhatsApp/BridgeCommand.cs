@@ -15,5 +15,7 @@ public abstract record BridgeCommand
     public sealed record MarkRead(string ChatJid, IReadOnlyList<string> MessageIds) : BridgeCommand { public override string Type => "mark_read"; }
     public sealed record SyncGroups : BridgeCommand { public override string Type => "sync_groups"; }
     public sealed record Logout : BridgeCommand { public override string Type => "logout"; }
+    /// <summary>Downloads a <c>message</c>'s media into the spool, refusing more than <paramref name="MaxBytes"/>.</summary>
+    public sealed record Download(string ChatJid, string Id, long MaxBytes) : BridgeCommand { public override string Type => "download"; }
     public sealed record Pair(string Phone) : BridgeCommand { public override string Type => "pair"; }
 }

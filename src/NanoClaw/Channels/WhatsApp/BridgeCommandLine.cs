@@ -3,9 +3,9 @@ namespace NanoClaw.Channels.WhatsApp;
 /// <summary>How to start the sidecar. Injectable so tests can start a scripted stand-in speaking the same protocol.</summary>
 public sealed record BridgeCommandLine(string FileName, IReadOnlyList<string> Arguments)
 {
-    /// <summary>The real sidecar: <c>node &lt;repo&gt;/bridges/whatsapp/bridge.js --auth-dir &lt;authDir&gt;</c>.</summary>
-    public static BridgeCommandLine Node(string repo, string authDir) =>
-        new("node", [Path.Combine(repo, "bridges", "whatsapp", "bridge.js"), "--auth-dir", authDir]);
+    /// <summary>The real sidecar: <c>node &lt;repo&gt;/bridges/whatsapp/bridge.js --auth-dir &lt;authDir&gt; [--media-dir &lt;mediaDir&gt;]</c>.</summary>
+    public static BridgeCommandLine Node(string repo, string authDir, string? mediaDir = null) =>
+        new("node", [Path.Combine(repo, "bridges", "whatsapp", "bridge.js"), "--auth-dir", authDir, .. mediaDir is null ? Array.Empty<string>() : ["--media-dir", mediaDir]]);
 
     /// <summary>
     /// The sidecar's whole environment, picked from <paramref name="parent"/> by name: <c>PATH</c> (to find node),

@@ -15,11 +15,12 @@ public abstract record BridgeEvent
     public sealed record Closed(string Reason, bool WillReconnect, int? StatusCode, string? Detail) : BridgeEvent;
     public sealed record Message(
         string Id, string ChatJid, string SenderJid, string SenderName, string Text,
-        DateTimeOffset Timestamp, bool IsFromMe, QuotedMessage? Quoted) : BridgeEvent;
+        DateTimeOffset Timestamp, bool IsFromMe, QuotedMessage? Quoted, MessageMedia? Media = null) : BridgeEvent;
     public sealed record Chat(string Jid, string? Name, bool IsGroup) : BridgeEvent;
     public sealed record Groups(IReadOnlyList<GroupInfo> List) : BridgeEvent;
-    /// <summary><paramref name="Ref"/> is null when the command had none (a host bug); <paramref name="Id"/> is a sent message's id.</summary>
-    public sealed record Ack(string? Ref, bool Ok, string? Error, string? Id) : BridgeEvent;
+    /// <summary><paramref name="Ref"/> is null when the command had none (a host bug); <paramref name="Id"/> is a sent message's id;
+    /// <paramref name="File"/> and <paramref name="Size"/> name a <c>download</c>'s file in the spool (unchecked: see <see cref="MediaSpool"/>).</summary>
+    public sealed record Ack(string? Ref, bool Ok, string? Error, string? Id, string? File = null, long? Size = null) : BridgeEvent;
     /// <summary>The sidecar refused a line or could not create its socket (<c>error</c> event).</summary>
     public sealed record SidecarError(string Text) : BridgeEvent;
 

@@ -45,7 +45,8 @@ public static class BridgeProtocol
             "message" => ParseMessage(e),
             "chat" => new BridgeEvent.Chat(RequiredString(e, "jid"), NullableString(e, "name"), RequiredBool(e, "is_group")),
             "groups" => new BridgeEvent.Groups(ParseGroups(e)),
-            "ack" => new BridgeEvent.Ack(NullableString(e, "ref"), RequiredBool(e, "ok"), OptionalString(e, "error"), OptionalString(e, "id")),
+            "ack" => new BridgeEvent.Ack(NullableString(e, "ref"), RequiredBool(e, "ok"), OptionalString(e, "error"), OptionalString(e, "id"),
+                OptionalString(e, "file"), OptionalLong(e, "size")),
             "error" => new BridgeEvent.SidecarError(RequiredString(e, "message")),
             _ => throw new FieldException($"unknown event type \"{type}\""),
         };
@@ -63,8 +64,23 @@ public static class BridgeProtocol
             quoted = new QuotedMessage(RequiredString(q, "id", "quoted.id"), RequiredString(q, "sender_jid", "quoted.sender_jid"),
                 RequiredString(q, "text", "quoted.text"));
         }
+        MessageMedia? media = null;
+        if (e.TryGetProperty("media", out var md) && md.ValueKind != JsonValueKind.Null)
+        {
+            if (md.ValueKind != JsonValueKind.Object) throw new FieldException("message.media must be an object");
+            var kind = RequiredString(md, "kind", "media.kind") switch
+            {
+                "image" => Media.AttachmentKind.Image,
+                "voice" => Media.AttachmentKind.Voice,
+                "audio" => Media.AttachmentKind.Audio,
+                "video" => Media.AttachmentKind.Video,
+                "document" => Media.AttachmentKind.Document,
+                var other => throw new FieldException($"message.media.kind \"{other}\" is not image, voice, audio, video or document"),
+            };
+            media = new MessageMedia(kind, OptionalString(md, "mime"), OptionalSize(md, "size"));
+        }
         return new BridgeEvent.Message(RequiredString(e, "id"), RequiredString(e, "chat_jid"), RequiredString(e, "sender_jid"),
-            RequiredString(e, "sender_name"), RequiredString(e, "text"), timestamp.ToUniversalTime(), RequiredBool(e, "is_from_me"), quoted);
+            RequiredString(e, "sender_name"), RequiredString(e, "text"), timestamp.ToUniversalTime(), RequiredBool(e, "is_from_me"), quoted, media);
     }
 
     static List<GroupInfo> ParseGroups(JsonElement e)
@@ -100,6 +116,9 @@ public static class BridgeProtocol
                     w.WriteEndArray();
                     break;
                 case BridgeCommand.Pair p: w.WriteString("phone", p.Phone); break;
+                case BridgeCommand.Download d:
+                    w.WriteString("chat_jid", d.ChatJid); w.WriteString("id", d.Id); w.WriteNumber("max_bytes", d.MaxBytes);
+                    break;
                 case BridgeCommand.SyncGroups or BridgeCommand.Logout: break;
             }
             w.WriteEndObject();
@@ -132,6 +151,18 @@ public static class BridgeProtocol
     static int? OptionalInt(JsonElement e, string name) =>
         !e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
         : v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n
+        : throw new FieldException($"{Label(e, name)} is not a whole number");
+
+    /// <summary>A byte count: absent or null, or a whole number from 0 up (a negative or fractional one is a parse error).</summary>
+    static long? OptionalSize(JsonElement e, string name) =>
+        !e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
+        : v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) && n >= 0 ? n
+        : throw new FieldException($"{Label(e, name)} is not a size in bytes");
+
+    /// <summary>Any whole number (a <c>download</c> ack's size, checked by <see cref="MediaSpool"/> so a bad one still answers the command).</summary>
+    static long? OptionalLong(JsonElement e, string name) =>
+        !e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
+        : v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n
         : throw new FieldException($"{Label(e, name)} is not a whole number");
 
     static string Label(JsonElement e, string field) =>

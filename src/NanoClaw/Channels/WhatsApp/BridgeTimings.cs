@@ -5,6 +5,8 @@ public sealed record BridgeTimings
 {
     /// <summary>The sidecar limits every command to 30 s and then acks with an error; this is the host's backstop.</summary>
     public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(35);
+    /// <summary>A <c>download</c>'s backstop: the sidecar gives up on one after 120 s (a 25 MB file on a slow line).</summary>
+    public TimeSpan DownloadAckTimeout { get; init; } = TimeSpan.FromSeconds(130);
     /// <summary>Delays before restarting a sidecar that died unexpectedly; the last one repeats. Reset once it connects.</summary>
     public IReadOnlyList<TimeSpan> RestartDelays { get; init; } =
         [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)];

@@ -35,8 +35,9 @@ public sealed partial class WhatsAppBridge(BridgeCommandLine commandLine, Action
     /// exits before answering, and <see cref="TimeoutException"/> when no ack comes in time. A refusal is an ack
     /// with <c>Ok == false</c>, returned as a value.
     /// </summary>
-    public async Task<BridgeEvent.Ack> SendAsync(BridgeCommand command, CancellationToken cancellationToken)
+    public async Task<BridgeEvent.Ack> SendAsync(BridgeCommand command, CancellationToken cancellationToken, TimeSpan? ackTimeout = null)
     {
+        var timeout = ackTimeout ?? _timings.AckTimeout;
         var reference = Interlocked.Increment(ref _nextRef).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var answered = new TaskCompletionSource<BridgeEvent.Ack>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[reference] = answered;
@@ -51,8 +52,8 @@ public sealed partial class WhatsAppBridge(BridgeCommandLine commandLine, Action
                 await process.StandardInput.FlushAsync(cancellationToken);
             }
             finally { _writeLock.Release(); }
-            try { return await answered.Task.WaitAsync(_timings.AckTimeout, cancellationToken); }
-            catch (TimeoutException) { throw new TimeoutException($"the WhatsApp sidecar did not acknowledge {command.Type} within {_timings.AckTimeout}"); }
+            try { return await answered.Task.WaitAsync(timeout, cancellationToken); }
+            catch (TimeoutException) { throw new TimeoutException($"the WhatsApp sidecar did not acknowledge {command.Type} within {timeout}"); }
         }
         finally { _pending.TryRemove(reference, out _); }
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using NanoClaw.Media;
 using NanoClaw.Messaging;
 using NanoClaw.Storage;
 
@@ -30,6 +31,7 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     readonly WhatsAppBridge _bridge;
     readonly TimeProvider _time;
     readonly OutboundRateLimiter _limiter;
+    readonly BridgeTimings _timings;
     readonly Lock _unreadLock = new();
     readonly Dictionary<string, List<StoredMessage>> _unread = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, string> _chatNames = new();
@@ -38,6 +40,10 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     readonly Queue<string> _sentOrder = new();
     MessageLoop? _loop;
     Outbox? _outbox;
+    InboundMedia? _media;
+    // The last inbound message still being handled off the reader task (a media download); later messages queue behind
+    // it so they are stored in the order the sidecar reported them. Only the reader task touches this field.
+    Task _inbound = Task.CompletedTask;
     ITimer? _groupSync;
     volatile bool _connected;
 
@@ -47,7 +53,8 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
         (_config, _db, _log) = (config, db, logs.CreateLogger<WhatsAppChannel>());
         _time = time ?? TimeProvider.System;
         _limiter = new OutboundRateLimiter(config.WhatsAppSendPerChatPerMinute, config.WhatsAppSendPerMinute, _time);
-        _bridge = new WhatsAppBridge(commandLine, OnEvent, logs.CreateLogger<WhatsAppBridge>(), timings);
+        _timings = timings ?? new BridgeTimings();
+        _bridge = new WhatsAppBridge(commandLine, OnEvent, logs.CreateLogger<WhatsAppBridge>(), _timings);
     }
 
     public string Name => "whatsapp";
@@ -65,10 +72,12 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     public Task Stopped => _bridge.Stopped;
 
     /// <summary>Starts the sidecar; its messages go to <paramref name="loop"/> from now on, and every (re)connect
-    /// wakes <paramref name="outbox"/>.</summary>
-    public void Start(MessageLoop loop, Outbox outbox)
+    /// wakes <paramref name="outbox"/>. With <paramref name="media"/>, photos, voice notes and files of registered chats
+    /// are downloaded (the spool is emptied first); without, they arrive as a note that downloads are off.</summary>
+    public void Start(MessageLoop loop, Outbox outbox, InboundMedia? media = null)
     {
-        (_loop, _outbox) = (loop, outbox);
+        (_loop, _outbox, _media) = (loop, outbox, media);
+        if (media is not null) MediaSpool.Clear(_config.WhatsAppMediaSpoolDir);
         _groupSync = _time.CreateTimer(_ => _ = SyncGroupsAsync(), null, GroupSyncInterval, GroupSyncInterval);
         _bridge.Start();
     }
@@ -140,13 +149,61 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
             case BridgeEvent.SidecarError s:
                 LogSidecarError(_log, s.Text);
                 break;
+            case BridgeEvent.Message m when m.Media is null && _inbound.IsCompleted:
+                Receive(m, null);
+                break;
             case BridgeEvent.Message m:
-                Receive(m);
+                // A download needs the reader (its ack comes through it), so it runs beside it, in order.
+                _inbound = ReceiveInOrderAsync(_inbound, m);
                 break;
         }
     }
 
-    void Receive(BridgeEvent.Message m)
+    async Task ReceiveInOrderAsync(Task previous, BridgeEvent.Message m)
+    {
+        await previous; // never faults: see the catch below
+        try
+        {
+            var attachment = m.Media is { } media && _db.GroupByJid(m.ChatJid) is { } group ? await FetchAsync(group, m, media) : null;
+            Receive(m, attachment);
+        }
+        catch (Exception e) { LogReceiveFailed(_log, m.ChatJid, e); }
+    }
+
+    /// <summary>
+    /// Downloads a registered chat's media through the sidecar and stores it in the group's folder, before the message row
+    /// (<see cref="MediaStore"/> says why that order). Anything refused or failed still yields an attachment: no file, a note why.
+    /// </summary>
+    async Task<Attachment> FetchAsync(RegisteredGroup group, BridgeEvent.Message m, MessageMedia media)
+    {
+        if (_media is null) return InboundMedia.Refused(media.Kind, media.Mime, media.Size, "not downloaded: media downloads are off on this host");
+        if (media.Size is { } declared && declared > _media.MaxBytes)
+        {
+            LogMediaRefused(_log, m.ChatJid, $"declared {declared} bytes, over the {_media.MaxBytes} limit (MEDIA_MAX_MB)");
+            return InboundMedia.Refused(media.Kind, media.Mime, declared,
+                $"not downloaded: the file is {MediaNames.Megabytes(declared)}; the limit is {MediaNames.Megabytes(_media.MaxBytes)} (MEDIA_MAX_MB)");
+        }
+        string? spooled = null;
+        try
+        {
+            var ack = await _bridge.SendAsync(new BridgeCommand.Download(m.ChatJid, m.Id, _media.MaxBytes), CancellationToken.None, _timings.DownloadAckTimeout);
+            if (!ack.Ok) throw new InvalidDataException(ack.Error ?? "refused");
+            spooled = MediaSpool.Validate(_config.WhatsAppMediaSpoolDir, ack.File, ack.Size, _media.MaxBytes);
+            await using var source = new FileStream(spooled, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            return await _media.AcceptAsync(group.Folder, m.Id, media.Kind, media.Mime, source, ack.Size, CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or TimeoutException or UnauthorizedAccessException)
+        {
+            LogMediaRefused(_log, m.ChatJid, e.Message);
+            return InboundMedia.Refused(media.Kind, media.Mime, media.Size, "not downloaded: " + e.Message);
+        }
+        finally
+        {
+            if (spooled is not null) File.Delete(spooled);
+        }
+    }
+
+    void Receive(BridgeEvent.Message m, Attachment? attachment)
     {
         var chatName = _chatNames.GetValueOrDefault(m.ChatJid);
         if (_db.GroupByJid(m.ChatJid) is null)
@@ -157,7 +214,7 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
         }
         var isOwn = WasSent(m.Id)
             || (PrefixesReplies && m.IsFromMe && m.Text.StartsWith(_config.AssistantName + ": ", StringComparison.Ordinal));
-        var message = new StoredMessage(m.Id, m.ChatJid, m.SenderJid, m.SenderName, Content(m), m.Timestamp, m.IsFromMe, isOwn);
+        var message = new StoredMessage(m.Id, m.ChatJid, m.SenderJid, m.SenderName, Content(m), m.Timestamp, m.IsFromMe, isOwn, attachment);
         if (_loop!.Deliver(message, chatName) && !m.IsFromMe) RememberUnread(message);
     }
 
@@ -263,6 +320,12 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
 
     [LoggerMessage(EventId = 725, Level = LogLevel.Warning, Message = "Refreshing the WhatsApp group list failed ({Error}); the next connect or daily refresh tries again")]
     static partial void LogGroupSyncFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 727, Level = LogLevel.Warning, Message = "A file in {ChatJid} was not stored: {Reason}")]
+    static partial void LogMediaRefused(ILogger logger, string chatJid, string reason);
+
+    [LoggerMessage(EventId = 728, Level = LogLevel.Error, Message = "Storing a message of {ChatJid} failed")]
+    static partial void LogReceiveFailed(ILogger logger, string chatJid, Exception exception);
 
     [LoggerMessage(EventId = 723, Level = LogLevel.Warning, Message = "WhatsApp sidecar reported an error: {Error}")]
     static partial void LogSidecarError(ILogger logger, string error);
