@@ -21,17 +21,18 @@ public sealed class PhaseBench(BenchEnvironment env)
 {
     const string Key = "sk-ant-bench-key-never-enters-the-vm";
     const string Reply = "Hello from the benchmark!";
-    static readonly TimeSpan Settle = TimeSpan.FromSeconds(10);
+    static readonly TimeSpan PrimeBound = TimeSpan.FromMinutes(4);
 
-    sealed record Variant(string Name, string What, bool Prime, bool Warm, bool SettleFirst);
+    sealed record Variant(string Name, string What, GuestPriming Prime, bool Warm, bool SettleFirst);
 
     static readonly Variant[] Variants =
     [
-        new("cold-unprimed", "cold boot, priming off", Prime: false, Warm: false, SettleFirst: false),
-        new("warm-unprimed", "warm claim, priming off", Prime: false, Warm: true, SettleFirst: true),
-        new("cold", "cold boot, priming on", Prime: true, Warm: false, SettleFirst: false),
-        new("warm", "warm claim, primed", Prime: true, Warm: true, SettleFirst: true),
-        new("warm-now", "warm claim the instant the VM is ready (priming still running)", Prime: true, Warm: true, SettleFirst: false),
+        new("cold-unprimed", "cold boot, priming off", GuestPriming.Off, Warm: false, SettleFirst: false),
+        new("warm-unprimed", "warm claim, priming off (before)", GuestPriming.Off, Warm: true, SettleFirst: true),
+        new("warm-cache", "warm claim, page cache primed only", GuestPriming.PageCache, Warm: true, SettleFirst: true),
+        new("warm", "warm claim, fully primed (page cache + throwaway start)", GuestPriming.Full, Warm: true, SettleFirst: true),
+        new("warm-now", "warm claim the instant the VM is ready (priming still running, stopped at the job)", GuestPriming.Full, Warm: true, SettleFirst: false),
+        new("cold", "cold boot, priming on (stopped at the job)", GuestPriming.Full, Warm: false, SettleFirst: false),
     ];
 
     public async Task<IReadOnlyList<Measurement>> RunAsync(int runs, CancellationToken ct)
@@ -48,7 +49,7 @@ public sealed class PhaseBench(BenchEnvironment env)
         for (var i = 0; i < runs; i++)
             foreach (var v in variants)
             {
-                var config = env.NewHome("phases-" + v.Name) with { VmPrime = v.Prime, WarmPoolSize = v.Warm ? 1 : 0 };
+                var config = env.NewHome("phases-" + v.Name) with { VmPriming = v.Prime, WarmPoolSize = v.Warm ? 1 : 0 };
                 GroupFolder.Ensure(config, group.Folder, templatesDir: null);
                 var vmm = new QemuVmm(env.Kvm, env.Logs.CreateLogger<QemuVmm>());
                 await using var pool = v.Warm ? new WarmPool(config, vmm, _ => Task.FromResult(env.Artifacts), gateway.Port, TimeProvider.System, env.Logs.CreateLogger<WarmPool>()) : null;
@@ -58,7 +59,7 @@ public sealed class PhaseBench(BenchEnvironment env)
                 {
                     pool.Start();
                     await WaitForReadyAsync(pool, ct);
-                    if (v.SettleFirst) await Task.Delay(Settle, ct);
+                    if (v.SettleFirst) await WaitForPrimedAsync(config, ct);
                 }
                 var phases = await OneRunAsync(runner, fake, group, config, $"{v.Name} run {i + 1}", ct);
                 samples[v.Name].Add(phases);
@@ -77,21 +78,22 @@ public sealed class PhaseBench(BenchEnvironment env)
             ("first-output", "start -> the answer reaches the host (what the user waits for)", p => p.FirstOutput),
             (v.Warm ? "claim" : "boot", v.Warm ? "start -> a ready VM claimed from the pool" : "start -> booted VM's guest ready", p => p.ToReady),
             ("ready-to-request", "guest ready -> the turn's API request reaches the fake (job, workspace, Claude Code start)", p => p.ReadyToRequest),
-            ("workspace-in", "of which job read -> workspace extracted, baseline taken (guest clock)", p => p.WorkspaceIn),
+            ("workspace-in", "of which job read -> workspace extracted, baseline taken (guest clock, scaled)", p => p.WorkspaceIn),
             ("claude-to-request", "of which the rest: Claude Code process start -> its API request", p => p.ClaudeToRequest),
-            ("claude-init", "Claude Code spawned -> its system/init line (guest clock)", p => p.ClaudeInit),
+            ("claude-init", "of that, Claude Code spawned -> its system/init line (guest clock, scaled)", p => p.ClaudeInit),
             ("model", "the turn's API request at the fake -> fake's reply written (model round trip, fake)", p => p.Model),
             ("output-to-host", "fake's reply written -> output frame at the host", p => p.OutputToHost),
             ("sync-out", "output at the host -> its changes applied", p => p.SyncOut),
             ("end", "changes applied -> done, VM destroyed, event stream ended", p => p.End),
             ("total", "whole run", p => p.Total),
+            ("guest-clock", "host time per guest-clock time, ready -> output (guest spans above are scaled by it)", p => p.GuestClock),
         ];
         foreach (var (name, what, pick) in columns)
         {
             var values = runs.Select(pick).OfType<double>().ToList();
             var row = $"phases-{v.Name}-{name}";
             yield return values.Count > 0
-                ? new Measurement(row, $"{v.What}: {what}", "ms", values)
+                ? new Measurement(row, $"{v.What}: {what}", name == "guest-clock" ? "x" : "ms", values)
                 : Measurement.Unavailable(row, $"{v.What}: {what}", "no run had this milestone");
         }
     }
@@ -104,6 +106,31 @@ public sealed class PhaseBench(BenchEnvironment env)
             if (clock.Elapsed > TimeSpan.FromMinutes(3)) throw new TimeoutException("the warm pool had no ready VM within 3 min");
             await Task.Delay(20, ct);
         }
+    }
+
+    /// <summary>Until the warm VM's console says its priming is over (or that it is off), then a second more, as
+    /// when a message comes some time after the VM was ready. The console is the guest's, but this only times a benchmark.</summary>
+    static async Task WaitForPrimedAsync(Config config, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var warmDir = Path.Combine(config.DataDir, "warm");
+        while (!Directory.EnumerateFiles(warmDir, "*.console.log").Any(f => ConsoleSays(f, "nanoclaw-init: priming ")))
+        {
+            if (clock.Elapsed > PrimeBound) throw new TimeoutException($"the warm VM did not finish priming within {PrimeBound.TotalMinutes:F0} min");
+            await Task.Delay(100, ct);
+        }
+        Console.Error.WriteLine($"phases: primed {clock.Elapsed.TotalSeconds:F1} s after ready");
+        await Task.Delay(1000, ct);
+    }
+
+    static bool ConsoleSays(string path, string text)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return new StreamReader(file).ReadToEnd().Contains(text, StringComparison.Ordinal);
+        }
+        catch (IOException) { return false; }
     }
 
     static async Task<RunPhases> OneRunAsync(MicroVmAgentRunner runner, FakeMessagesApi fake, RegisteredGroup group, Config config, string what, CancellationToken ct)

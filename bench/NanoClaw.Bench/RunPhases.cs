@@ -7,11 +7,13 @@ namespace NanoClaw.Bench;
 /// One run split into phases, in milliseconds. Host times come from the run log's line stamps and the fake's request
 /// times (both the host's UTC clock); <see cref="WorkspaceIn"/> and <see cref="ClaudeInit"/> from the guest's timing
 /// line, which is hostile input: parsed strictly, bounded, used for this report only. A phase whose milestone is missing
-/// is null.
+/// is null. The guest's clock is not the host's: under TCG on a loaded host the guest's time ran at half the host's
+/// (its timer ticks arrive late), so guest spans are scaled by <see cref="GuestClock"/>, the host's ready -> output
+/// over the guest's job -> first result in the same run, and shown as such.
 /// </summary>
 public sealed partial record RunPhases(
     double Total, double FirstOutput, double ToReady, double ReadyToRequest, double? WorkspaceIn, double? ClaudeToRequest,
-    double? ClaudeInit, double Model, double OutputToHost, double SyncOut, double End)
+    double? ClaudeInit, double? GuestClock, double Model, double OutputToHost, double SyncOut, double End)
 {
     /// <summary>Guest milestones above this are not believed (no run here takes an hour to start).</summary>
     const double MaxGuestMs = 3_600_000;
@@ -27,10 +29,11 @@ public sealed partial record RunPhases(
         var guest = GuestMilestones(runLog);
         double Ms(DateTimeOffset a, DateTimeOffset b) => (b - a).TotalMilliseconds;
         var readyToRequest = Ms(ready, requestAt);
-        double? workspace = guest.TryGetValue("workspace", out var w) ? w : null;
-        double? init = guest.TryGetValue("claude-spawned", out var s) && guest.TryGetValue("claude-init", out var i) && i >= s ? i - s : null;
+        double? ratio = guest.TryGetValue("result", out var r) && r > 0 ? Ms(ready, output) / r : null;
+        double? workspace = guest.TryGetValue("workspace", out var w) ? w * ratio : null;
+        double? init = guest.TryGetValue("claude-spawned", out var s) && guest.TryGetValue("claude-init", out var i) && i >= s ? (i - s) * ratio : null;
         return new RunPhases(Ms(started, ended), Ms(started, output), Ms(started, ready), readyToRequest, workspace, readyToRequest - workspace,
-            init, Ms(requestAt, answeredAt), Ms(answeredAt, output), Ms(output, changes), Ms(changes, ended));
+            init, ratio, Ms(requestAt, answeredAt), Ms(answeredAt, output), Ms(output, changes), Ms(changes, ended));
     }
 
     static (DateTimeOffset? At, string? Text) Parse(string line)
@@ -56,5 +59,5 @@ public sealed partial record RunPhases(
     private static partial Regex Milestone();
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"first output {FirstOutput:F0} ms (ready {ToReady:F0}, ready->request {ReadyToRequest:F0} [workspace {WorkspaceIn:F0}, claude init {ClaudeInit:F0}], model {Model:F0}, ->host {OutputToHost:F0}), sync-out {SyncOut:F0}, end {End:F0}, total {Total:F0}");
+        $"first output {FirstOutput:F0} ms (ready {ToReady:F0}, ready->request {ReadyToRequest:F0} [workspace {WorkspaceIn:F0}, claude init {ClaudeInit:F0}, guest clock x{GuestClock:F2}], model {Model:F0}, ->host {OutputToHost:F0}), sync-out {SyncOut:F0}, end {End:F0}, total {Total:F0}");
 }

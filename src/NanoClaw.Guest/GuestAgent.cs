@@ -78,6 +78,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         var job = await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false) as JobFrame
             ?? throw new GuestProtocolException("the first frame from the host must be 'job'");
         _timings = new GuestTimings();
+        Primer.Stop();
         var privileged = Environment.IsPrivilegedProcess;
         await SetClockAsync(job.UtcNow, privileged, cancellationToken).ConfigureAwait(false);
 
