@@ -10,12 +10,12 @@ using NanoClaw.Tests.Fakes;
 namespace NanoClaw.Bench;
 
 /// <summary>
-/// <c>phases</c>: where a whole "hello" run's time goes, cold and warm, with the guest's page-cache priming off and on,
-/// interleaved run by run so both sides meet the same machine. Each run is split by <see cref="RunPhases"/> from the
-/// run log (host clock), the fake's request times (host clock) and the guest's own timing line (guest clock, shown only).
-/// Warm runs claim from a pool of one made for that run, after its VM was ready and <see cref="Settle"/> more (a user's
-/// message rarely arrives the instant a VM is ready); <c>warm-now</c> claims the instant it is ready, while the guest is
-/// still priming, to show a claim does not wait for that.
+/// <c>phases</c>: where a whole "hello" run's time goes, cold and warm, with the guest's priming off, page cache only
+/// and full, interleaved run by run so all variants meet the same machine (a cold boot never primes: the runner turns it
+/// off). Each run is split by <see cref="RunPhases"/> from the run log (host clock), the fake's request times (host
+/// clock) and the guest's own timing line (guest clock, shown only). Warm runs claim from a pool of one made for that
+/// run, once its console says priming is over and a second more (a message rarely arrives the instant a VM is ready);
+/// <c>warm-now</c> claims the instant it is ready, while the guest is still priming: a claim does not wait for that.
 /// </summary>
 public sealed class PhaseBench(BenchEnvironment env)
 {
@@ -32,7 +32,7 @@ public sealed class PhaseBench(BenchEnvironment env)
         new("warm-cache", "warm claim, page cache primed only", GuestPriming.PageCache, Warm: true, SettleFirst: true),
         new("warm", "warm claim, fully primed (page cache + throwaway start)", GuestPriming.Full, Warm: true, SettleFirst: true),
         new("warm-now", "warm claim the instant the VM is ready (priming still running, stopped at the job)", GuestPriming.Full, Warm: true, SettleFirst: false),
-        new("cold", "cold boot, priming on (stopped at the job)", GuestPriming.Full, Warm: false, SettleFirst: false),
+        // No primed cold variant: the runner boots cold VMs unprimed, since priming could only compete with their run.
     ];
 
     public async Task<IReadOnlyList<Measurement>> RunAsync(int runs, CancellationToken ct)
