@@ -4,7 +4,7 @@ namespace NanoClaw.Bench;
 public sealed record BenchOptions(int Runs, string? Only)
 {
     public const int DefaultRuns = 5;
-    public static readonly string[] Names = ["boot", "warm", "run", "sync", "concurrent", "store", "native", "folder", "usage"];
+    public static readonly string[] Names = ["boot", "warm", "run", "sync", "concurrent", "store", "native", "folder", "usage", "phases"];
 
     /// <summary>The options, or an error message that says what to type instead.</summary>
     public static (BenchOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
@@ -31,5 +31,8 @@ public sealed record BenchOptions(int Runs, string? Only)
         return (new BenchOptions(runs, only), null);
     }
 
-    public bool Includes(string name) => Only is null || Only == name;
+    /// <summary>Opt-in only (<c>--only</c>): benchmarks too long for the default report.</summary>
+    static readonly string[] OptIn = ["phases"];
+
+    public bool Includes(string name) => Only == name || (Only is null && !OptIn.Contains(name));
 }

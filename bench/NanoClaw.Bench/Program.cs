@@ -41,6 +41,7 @@ await Bench("boot", () => new BootBench(env).RunAsync(options.Runs, cancel.Token
 await Bench("warm", () => new WarmBench(env).RunAsync(options.Runs, cancel.Token));
 await Bench("run", () => new RunBench(env).RunAsync(options.Runs, cancel.Token));
 await Bench("sync", () => new SyncBench(env).RunAsync(options.Runs, cancel.Token));
+await Bench("phases", () => new PhaseBench(env).RunAsync(options.Runs, cancel.Token));
 await Bench("usage", () => new UsageBench(env).RunAsync(options.Runs, cancel.Token));
 // The one benchmark with VMs side by side, last, so it cannot disturb the others.
 await Bench("concurrent", () => new ConcurrentBench(env).RunAsync(options.Runs, cancel.Token));

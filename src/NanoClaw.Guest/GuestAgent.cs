@@ -26,6 +26,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
     static readonly TimeSpan HostHangUpBound = TimeSpan.FromSeconds(10);
     bool _pumping;
     int _stderrLines;
+    GuestTimings _timings = null!;
 
     /// <returns>The process exit code: 0 when the run succeeded.</returns>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
@@ -76,6 +77,8 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         await _writer.WriteAsync(new ReadyFrame(), cancellationToken).ConfigureAwait(false);
         var job = await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false) as JobFrame
             ?? throw new GuestProtocolException("the first frame from the host must be 'job'");
+        _timings = new GuestTimings();
+        Primer.Stop();
         var privileged = Environment.IsPrivilegedProcess;
         await SetClockAsync(job.UtcNow, privileged, cancellationToken).ConfigureAwait(false);
 
@@ -104,6 +107,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             var tracker = ChangeTracker.Baseline([.. paths.Tops, .. extraTops], hashes, scratch.FullName, unhashedTops: [.. extraTops.Select(t => t.Top)]);
 
             // 3. The session.
+            _timings.Mark("workspace");
             _pumping = true;
             _ = PumpHostAsync(cancellationToken);
             var loop = new SessionLoop(this, job, paths, privileged, tracker);
@@ -205,6 +209,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             var generation = _claude is null ? 1 : _claude.Generation + 1;
             if (_claude is not null) await _claude.DisposeAsync().ConfigureAwait(false);
             _claude = ClaudeProcess.Start(ClaudeLaunch.For(job, paths, agent._options.ClaudePath, resume, privileged), generation, agent._events.Writer);
+            agent._timings.Mark("claude-spawned");
             (_resumed, _sawInit, _retrying) = (resume, false, false);
             _sentBeforeInit.Clear();
             foreach (var message in messages) await SendAsync(message, cancellationToken).ConfigureAwait(false);
@@ -257,6 +262,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             switch (output)
             {
                 case ClaudeOutput.Init init:
+                    agent._timings.Mark("claude-init");
                     _sawInit = true;
                     if (init.SessionId != _sessionId)
                     {
@@ -275,8 +281,11 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
                     _claude.CloseInput();
                     break;
                 case ClaudeOutput.Result result:
+                    agent._timings.Mark("result");
                     if (!string.IsNullOrEmpty(result.Text))
                         await agent._writer.WriteAsync(new OutputFrame(Cut(result.Text, GuestProtocol.MaxOutputChars)!), cancellationToken).ConfigureAwait(false);
+                    if (agent._timings.TakeLine() is { } timing)
+                        await agent.LogAsync(GuestLogLevel.Debug, timing, cancellationToken).ConfigureAwait(false);
                     await agent.SyncAsync(tracker, cancellationToken).ConfigureAwait(false);
                     if (!_closing)
                         await agent._writer.WriteAsync(new IdleFrame(), cancellationToken).ConfigureAwait(false);

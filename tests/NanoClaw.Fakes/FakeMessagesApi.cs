@@ -161,6 +161,7 @@ public sealed class FakeMessagesApi : IAsyncDisposable
                 await FakeReplyWriter.WriteErrorAsync(context, 404, "not_found_error", $"The fake Messages API does not serve {request.Method} {request.Path}.");
                 break;
         }
+        request.AnsweredAt = DateTimeOffset.UtcNow;
     }
 
     async Task AnswerMessagesAsync(HttpContext context, FakeRequest request)
@@ -216,6 +217,7 @@ public sealed class FakeMessagesApi : IAsyncDisposable
             Body = body,
             // Claude Code's own helper calls (titles, summaries) offer no tools; agent turns always do.
             IsSide = context.Request.Path == "/v1/messages" && body is not null && body["tools"] is not JsonArray { Count: > 0 },
+            ReceivedAt = DateTimeOffset.UtcNow,
         };
         lock (gate) requests.Add(request);
         return request;

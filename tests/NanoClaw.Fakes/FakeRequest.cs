@@ -17,6 +17,10 @@ public sealed class FakeRequest
     public JsonObject? Body { get; init; }
     /// <summary>True for requests the fake answered without consuming the script (e.g. title generation: no tools offered).</summary>
     public bool IsSide { get; init; }
+    /// <summary>When the request's body had been read (host clock); benchmarks split a run's time with it.</summary>
+    public DateTimeOffset ReceivedAt { get; init; }
+    /// <summary>When the fake had written (and flushed) the whole reply (host clock); null until then.</summary>
+    public DateTimeOffset? AnsweredAt { get; set; }
 
     public string? Header(string name) => Headers.TryGetValue(name, out var v) ? v : null;
 

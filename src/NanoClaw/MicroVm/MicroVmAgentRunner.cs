@@ -166,7 +166,10 @@ public sealed partial class MicroVmAgentRunner(
 
         runLog.Write($"cold boot: {coldReason}");
         LogColdBoot(log, group.Folder, coldReason);
-        var ready = await ReadyVm.BootAsync(vmm, WarmPool.Spec(config, artifacts, gateway.Port, gateway.ProxyPort, runId, consoleLog, extraDisks), WarmPool.BootTimeout, time, ct);
+        // No priming for a VM whose job follows its ready at once: it would only compete with the run (measured: the
+        // phase benchmark's `cold` against `cold-unprimed`, BENCHMARKS.md).
+        var spec = WarmPool.Spec(config, artifacts, gateway.Port, gateway.ProxyPort, runId, consoleLog, extraDisks) with { Prime = GuestPriming.Off };
+        var ready = await ReadyVm.BootAsync(vmm, spec, WarmPool.BootTimeout, time, ct);
         runLog.Write($"guest ready after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
         return ready;
     }

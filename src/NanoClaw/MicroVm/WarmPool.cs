@@ -82,7 +82,7 @@ public sealed partial class WarmPool : IAsyncDisposable
     /// network device) is added here once.
     /// </summary>
     public static VmSpec Spec(Config config, VmArtifacts artifacts, int gatewayPort, int proxyPort, string vmId, string consoleLogPath, IReadOnlyList<VmDisk>? extraDisks = null) =>
-        new(vmId, artifacts, config.VmMemoryMb, config.VmCpus, gatewayPort, Path.Combine(config.DataDir, "vms", vmId), consoleLogPath, extraDisks, proxyPort);
+        new(vmId, artifacts, config.VmMemoryMb, config.VmCpus, gatewayPort, Path.Combine(config.DataDir, "vms", vmId), consoleLogPath, extraDisks, proxyPort, Prime: config.VmPriming);
 
     /// <summary>A fresh VM or run id: short, because it names the VM's run folder and a Unix socket path must fit in 107 bytes.</summary>
     public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));

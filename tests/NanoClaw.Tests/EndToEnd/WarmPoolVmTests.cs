@@ -65,7 +65,9 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
         var alpha = Group("alpha", config);
         var beta = Group("beta", config);
         // The sessions folder is where a group's Claude state lives between runs: alpha's must never reach beta.
-        const string Look = "ls -la /workspace /workspace/group; find /home/agent/.claude; echo BOOT=$(cat /proc/sys/kernel/random/boot_id)";
+        // Also /tmp and every process's working directory: the warm VM's priming (a throwaway Claude Code start in a
+        // throwaway HOME under /tmp) must be stopped and gone. (Not `ps` with arguments: it would list this command.)
+        const string Look = "ls -la /workspace /workspace/group /tmp; find /home/agent/.claude; echo PRIMING=$(ls -l /proc/[0-9]*/cwd 2>/dev/null | grep -c prime); echo BOOT=$(cat /proc/sys/kernel/random/boot_id)";
         var alphaBash = fake.ScriptToolCall("Bash", new { command = "echo alpha-private > /workspace/group/alpha-secret.txt; " + Look, description = "look" }, thenReply: "alpha done");
         var betaBash = fake.ScriptToolCall("Bash", new { command = Look + "; grep -rl alpha-private /workspace /home/agent /tmp 2>/dev/null; echo END", description = "look" }, thenReply: "beta done");
 
@@ -102,6 +104,12 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
                 betaOut.ShouldNotContain("alpha-secret");
                 betaOut.ShouldNotContain("alpha-private");
                 betaOut.ShouldNotContain(alphaRun.SessionId!);
+                // Nothing of the priming reaches a run: its throwaway home is deleted and its process killed at the job.
+                foreach (var seen in new[] { alphaOut, betaOut })
+                {
+                    seen.ShouldNotContain("nanoclaw-prime.");
+                    seen.ShouldContain("PRIMING=0");
+                }
                 betaRun.SessionId.ShouldNotBe(alphaRun.SessionId);
                 BootId(betaOut).ShouldNotBe(BootId(alphaOut));
                 File.Exists(Path.Combine(config.GroupDir("beta"), "alpha-secret.txt")).ShouldBeFalse();
@@ -176,7 +184,9 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
             ProcessTable.Mentioning(victimDir).ShouldHaveSingleItem();
             NanoClaw.MicroVm.Posix.Signal(ProcessTable.Mentioning(victimDir).Single(), NanoClaw.MicroVm.Posix.SigKill);
             await Eventually.True(() => pool.Count == 0, "the dead warm VM left the pool", TimeSpan.FromSeconds(30));
-            logs.Lines.ShouldContain(l => l.Contains($"Warm VM {victim} exited", StringComparison.Ordinal) && l.Contains("discarded", StringComparison.Ordinal));
+            // The pool logs right after it removed the slot: under load the line can trail the count.
+            await Eventually.True(() => logs.Lines.Any(l => l.Contains($"Warm VM {victim} exited", StringComparison.Ordinal) && l.Contains("discarded", StringComparison.Ordinal)),
+                "the discard was logged", TimeSpan.FromSeconds(10));
             (await pool.ClaimAsync(CancellationToken.None)).ShouldBeNull(); // the caller boots cold instead
 
             // 3. That claim woke a refill; with no claim for the idle period, the pool drains to zero and stays there.

@@ -84,6 +84,14 @@ public sealed class QemuCommandLineTests
     }
 
     [Fact]
+    public void GuestsPrimeUnlessABenchmarkTurnsItOff()
+    {
+        Option(QemuCommandLine.Build(Spec, kvm: false, tscKhz: 1), "-append", "").ShouldNotContain("nanoclaw.prime");
+        Option(QemuCommandLine.Build(Spec with { Prime = GuestPriming.Off }, kvm: false, tscKhz: 1), "-append", "").ShouldEndWith(" nanoclaw.prime=0");
+        Option(QemuCommandLine.Build(Spec with { Prime = GuestPriming.PageCache }, kvm: false, tscKhz: 1), "-append", "").ShouldEndWith(" nanoclaw.prime=cache");
+    }
+
+    [Fact]
     public void TcgIsUsedUnlessKvmWasProvenAndTheGuestClockIsPinned()
     {
         var tcg = QemuCommandLine.Build(Spec, kvm: false, tscKhz: 2_596_098);

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using NanoClaw.Agent;
+using NanoClaw.Gateway;
+using NanoClaw.MicroVm;
+using NanoClaw.Storage;
+using NanoClaw.Tests.Fakes;
+
+namespace NanoClaw.Bench;
+
+/// <summary>
+/// <c>phases</c>: where a whole "hello" run's time goes, cold and warm, with the guest's priming off, page cache only
+/// and full, interleaved run by run so all variants meet the same machine (a cold boot never primes: the runner turns it
+/// off). Each run is split by <see cref="RunPhases"/> from the run log (host clock), the fake's request times (host
+/// clock) and the guest's own timing line (guest clock, shown only). Warm runs claim from a pool of one made for that
+/// run, once its console says priming is over and a second more (a message rarely arrives the instant a VM is ready);
+/// <c>warm-now</c> claims the instant it is ready, while the guest is still priming: a claim does not wait for that.
+/// </summary>
+public sealed class PhaseBench(BenchEnvironment env)
+{
+    const string Key = "sk-ant-bench-key-never-enters-the-vm";
+    const string Reply = "Hello from the benchmark!";
+    static readonly TimeSpan PrimeBound = TimeSpan.FromMinutes(4);
+
+    sealed record Variant(string Name, string What, GuestPriming Prime, bool Warm, bool SettleFirst);
+
+    static readonly Variant[] Variants =
+    [
+        new("cold-unprimed", "cold boot, priming off", GuestPriming.Off, Warm: false, SettleFirst: false),
+        new("warm-unprimed", "warm claim, priming off (before)", GuestPriming.Off, Warm: true, SettleFirst: true),
+        new("warm-cache", "warm claim, page cache primed only", GuestPriming.PageCache, Warm: true, SettleFirst: true),
+        new("warm", "warm claim, fully primed (page cache + throwaway start)", GuestPriming.Full, Warm: true, SettleFirst: true),
+        new("warm-now", "warm claim the instant the VM is ready (priming still running, stopped at the job)", GuestPriming.Full, Warm: true, SettleFirst: false),
+        // No primed cold variant: the runner boots cold VMs unprimed, since priming could only compete with their run.
+    ];
+
+    public async Task<IReadOnlyList<Measurement>> RunAsync(int runs, CancellationToken ct)
+    {
+        await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: Key);
+        var tokens = new RunTokens();
+        var upstream = new UpstreamCredential(UpstreamCredentialKind.AnthropicApiKey, Key, fake.BaseUrl);
+        await using var gateway = await HostGateway.StartAsync(upstream, tokens, env.Logs, TimeProvider.System, ct);
+        var group = new RegisteredGroup("bench:main", "Bench", GroupFolder.Main, "@Andy", DateTimeOffset.UtcNow, RequiresTrigger: false, IsMain: true);
+        var only = Environment.GetEnvironmentVariable("NANOCLAW_BENCH_PHASES") is { Length: > 0 } list ? list.Split(',') : null;
+        var variants = Variants.Where(v => only is null || only.Contains(v.Name)).ToArray();
+        var samples = variants.ToDictionary(v => v.Name, _ => new List<RunPhases>());
+
+        for (var i = 0; i < runs; i++)
+            foreach (var v in variants)
+            {
+                var config = env.NewHome("phases-" + v.Name) with { VmPriming = v.Prime, WarmPoolSize = v.Warm ? 1 : 0 };
+                GroupFolder.Ensure(config, group.Folder, templatesDir: null);
+                var vmm = new QemuVmm(env.Kvm, env.Logs.CreateLogger<QemuVmm>());
+                await using var pool = v.Warm ? new WarmPool(config, vmm, _ => Task.FromResult(env.Artifacts), gateway.Port, TimeProvider.System, env.Logs.CreateLogger<WarmPool>()) : null;
+                var runner = new MicroVmAgentRunner(config, new VmImage(config, env.RepoRoot), vmm, gateway, tokens, TimeProvider.System,
+                    env.Logs.CreateLogger<MicroVmAgentRunner>(), pool);
+                if (pool is not null)
+                {
+                    pool.Start();
+                    await WaitForReadyAsync(pool, ct);
+                    if (v.SettleFirst) await WaitForPrimedAsync(config, ct);
+                }
+                var phases = await OneRunAsync(runner, fake, group, config, $"{v.Name} run {i + 1}", ct);
+                samples[v.Name].Add(phases);
+                Console.Error.WriteLine($"phases {v.Name} {i + 1}/{runs}: {phases}");
+            }
+
+        if (fake.Requests.Any(r => r.Path.StartsWith("/v1/", StringComparison.Ordinal) && r.Header("x-api-key") != Key))
+            throw new InvalidOperationException("a request reached the fake without the gateway's key: the benchmark did not go through the gateway");
+        return [.. variants.SelectMany(v => Rows(v, samples[v.Name]))];
+    }
+
+    static IEnumerable<Measurement> Rows(Variant v, List<RunPhases> runs)
+    {
+        IEnumerable<(string Name, string What, Func<RunPhases, double?> Pick)> columns =
+        [
+            ("first-output", "start -> the answer reaches the host (what the user waits for)", p => p.FirstOutput),
+            (v.Warm ? "claim" : "boot", v.Warm ? "start -> a ready VM claimed from the pool" : "start -> booted VM's guest ready", p => p.ToReady),
+            ("ready-to-request", "guest ready -> the turn's API request reaches the fake (job, workspace, Claude Code start)", p => p.ReadyToRequest),
+            ("workspace-in", "of which job read -> workspace extracted, baseline taken (guest clock, scaled)", p => p.WorkspaceIn),
+            ("claude-to-request", "of which the rest: Claude Code process start -> its API request", p => p.ClaudeToRequest),
+            ("claude-init", "of that, Claude Code spawned -> its system/init line (guest clock, scaled)", p => p.ClaudeInit),
+            ("model", "the turn's API request at the fake -> fake's reply written (model round trip, fake)", p => p.Model),
+            ("output-to-host", "fake's reply written -> output frame at the host", p => p.OutputToHost),
+            ("sync-out", "output at the host -> its changes applied", p => p.SyncOut),
+            ("end", "changes applied -> done, VM destroyed, event stream ended", p => p.End),
+            ("total", "whole run", p => p.Total),
+            ("guest-clock", "host time per guest-clock time, ready -> output (guest spans above are scaled by it)", p => p.GuestClock),
+        ];
+        foreach (var (name, what, pick) in columns)
+        {
+            var values = runs.Select(pick).OfType<double>().ToList();
+            var row = $"phases-{v.Name}-{name}";
+            yield return values.Count > 0
+                ? new Measurement(row, $"{v.What}: {what}", name == "guest-clock" ? "x" : "ms", values)
+                : Measurement.Unavailable(row, $"{v.What}: {what}", "no run had this milestone");
+        }
+    }
+
+    static async Task WaitForReadyAsync(WarmPool pool, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (pool.ReadyCount == 0)
+        {
+            if (clock.Elapsed > TimeSpan.FromMinutes(3)) throw new TimeoutException("the warm pool had no ready VM within 3 min");
+            await Task.Delay(20, ct);
+        }
+    }
+
+    /// <summary>Until the warm VM's console says its priming is over (or that it is off), then a second more, as
+    /// when a message comes some time after the VM was ready. The console is the guest's, but this only times a benchmark.</summary>
+    static async Task WaitForPrimedAsync(Config config, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var warmDir = Path.Combine(config.DataDir, "warm");
+        while (!Directory.EnumerateFiles(warmDir, "*.console.log").Any(f => ConsoleSays(f, "nanoclaw-init: priming ")))
+        {
+            if (clock.Elapsed > PrimeBound) throw new TimeoutException($"the warm VM did not finish priming within {PrimeBound.TotalMinutes:F0} min");
+            await Task.Delay(100, ct);
+        }
+        Console.Error.WriteLine($"phases: primed {clock.Elapsed.TotalSeconds:F1} s after ready");
+        await Task.Delay(1000, ct);
+    }
+
+    static bool ConsoleSays(string path, string text)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return new StreamReader(file).ReadToEnd().Contains(text, StringComparison.Ordinal);
+        }
+        catch (IOException) { return false; }
+    }
+
+    static async Task<RunPhases> OneRunAsync(MicroVmAgentRunner runner, FakeMessagesApi fake, RegisteredGroup group, Config config, string what, CancellationToken ct)
+    {
+        fake.Script(Reply);
+        var followUps = Channel.CreateUnbounded<string>();
+        followUps.Writer.Complete();
+        var logsDir = Path.Combine(config.GroupDir(group.Folder), "logs");
+        var before = Directory.Exists(logsDir) ? Directory.GetFiles(logsDir, "*.log").ToHashSet() : [];
+        var started = DateTimeOffset.UtcNow;
+        var outputs = new List<string>();
+        await foreach (var e in runner.RunAsync(new AgentRequest(group, "hello", SessionId: null), followUps.Reader, ct))
+        {
+            if (e is AgentEvent.Output o) outputs.Add(o.Text);
+            if (e is AgentEvent.Failed f) throw new InvalidOperationException($"{what} failed: {f.Error} (run logs: {logsDir})");
+        }
+        var ended = DateTimeOffset.UtcNow;
+        if (outputs is not [Reply])
+            throw new InvalidOperationException($"{what} answered [{string.Join(" | ", outputs)}] instead of \"{Reply}\"");
+        var runLog = Directory.GetFiles(logsDir, "*.log").Where(f => !f.EndsWith(".console.log", StringComparison.Ordinal) && !before.Contains(f)).Single();
+        var turn = fake.Requests.Where(r => r.ReceivedAt >= started && r.Path == "/v1/messages" && !r.IsSide).OrderBy(r => r.ReceivedAt).First();
+        return RunPhases.From(started, ended, File.ReadAllLines(runLog), turn.ReceivedAt, turn.AnsweredAt ?? ended);
+    }
+}
