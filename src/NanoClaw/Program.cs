@@ -1,5 +1,4 @@
 using System.CommandLine;
-using NanoClaw;
 using NanoClaw.Cli;
 
 // Program.cs only wires: each command's work lives in its own file under Cli/.
@@ -15,12 +14,14 @@ var root = new RootCommand("NanoClaw: a personal Claude assistant that runs ever
     UsageCommand.Create(),
 };
 
+// Failures and signals are handled here, once, for every command (CommandFailure, StopSignals).
+using var signals = new StopSignals();
+var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
 try
 {
-    return await root.Parse(args).InvokeAsync();
+    return await root.Parse(args).InvokeAsync(invocation, signals.Token);
 }
-catch (ConfigException ex)
+catch (Exception ex)
 {
-    Console.Error.WriteLine("Configuration error: " + ex.Message);
-    return 2;
+    return CommandFailure.Report(ex, Console.Error, signals.Token.IsCancellationRequested);
 }

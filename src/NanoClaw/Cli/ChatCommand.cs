@@ -61,7 +61,7 @@ static class ChatCommand
         await host.StopAsync(TimeSpan.FromSeconds(10));
         if (host.Queue.FailedRuns > 0)
         {
-            Console.Error.WriteLine($"{host.Queue.FailedRuns} run(s) failed without a reply. Run logs: {Path.Combine(config.GroupDir(main.Folder), "logs")}");
+            Console.Error.WriteLine($"{host.Queue.FailedRuns} run(s) failed without a reply: the run logs in {Path.Combine(config.GroupDir(main.Folder), "logs")} say why.");
             return 1;
         }
         return 0;

@@ -22,7 +22,9 @@ static class DoctorCommand
                 if (!c.Ok && c.Fix is not null) Console.WriteLine($"        -> {c.Fix}");
             }
             var missing = checks.Count(c => !c.Ok);
-            Console.WriteLine(missing == 0 ? "Everything needed is in place." : $"{missing} thing(s) missing; fix them in the order shown.");
+            // The verdict of a failed check goes to stderr, like every command's failure.
+            if (missing == 0) Console.WriteLine("Everything needed is in place.");
+            else Console.Error.WriteLine($"{missing} thing(s) missing; fix them in the order shown above.");
             return missing == 0 ? 0 : 1;
         });
         return command;
@@ -134,7 +136,9 @@ static class DoctorCommand
 
     static Check MainChat(Config config)
     {
-        var main = Database.Open(config.DatabasePath).RegisteredGroups().FirstOrDefault(g => g.IsMain);
+        RegisteredGroup? main;
+        try { main = Database.Open(config.DatabasePath).RegisteredGroups().FirstOrDefault(g => g.IsMain); }
+        catch (StoreException) { return new("main chat", false, "unknown: the store cannot be opened", "Fix the database first (above)."); }
         return main is null
             ? new("main chat", false, "no main chat registered", "Run `./nanoclaw chat` (the terminal becomes the main chat), or register one with `./nanoclaw groups register --main ...`.")
             : new("main chat", true, $"{main.Name} ({main.Jid}) in groups/{main.Folder}/");

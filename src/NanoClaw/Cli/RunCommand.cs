@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Channels;
 using NanoClaw.Channels.Telegram;
@@ -40,10 +39,8 @@ static class RunCommand
             if (channels.Count == 0)
                 log.LogWarning("No chat channel is configured yet, so only stored messages are recovered and answered into the outbox. Talk to the assistant with `./nanoclaw chat`.");
 
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
-
-            await using var runtime = await MicroVmRuntime.StartAsync(config, repo, logs, stop.Token);
+            // ct is cancelled by SIGINT or SIGTERM (Program.cs, StopSignals).
+            await using var runtime = await MicroVmRuntime.StartAsync(config, repo, logs, ct);
             using var transcriber = Media.Transcription.FromConfig(config);
             await using var host = new AssistantHost(config, db, channels, runtime.Runner, TimeProvider.System, logs, runtime.Gateway.Usage?.Budgets, transcriber);
             runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, RepoRoot.Templates(repo), TimeProvider.System, logs.CreateLogger<AgentTools>()));
@@ -52,7 +49,7 @@ static class RunCommand
             whatsApp?.Start(host.Loop, host.Outbox, host.Media);
             telegram?.Start(host.Loop, host.Outbox);
             log.LogInformation("NanoClaw is running ({Groups} registered groups). Ctrl-C to stop.", db.RegisteredGroups().Count);
-            try { await Task.Delay(Timeout.Infinite, stop.Token); }
+            try { await Task.Delay(Timeout.Infinite, ct); }
             catch (OperationCanceledException) { }
             log.LogInformation("Stopping: runs get {Grace} to finish, then their VMs are destroyed.", ShutdownGrace);
             await host.StopAsync(ShutdownGrace);

@@ -35,15 +35,6 @@ public sealed class RunTokens
     /// <summary>Revokes one token. Returns false when it was not live (already revoked or never issued).</summary>
     public bool Revoke(string token) => !string.IsNullOrEmpty(token) && byDigest.TryRemove(Digest(token), out _);
 
-    /// <summary>Revokes every token of a run (its VM is gone). Returns how many were live.</summary>
-    public int RevokeRun(string runId)
-    {
-        var revoked = 0;
-        foreach (var (digest, run) in byDigest)
-            if (run.RunId == runId && byDigest.TryRemove(digest, out _)) revoked++;
-        return revoked;
-    }
-
     /// <summary>Tokens currently live.</summary>
     public int Count => byDigest.Count;
 

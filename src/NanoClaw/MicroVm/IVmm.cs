@@ -1,6 +1,6 @@
 namespace NanoClaw.MicroVm;
 
-/// <summary>A virtual machine monitor backend (QEMU microvm now; Firecracker later).</summary>
+/// <summary>A virtual machine monitor backend (<see cref="QemuVmm"/>, <see cref="Firecracker.FirecrackerVmm"/>).</summary>
 public interface IVmm
 {
     /// <summary>Short name for logs and <c>nanoclaw doctor</c>, e.g. "qemu-microvm (tcg)".</summary>

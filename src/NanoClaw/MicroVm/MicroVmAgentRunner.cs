@@ -29,8 +29,6 @@ public sealed partial class MicroVmAgentRunner(
     public const string McpServerName = "nanoclaw";
     static readonly TimeSpan GuestPowerOffGrace = TimeSpan.FromSeconds(5);
 
-    public string VmmName => vmm.Name;
-
     public IAsyncEnumerable<AgentEvent> RunAsync(AgentRequest request, ChannelReader<string> followUps, CancellationToken cancellationToken)
     {
         var events = Channel.CreateUnbounded<AgentEvent>(new UnboundedChannelOptions { SingleReader = true });

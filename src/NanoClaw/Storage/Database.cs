@@ -16,15 +16,25 @@ public sealed partial class Database
     public string Path { get; private init; } = "";
 
     /// <summary>Opens (creating if needed) the database and brings its schema up to date.</summary>
+    /// <exception cref="StoreException">The file or its folder cannot be used, or its schema is newer than this build.</exception>
     public static Database Open(string path)
     {
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        var cs = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
-        var db = new Database(cs) { Path = path };
-        using var connection = db.Connect();
-        Exec(connection, "PRAGMA journal_mode = WAL;");
-        Migrations.Apply(connection);
-        return db;
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+            var cs = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
+            var db = new Database(cs) { Path = path };
+            using var connection = db.Connect();
+            Exec(connection, "PRAGMA journal_mode = WAL;");
+            Migrations.Apply(connection);
+            return db;
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            // The usual causes: a store folder that is a file or not writable, a file that is not SQLite, a full disk.
+            throw new StoreException($"Cannot open the store {path} ({ex.Message.TrimEnd('.')}): check that its folder is writable " +
+                "and the file is a NanoClaw database, or move it aside to start an empty one.", ex);
+        }
     }
 
     public int SchemaVersion

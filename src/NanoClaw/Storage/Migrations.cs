@@ -155,7 +155,7 @@ static class Migrations
     {
         var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"));
         if (version > Steps.Length)
-            throw new InvalidOperationException(
+            throw new StoreException(
                 $"The database schema is version {version}, newer than this build knows ({Steps.Length}). Update NanoClaw or restore an older store/messages.db.");
 
         for (var step = version; step < Steps.Length; step++)

@@ -16,8 +16,14 @@ static class NanoclawProcess
 
     /// <summary>For a service (<c>run</c>): once <paramref name="until"/> completes, stops it with SIGTERM as a service
     /// manager would, and returns what it did. Within <paramref name="timeout"/> in all.</summary>
+    public static Task<NanoclawResult> RunAsync(string repoRoot, IReadOnlyDictionary<string, string> env, string stdin,
+        Func<CancellationToken, Task>? until, TimeSpan timeout, params string[] args) =>
+        RunAsync(repoRoot, env, stdin, until is null ? null : (_, ct) => until(ct), timeout, "TERM", args);
+
+    /// <summary>Like the service overload, but <paramref name="until"/> may watch stderr so far (e.g. for "is running"),
+    /// and the stop is <paramref name="signal"/> (TERM or INT).</summary>
     public static async Task<NanoclawResult> RunAsync(string repoRoot, IReadOnlyDictionary<string, string> env, string stdin,
-        Func<CancellationToken, Task>? until, TimeSpan timeout, params string[] args)
+        Func<Func<string>, CancellationToken, Task>? until, TimeSpan timeout, string signal = "TERM", params string[] args)
     {
         var psi = new ProcessStartInfo(Path.Combine(repoRoot, "nanoclaw"))
         {
@@ -48,9 +54,9 @@ static class NanoclawProcess
         {
             if (until is not null)
             {
-                await until(cts.Token).WaitAsync(cts.Token);
+                await until(() => { lock (stderr) return stderr.ToString(); }, cts.Token).WaitAsync(cts.Token);
                 // The launcher execs dotnet, so this pid is the host itself (the process this test started).
-                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
                 await kill.WaitForExitAsync(cts.Token);
             }
             await process.WaitForExitAsync(cts.Token);

@@ -55,7 +55,7 @@ public class HostGatewayClaudeCodeTests
         var tokens = new RunTokens();
         await using var gateway = await HostGateway.StartAsync(new UpstreamCredential(UpstreamCredentialKind.AnthropicApiKey, RealKey, fake.BaseUrl), tokens);
         var token = tokens.Issue(Main);
-        tokens.RevokeRun(Main.RunId);
+        tokens.Revoke(token);
         using var cli = new ClaudeCli(gateway.BaseUrl, token);
 
         var run = await cli.RunAsync("hello");

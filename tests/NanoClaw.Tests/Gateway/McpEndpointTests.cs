@@ -97,7 +97,7 @@ public sealed class McpEndpointTests : IAsyncLifetime
     {
         var token = tokens.Issue(h.FamilyRun);
         (await PostAsync(token, "tools/list")).Status.ShouldBe(HttpStatusCode.OK);
-        tokens.RevokeRun(h.FamilyRun.RunId);
+        tokens.Revoke(token);
         (await PostAsync(token, "tools/list")).Status.ShouldBe(HttpStatusCode.Unauthorized);
     }
 

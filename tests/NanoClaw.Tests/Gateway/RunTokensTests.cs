@@ -53,21 +53,4 @@ public class RunTokensTests
         tokens.TryValidate(token, out _).ShouldBeFalse();
         tokens.Revoke(token).ShouldBeFalse();
     }
-
-    [Fact]
-    public void RevokingARunRevokesAllItsTokensAndNoOthers()
-    {
-        var tokens = new RunTokens();
-        var a = tokens.Issue(Main);
-        var b = tokens.Issue(Main);
-        var other = tokens.Issue(Family);
-
-        tokens.RevokeRun("run-1").ShouldBe(2);
-
-        tokens.TryValidate(a, out _).ShouldBeFalse();
-        tokens.TryValidate(b, out _).ShouldBeFalse();
-        tokens.TryValidate(other, out var run).ShouldBeTrue();
-        run.ShouldBe(Family);
-        tokens.Count.ShouldBe(1);
-    }
 }

@@ -56,7 +56,7 @@ public class DatabaseTests
             cmd.CommandText = "PRAGMA user_version = 99;";
             cmd.ExecuteNonQuery();
         }
-        Should.Throw<InvalidOperationException>(() => Database.Open(path)).Message.ShouldContain("newer than this build");
+        Should.Throw<StoreException>(() => Database.Open(path)).Message.ShouldContain("newer than this build");
     }
 
     [Fact]
