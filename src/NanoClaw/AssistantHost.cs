@@ -51,6 +51,8 @@ public sealed class AssistantHost : IAsyncDisposable
 
     public void Start()
     {
+        // Before any loop or channel can hand messages over: what is still "started" now is a dead host's.
+        Loop.RecoverPendingMessages();
         _pruner.Start();
         _loops.Add(Task.Run(() => Loop.RunAsync(_stop.Token)));
         _loops.Add(Task.Run(() => Outbox.RunAsync(_stop.Token)));

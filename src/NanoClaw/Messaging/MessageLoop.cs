@@ -46,9 +46,11 @@ public sealed partial class MessageLoop
 
     public void Wake() => _wake.Set();
 
+    /// <summary>Scans for new messages until cancelled. Recovery (<see cref="RecoverPendingMessages"/>) is not done
+    /// here but by the host before anything can hand messages over: this loop may start late, after this life's
+    /// first run took messages, and recovery would then take that run's hand-over for a dead host's and run it twice.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        RecoverPendingMessages();
         while (!cancellationToken.IsCancellationRequested)
         {
             ScanNewMessages();

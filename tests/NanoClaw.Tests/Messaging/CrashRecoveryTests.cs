@@ -39,6 +39,42 @@ public class CrashRecoveryTests
     }
 
     [Fact]
+    public async Task AMessageLoopThatStartsLateDoesNotTakeThisLifesRunForADeadHostsAndRunItTwice()
+    {
+        // Under load the loop's task may start after the first message was already handed to a run (the terminal and
+        // the channels call ScanNewMessages themselves). Seen as "Andy: hi" printed twice by `chat` on a busy machine.
+        using var home = new TestHome();
+        home.Register(Family, "family");
+        home.Db.StoreMessage(home.Message(Family, "@Andy book a table"));
+        var channel = new RecordingChannel();
+        var release = new TaskCompletionSource();
+        var runner = new ScriptedRunner((_, _) => HeldReply(release.Task));
+        await using var host = new AssistantHost(home.Config, home.Db, [channel], runner, TimeProvider.System, home.Logs);
+        host.Start();
+        host.Loop.ScanNewMessages();
+        await Eventually.True(() => runner.Requests.Count == 1, "the first run to start");
+
+        using var stop = new CancellationTokenSource();
+        var lateLoop = host.Loop.RunAsync(stop.Token); // a second start of the loop, as a late one would be
+        host.Loop.ScanNewMessages();
+        release.SetResult();
+        await channel.WaitForAsync(1);
+        await host.Queue.WhenQuietAsync();
+        await stop.CancelAsync();
+        await lateLoop;
+
+        runner.Requests.Count.ShouldBe(1);
+        channel.Sent.Single().Text.ShouldBe("Andy: booked");
+    }
+
+    static async IAsyncEnumerable<AgentEvent> HeldReply(Task release)
+    {
+        await release;
+        yield return new AgentEvent.Output("booked");
+        yield return new AgentEvent.Completed();
+    }
+
+    [Fact]
     public async Task ARunThatDiedAfterItsReplyReachedTheOutboxIsNotRunAgainAndTheReplyIsSentOnce()
     {
         using var home = new TestHome();
