@@ -52,9 +52,8 @@ internal static class QemuCommandLine
             "-m", spec.MemoryMb.ToString(i),
             "-smp", spec.Cpus.ToString(i),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-            // NOTE: spawn and elevateprivileges must stay allowed: the filter is inherited by the
-            // socat that guestfwd's cmd: starts, and with elevateprivileges=deny every gateway
-            // connection is reset (measured on QEMU 7.2).
+            // spawn and elevateprivileges stay allowed: they were needed by the socat forwarders QEMU's user networking
+            // forked, which are gone (GatewayStreams); denying them with -runas has not been measured yet.
             "-sandbox", "on,obsolete=deny,resourcecontrol=deny",
             // A root host still runs the emulator unprivileged once its files and sockets are open.
             .. (Environment.IsPrivilegedProcess ? ["-runas", "nobody"] : Array.Empty<string>()),

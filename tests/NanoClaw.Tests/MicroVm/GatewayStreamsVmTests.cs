@@ -83,6 +83,9 @@ public sealed class GatewayStreamsVmTests(VmTestEnvironment env)
 
             // Every connection is open or refused now, and the held ones are still held.
             ChildrenOf(qemu.Pid).ShouldBeEmpty("QEMU forks nothing per guest connection");
+            // QEMU's guestfwd forwarders were double-forked (glib), so not its children: look for any process that
+            // names the gateway port (QEMU's own argv named it too, in its guestfwd option).
+            ProcessTable.Mentioning($"127.0.0.1:{gateway.Port}").ShouldBeEmpty("no host process forwards the guest's connections");
             mux.OpenStreams.ShouldBe(GatewayMux.DefaultMaxStreams);
             mux.Refused.ShouldBe(Connections - GatewayMux.DefaultMaxStreams);
             gateway.Open.ShouldBe(GatewayMux.DefaultMaxStreams);
