@@ -2,7 +2,10 @@ using NanoClaw.Guest;
 using NanoClaw.MicroVm;
 
 // nanoclaw-guest: the agent inside each microVM. Init starts it as root with the control port; it runs one job
-// (docs/guest-protocol.md) and exits, and init then powers the VM off.
+// (docs/guest-protocol.md) and exits, and init then powers the VM off. With --gateway-streams it is instead the
+// long-lived carrier of the guest's gateway connections (GatewayListener).
+if (args.Length > 0 && args[0] == GatewayListener.Option)
+    return await GatewayListener.RunAsync(args);
 var (options, error) = GuestOptions.Parse(args);
 if (options is null)
 {

@@ -9,7 +9,6 @@ static class VmChecks
     public static IEnumerable<DoctorCommand.Check> Run(Config config, string repo)
     {
         yield return Tool("qemu-system-x86_64", "qemu-system-x86", "runs the microVMs");
-        yield return Tool("socat", "socat", "connects a VM's only network address to the host gateway");
 
         var image = new VmImage(config, repo);
         var artifacts = image.TryGetCached();

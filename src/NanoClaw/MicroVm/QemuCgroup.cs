@@ -5,9 +5,8 @@ namespace NanoClaw.MicroVm;
 
 /// <summary>
 /// QEMU in a cgroup of its own (<see cref="VmCgroup"/>, as Firecracker is), where the host offers cgroup v2: the
-/// group's pids.max bounds QEMU's threads AND the forwarders its user networking forks per guest connection
-/// (<c>guestfwd=...-cmd:socat</c> starts one process per connection, so a guest opening connections in a loop
-/// would otherwise fill the host's process table); memory.max bounds guest RAM plus QEMU's own.
+/// group's pids.max bounds QEMU's threads (QEMU forks nothing per guest connection: <see cref="GatewayStreams"/>);
+/// memory.max bounds guest RAM plus QEMU's own.
 /// QEMU joins the group before its first instruction: <c>sh</c> writes its own pid into <c>cgroup.procs</c>, then
 /// execs QEMU, keeping the pid.
 /// </summary>

@@ -10,9 +10,10 @@ namespace NanoClaw.MicroVm;
 /// <item>the shared rootfs, read-only (<c>readonly=on</c>); its writable root is a tmpfs overlay in guest RAM;</item>
 /// <item>each extra folder's image, serial <c>extraN</c>: read-only (<c>readonly=on</c>: QEMU refuses every write), or for a
 /// read-write folder <c>snapshot=on</c> (writes land in a temporary layer QEMU deletes; the cached image never changes);</item>
-/// <item>one NIC on QEMU user networking with <c>restrict=on</c>: no route anywhere, except
-/// 10.0.2.100:80, which QEMU forwards (one socat per connection) to 127.0.0.1:GatewayPort, and 10.0.2.100:3128 to
-/// 127.0.0.1:ProxyPort (the egress proxy);</item>
+/// <item>without <see cref="VmSpec.Tap"/>, no NIC at all (no slirp): a second virtio-serial port, <see cref="NetPortName"/>,
+/// a Unix socket on the host, carries the guest's connections to 10.0.2.100:80 and :3128 as streams, which the host
+/// process connects to 127.0.0.1:GatewayPort and :ProxyPort (<see cref="GatewayStreams"/>, docs/gateway-streams.md):
+/// nothing else is reachable, and no host process is forked per connection;</item>
 /// <item>or, with <see cref="VmSpec.Tap"/>, one NIC on that host TAP device, its static address on the kernel command
 /// line; what it can reach is then the host firewall's business (<c>setup --network</c>, docs/network.md);</item>
 /// <item>one virtio-serial port named <see cref="ControlPortName"/>, a Unix socket on the host;</item>
@@ -24,11 +25,14 @@ internal static class QemuCommandLine
 {
     public const string Binary = "qemu-system-x86_64";
     public const string ControlPortName = "nanoclaw.control";
-    public const string GuestGatewayAddress = "10.0.2.100";
-    /// <summary>User networking: the guest's port for the egress proxy on <see cref="GuestGatewayAddress"/>.</summary>
-    public const int GuestProxyPort = 3128;
+    /// <summary>The virtio-serial port of the gateway streams (no TAP); stage 2 finds it by this name.</summary>
+    public const string NetPortName = "nanoclaw.net";
+    public const string GuestGatewayAddress = GatewayMux.GuestAddress;
+    /// <summary>Without TAP: the guest's port for the egress proxy on <see cref="GuestGatewayAddress"/>.</summary>
+    public const int GuestProxyPort = GatewayMux.GuestProxyPort;
 
     public static string ControlSocketPath(VmSpec spec) => Path.Combine(spec.RunDir, "control.sock");
+    public static string NetSocketPath(VmSpec spec) => Path.Combine(spec.RunDir, "net.sock");
 
     public static IReadOnlyList<string> Build(VmSpec spec, bool kvm, long tscKhz)
     {
@@ -49,9 +53,8 @@ internal static class QemuCommandLine
             "-m", spec.MemoryMb.ToString(i),
             "-smp", spec.Cpus.ToString(i),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-            // NOTE: spawn and elevateprivileges must stay allowed: the filter is inherited by the
-            // socat that guestfwd's cmd: starts, and with elevateprivileges=deny every gateway
-            // connection is reset (measured on QEMU 7.2).
+            // spawn and elevateprivileges stay allowed: they were needed by the socat forwarders QEMU's user networking
+            // forked, which are gone (GatewayStreams); denying them with -runas has not been measured yet.
             "-sandbox", "on,obsolete=deny,resourcecontrol=deny",
             // A root host still runs the emulator unprivileged once its files and sockets are open.
             .. (Environment.IsPrivilegedProcess ? ["-runas", "nobody"] : Array.Empty<string>()),
@@ -62,33 +65,34 @@ internal static class QemuCommandLine
             "-drive", $"id=root,file={Escape(spec.Artifacts.Rootfs)},format=raw,if=none,readonly=on",
             "-device", "virtio-blk-device,drive=root",
             .. ExtraDrives(spec),
-            .. Network(spec),
+            .. Tap(spec),
             "-device", "virtio-serial-device",
             "-chardev", $"socket,id=control,path={Escape(ControlSocketPath(spec))},server=on,wait=off",
             "-device", $"virtserialport,chardev=control,name={ControlPortName}",
+            .. NetPort(spec),
         ];
     }
 
-    static IEnumerable<string> Network(VmSpec spec)
+    static IEnumerable<string> Tap(VmSpec spec)
     {
-        var i = CultureInfo.InvariantCulture;
-        if (spec.Tap is { } tap)
-        {
-            // script=no: QEMU must not run ifup scripts as whoever it runs as; the TAP is already on the bridge.
-            yield return "-netdev";
-            yield return $"tap,id=net0,ifname={Escape(tap.Device)},script=no,downscript=no";
-            yield return "-device";
-            yield return $"virtio-net-device,netdev=net0,mac={tap.Mac}";
-            yield break;
-        }
-        // The cmd: form, not a tcp: chardev: the latter serves only the first connection.
-        var netdev = $"user,id=net0,restrict=on,ipv6=off,guestfwd=tcp:{GuestGatewayAddress}:80-cmd:socat - TCP:127.0.0.1:{spec.GatewayPort.ToString(i)}";
-        if (spec.ProxyPort > 0)
-            netdev += $",guestfwd=tcp:{GuestGatewayAddress}:{GuestProxyPort.ToString(i)}-cmd:socat - TCP:127.0.0.1:{spec.ProxyPort.ToString(i)}";
+        if (spec.Tap is not { } tap) yield break;
+        // script=no: QEMU must not run ifup scripts as whoever it runs as; the TAP is already on the bridge.
         yield return "-netdev";
-        yield return netdev;
+        yield return $"tap,id=net0,ifname={Escape(tap.Device)},script=no,downscript=no";
         yield return "-device";
-        yield return "virtio-net-device,netdev=net0";
+        yield return $"virtio-net-device,netdev=net0,mac={tap.Mac}";
+    }
+
+    /// <summary>Without TAP the VM has no NIC; this port carries its gateway connections. (QEMU user networking's
+    /// guestfwd cannot do it without a host process per connection: its cmd: form forks one, its socket form
+    /// serves only the first connection.)</summary>
+    static IEnumerable<string> NetPort(VmSpec spec)
+    {
+        if (spec.Tap is not null) yield break;
+        yield return "-chardev";
+        yield return $"socket,id=net,path={Escape(NetSocketPath(spec))},server=on,wait=off";
+        yield return "-device";
+        yield return $"virtserialport,chardev=net,name={NetPortName}";
     }
 
     /// <summary>The most extra disks a VM gets (see <see cref="ExtraFolder.MaxDisks"/>).</summary>

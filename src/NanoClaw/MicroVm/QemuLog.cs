@@ -19,4 +19,13 @@ internal static partial class QemuLog
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Information, Message = "removed stale VM run folder {RunDir}")]
     public static partial void OrphanDirRemoved(this ILogger logger, string runDir);
+
+    [LoggerMessage(EventId = 3107, Level = LogLevel.Debug, Message = "VM {RunId}: gateway {Reason}")]
+    public static partial void GatewayStreamRefused(this ILogger logger, string runId, string reason);
+
+    [LoggerMessage(EventId = 3108, Level = LogLevel.Error, Message = "VM {RunId}: its gateway streams broke the protocol ({Reason}); the VM's gateway connections are closed")]
+    public static partial void GatewayStreamsBroken(this ILogger logger, string runId, string reason);
+
+    [LoggerMessage(EventId = 3109, Level = LogLevel.Warning, Message = "VM {RunId}: {Refused} gateway connection(s) refused ({Opened} served, at most {Peak} at once)")]
+    public static partial void GatewayStreamsRefusedTotal(this ILogger logger, string runId, int refused, int opened, int peak);
 }

@@ -9,8 +9,8 @@ namespace NanoClaw.MicroVm;
 
 /// <summary>
 /// One running QEMU microvm. It owns, and on dispose removes, everything of the run: the qemu
-/// process (and the socat helpers it spawns), the control socket connection, the console log
-/// writer and <see cref="VmSpec.RunDir"/> (control socket, <c>qemu.pid</c>).
+/// process, the control socket connection, the gateway streams (<see cref="GatewayStreams"/>, without TAP), the
+/// console log writer and <see cref="VmSpec.RunDir"/> (control and net sockets, <c>qemu.pid</c>).
 /// </summary>
 public sealed class QemuMicroVm : IMicroVm
 {
@@ -23,6 +23,7 @@ public sealed class QemuMicroVm : IMicroVm
     readonly VmProcess vmm;
     readonly VmSpec spec;
     NetworkStream? control;
+    GatewayStreams? gateway;
     int disposed;
 
     QemuMicroVm(VmSpec spec, VmProcess vmm) => (this.spec, this.vmm) = (spec, vmm);
@@ -31,6 +32,8 @@ public sealed class QemuMicroVm : IMicroVm
     public int Pid => vmm.Pid;
     public Stream Control => control ?? throw new InvalidOperationException("the control socket is not connected yet");
     public Task<VmExit> Exited => vmm.Exited;
+    /// <summary>The VM's gateway streams; null with TAP networking (or before the VM is connected).</summary>
+    internal GatewayMux? Gateway => gateway?.Mux;
     /// <summary>QEMU sets each extra disk's serial on its command line (<see cref="VmDisk.Serial"/>).</summary>
     public IReadOnlyList<string> ExtraDiskSerials => [.. (spec.ExtraDisks ?? []).Select((_, n) => VmDisk.Serial(n))];
 
@@ -51,7 +54,7 @@ public sealed class QemuMicroVm : IMicroVm
         var console = new CappedLog(spec.ConsoleLogPath, ConsoleLogCapBytes);
         Directory.CreateDirectory(spec.RunDir);
 
-        // Where the host offers cgroup v2 (root), QEMU and every forwarder it forks run in a group with limits.
+        // Where the host offers cgroup v2 (root), QEMU runs in a group with limits.
         Firecracker.VmCgroup? cgroup = null;
         if (Firecracker.VmCgroup.Unavailable() is null)
         {
@@ -77,7 +80,7 @@ public sealed class QemuMicroVm : IMicroVm
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         psi.UseShellExecute = false;
-        // QEMU and the socat it spawns get no host environment, so no credential can leak into them.
+        // QEMU gets no host environment, so no credential can leak into it.
         psi.Environment.Clear();
         psi.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -100,7 +103,9 @@ public sealed class QemuMicroVm : IMicroVm
             // For QemuVmm.CleanOrphansAsync, should this host process die without disposing the VM.
             await File.WriteAllTextAsync(Path.Combine(spec.RunDir, PidFileName), vm.Pid.ToString(CultureInfo.InvariantCulture), ct);
             logger.VmStarted(spec.RunId, vm.Pid, accel, spec.MemoryMb, spec.Cpus);
-            await vm.ConnectAsync(socketPath, ct);
+            vm.control = await vm.ConnectAsync(socketPath, ct);
+            if (spec.Tap is null)
+                vm.gateway = GatewayStreams.Start(await vm.ConnectAsync(QemuCommandLine.NetSocketPath(spec), ct), spec, logger);
             return vm;
         }
         catch
@@ -110,8 +115,8 @@ public sealed class QemuMicroVm : IMicroVm
         }
     }
 
-    /// <summary>QEMU creates the socket early (server=on,wait=off); retry until it is there or qemu has died.</summary>
-    async Task ConnectAsync(string socketPath, CancellationToken ct)
+    /// <summary>QEMU creates its sockets early (server=on,wait=off); retry until it is there or qemu has died.</summary>
+    async Task<NetworkStream> ConnectAsync(string socketPath, CancellationToken ct)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -120,7 +125,7 @@ public sealed class QemuMicroVm : IMicroVm
             if (Exited.IsCompleted)
             {
                 var exit = await Exited;
-                throw new VmBootException($"qemu exited with code {exit.ExitCode} before its control socket came up: {vmm.Or(exit.Detail)} (console log: {spec.ConsoleLogPath})");
+                throw new VmBootException($"qemu exited with code {exit.ExitCode} before its socket {Path.GetFileName(socketPath)} came up: {vmm.Or(exit.Detail)} (console log: {spec.ConsoleLogPath})");
             }
             if (File.Exists(socketPath))
             {
@@ -128,8 +133,7 @@ public sealed class QemuMicroVm : IMicroVm
                 try
                 {
                     await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
-                    control = new NetworkStream(socket, ownsSocket: true);
-                    return;
+                    return new NetworkStream(socket, ownsSocket: true);
                 }
                 catch (SocketException)
                 {
@@ -137,14 +141,14 @@ public sealed class QemuMicroVm : IMicroVm
                 }
             }
             if (deadline.Elapsed > ConnectBound)
-                throw new VmBootException($"qemu pid {Pid} did not open its control socket {socketPath} within {ConnectBound.TotalSeconds:F0} s: {vmm.StderrTail()}");
+                throw new VmBootException($"qemu pid {Pid} did not open its socket {socketPath} within {ConnectBound.TotalSeconds:F0} s: {vmm.StderrTail()}");
             await Task.Delay(20, ct);
         }
     }
 
     /// <summary>
     /// Ends the run: stops qemu (SIGTERM, then SIGKILL of its process tree after a grace period), closes the log and
-    /// deletes RunDir (<see cref="VmProcess.DisposeAsync"/>), then closes the control socket. Throws (leaving RunDir
+    /// deletes RunDir (<see cref="VmProcess.DisposeAsync"/>), then closes the gateway streams and the control socket. Throws (leaving RunDir
     /// for orphan cleanup) only if qemu survives SIGKILL, which means the host is in trouble.
     /// </summary>
     public async ValueTask DisposeAsync()
@@ -156,13 +160,20 @@ public sealed class QemuMicroVm : IMicroVm
         }
         finally
         {
-            control?.Dispose();
+            try
+            {
+                if (gateway is not null) await gateway.DisposeAsync();
+            }
+            finally
+            {
+                control?.Dispose();
+            }
         }
     }
 
     static async Task RemoveRunAsync(string runDir, Firecracker.VmCgroup? cgroup)
     {
-        // The group first: removing it kills forwarders QEMU left behind.
+        // The group first: removing it kills anything QEMU left behind.
         if (cgroup is not null) await cgroup.TryRemoveAsync();
         if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
     }

@@ -79,7 +79,7 @@ sealed class VmProcess : IAsyncDisposable
         {
             // 1. and 2.
             await StopAsync();
-            // The pumps end at end-of-file; a child that inherited stderr (QEMU's socat) could hold it a little longer.
+            // The pumps end at end-of-file; a child that inherited stderr could hold it a little longer.
             await CompletesWithin(pumps, KillBound);
         }
         finally

@@ -20,6 +20,10 @@ public sealed record VmRecipe(string BaseHash, string InitrdHash)
     [
         "vm/build-initrd.sh", "vm/lib.sh", "vm/guest", "src/NanoClaw.Guest",
         "src/NanoClaw/MicroVm/GuestProtocol.cs", "src/NanoClaw/MicroVm/VsockAddress.cs", "Directory.Build.props", "Directory.Packages.props",
+        // Every other host file the guest project links (NanoClaw.Guest.csproj): a change to one is a new guest binary.
+        "src/NanoClaw/MicroVm/GuestProtocolException.cs", "src/NanoClaw/MicroVm/GuestFrameReader.cs", "src/NanoClaw/MicroVm/GuestFrameWriter.cs",
+        "src/NanoClaw/MicroVm/LinuxStat.cs", "src/NanoClaw/MicroVm/GatewayMux.cs", "src/NanoClaw/MicroVm/GatewayMuxStream.cs",
+        "src/NanoClaw/MicroVm/GatewayMuxFrameType.cs",
     ];
 
     /// <summary>Hashes the recipe files under <paramref name="repoRoot"/>. Missing optional inputs hash as absent.</summary>

@@ -27,7 +27,7 @@ public sealed class QemuMicroVmTests(VmTestEnvironment env, ITestOutputHelper ou
             output.WriteLine($"boot to ready: {clock.Elapsed.TotalSeconds:F2} s, qemu RSS {StatusNumber(pid, "VmRSS")} kB");
 
             first.ShouldBe("""{"type":"ready"}""");
-            // QEMU and the socat it spawns get no host environment: no credential can reach them.
+            // QEMU gets no host environment: no credential can reach it.
             File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
                 .Select(v => v.Split('=')[0]).ShouldBe(["PATH"]);
             // A root host runs the emulator as nobody once it is set up.
