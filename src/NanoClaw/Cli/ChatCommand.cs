@@ -38,9 +38,9 @@ static class ChatCommand
         var main = EnsureMainGroup(db, config, time);
         GroupFolder.Ensure(config, main.Folder, templatesDir);
 
-        var terminal = new TerminalChannel(main.Jid, output, interactive, config.AssistantName, time);
+        var terminal = new TerminalChannel(main.Jid, output, interactive, config.AssistantName, time, Path.Combine(config.DataDir, "terminal-files"));
         await using var host = new AssistantHost(config, db, [terminal], runner, time, logs, gateway?.Usage?.Budgets);
-        gateway?.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, templatesDir, time, logs.CreateLogger<AgentTools>()));
+        gateway?.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, templatesDir, time, logs.CreateLogger<AgentTools>(), host.Files));
         host.Start();
         try
         {
