@@ -173,7 +173,7 @@ export function startBridge({ input, output, authDir, socketFactory = baileysSoc
     if (command.type === 'sync_groups') return syncGroups();
     const { method, args } = toSocketCall(command, translator);
     const result = await sock[method](...args);
-    if (command.type === 'send' && result?.key?.id) return { id: result.key.id };
+    if ((command.type === 'send' || command.type === 'send_file') && result?.key?.id) return { id: result.key.id };
   }
 
   async function pair(command) {

@@ -304,6 +304,7 @@ export function closeEvent(error) {
 const JID = /^[0-9A-Za-z.+_-]{1,64}@(s\.whatsapp\.net|g\.us|lid)$/;
 const COMMANDS = {
   send: (c) => checkJid(c.chat_jid) ?? checkText(c.text),
+  send_file: (c) => checkJid(c.chat_jid) ?? checkFile(c),
   typing: (c) => checkJid(c.chat_jid) ?? (typeof c.on === 'boolean' ? null : 'on must be true or false'),
   mark_read: (c) => checkJid(c.chat_jid) ?? checkIds(c.message_ids),
   sync_groups: () => null,
@@ -326,6 +327,23 @@ function checkText(text) {
   if (typeof text !== 'string' || text.trim() === '') return 'text must be a non-empty string';
   const bytes = Buffer.byteLength(text, 'utf8');
   return bytes > MAX_TEXT_BYTES ? `text is ${bytes} bytes; the limit is ${MAX_TEXT_BYTES} (split it)` : null;
+}
+
+// The host checked and copied the file into its own spool and chose its name; the bridge only makes sure the command is
+// well-formed, so a confused host cannot make it read a relative path or send a name with a folder in it.
+const MIME = /^(image|application|text|audio|video)\/[a-z0-9][a-z0-9.+-]{0,100}$/;
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/;
+
+function checkFile(c) {
+  if (typeof c.path !== 'string' || !c.path.startsWith('/') || c.path.includes('\0') || c.path.split('/').includes('..')) {
+    return 'path must be an absolute path (the host\'s copy of the file)';
+  }
+  if (c.kind !== 'image' && c.kind !== 'document') return 'kind must be image or document';
+  if (typeof c.mimetype !== 'string' || !MIME.test(c.mimetype)) return 'mimetype must be a MIME type like image/png';
+  if (typeof c.file_name !== 'string' || !FILE_NAME.test(c.file_name)) return 'file_name must be a plain file name like chart.png';
+  if (typeof c.caption !== 'string') return 'caption must be a string (may be empty)';
+  const bytes = Buffer.byteLength(c.caption, 'utf8');
+  return bytes > MAX_TEXT_BYTES ? `caption is ${bytes} bytes; the limit is ${MAX_TEXT_BYTES}` : null;
 }
 
 function checkIds(ids) {
@@ -366,6 +384,15 @@ export function toSocketCall(command, translator) {
   switch (command.type) {
     case 'send':
       return { method: 'sendMessage', args: [command.chat_jid, { text: command.text }] };
+    case 'send_file': {
+      // Baileys reads the file from the path itself (streamed, not loaded whole) and uploads it encrypted.
+      const caption = command.caption === '' ? undefined : command.caption;
+      const content = command.kind === 'image'
+        ? { image: { url: command.path }, mimetype: command.mimetype, caption }
+        : { document: { url: command.path }, mimetype: command.mimetype, fileName: command.file_name, caption };
+      if (caption === undefined) delete content.caption;
+      return { method: 'sendMessage', args: [command.chat_jid, content] };
+    }
     case 'typing':
       return { method: 'sendPresenceUpdate', args: [command.on ? 'composing' : 'paused', command.chat_jid] };
     case 'mark_read':

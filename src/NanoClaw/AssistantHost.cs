@@ -21,6 +21,8 @@ public sealed class AssistantHost : IAsyncDisposable
     public Database Db { get; }
     public GroupQueue Queue { get; }
     public Outbox Outbox { get; }
+    /// <summary>Files the agent sends (<c>send_message</c> with an attachment), into the outbox after each sync.</summary>
+    public Files.OutboundFiles Files { get; }
     public MessageLoop Loop { get; }
     public Scheduler Scheduler { get; }
     /// <summary>The task API (agent tools, CLI): changes made through it wake the scheduler.</summary>
@@ -43,6 +45,7 @@ public sealed class AssistantHost : IAsyncDisposable
         _pruner = new MediaPruner(mediaStore, config.MediaKeepDays, time, logs.CreateLogger<MediaPruner>());
         Queue = new GroupQueue(config.MaxConcurrentAgents, time, logs.CreateLogger<GroupQueue>());
         Outbox = new Outbox(db, channels, config, time, logs.CreateLogger<Outbox>());
+        Files = new Files.OutboundFiles(Outbox, config, time, logs.CreateLogger<Files.OutboundFiles>());
         Budgets = budgets ?? new Budgets(db, config.TimeZone, time, logs.CreateLogger<Budgets>());
         Budgets.Attach(Outbox);
         Loop = new MessageLoop(db, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>(), config.AgentIdleTimeout, Budgets);

@@ -148,6 +148,7 @@ public sealed class FakeTelegramApi : IAsyncDisposable
         var token = path.StartsWith("/bot", StringComparison.Ordinal) && slash > 0 ? path[4..slash] : null;
         var method = slash > 0 ? path[(slash + 1)..] : "";
         var parameters = await ReadParametersAsync(context.Request);
+        var uploads = await ReadUploadsAsync(context.Request, parameters);
         string expected;
         lock (_gate) expected = _token;
         var (status, body) = token != expected ? Error(FakeTelegramError.Unauthorized)
@@ -158,11 +159,13 @@ public sealed class FakeTelegramApi : IAsyncDisposable
                 "getUpdates" => Ok(await GetUpdatesAsync(parameters, context.RequestAborted)),
                 "sendMessage" => Ok(Sent(parameters)),
                 "sendChatAction" => Ok(true),
+                "sendPhoto" => Upload(parameters, uploads, "photo"),
+                "sendDocument" => Upload(parameters, uploads, "document"),
                 _ => Error(new FakeTelegramError(404, "Not Found")),
             };
         lock (_gate)
         {
-            _calls.Add(new FakeTelegramCall(method, parameters, status, DateTimeOffset.UtcNow));
+            _calls.Add(new FakeTelegramCall(method, parameters, status, DateTimeOffset.UtcNow, uploads));
             Changed();
         }
         context.Response.StatusCode = status;
@@ -206,6 +209,41 @@ public sealed class FakeTelegramApi : IAsyncDisposable
                 ["date"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
                 ["text"] = parameters["text"]?.GetValue<string>() ?? "",
             };
+    }
+
+    /// <summary>sendPhoto/sendDocument as the Bot API takes a NEW file: a multipart/form-data part, named after the
+    /// parameter (<c>photo</c>) or named by it (<c>photo=attach://&lt;part&gt;</c>, which the library sends), with the bytes.
+    /// No such part (a URL or file id, which this fake does not serve, or nothing) is the API's 400.</summary>
+    (int, JsonObject) Upload(JsonObject parameters, IReadOnlyDictionary<string, FakeTelegramUpload> uploads, string field)
+    {
+        if (!uploads.TryGetValue(field, out var file))
+            return Error(new FakeTelegramError(400, $"Bad Request: there is no {field} in the request"));
+        var message = Sent(parameters);
+        message.Remove("text");
+        if (parameters["caption"]?.GetValue<string>() is { } caption) message["caption"] = caption;
+        var id = "fake-file-" + Guid.NewGuid().ToString("N");
+        message[field] = field == "photo"
+            ? new JsonArray(new JsonObject { ["file_id"] = id, ["file_unique_id"] = id[..20], ["width"] = 1, ["height"] = 1, ["file_size"] = file.Bytes.Length })
+            : new JsonObject { ["file_id"] = id, ["file_unique_id"] = id[..20], ["file_name"] = file.FileName, ["mime_type"] = file.ContentType, ["file_size"] = file.Bytes.Length };
+        return Ok(message);
+    }
+
+    /// <summary>The file parts, by part name and also by the parameter that names them with <c>attach://&lt;part&gt;</c>.</summary>
+    static async Task<IReadOnlyDictionary<string, FakeTelegramUpload>> ReadUploadsAsync(HttpRequest request, JsonObject parameters)
+    {
+        if (!request.HasFormContentType) return new Dictionary<string, FakeTelegramUpload>();
+        var form = await request.ReadFormAsync();
+        var uploads = new Dictionary<string, FakeTelegramUpload>(StringComparer.Ordinal);
+        foreach (var file in form.Files)
+        {
+            using var bytes = new MemoryStream();
+            await file.CopyToAsync(bytes);
+            uploads[file.Name] = new FakeTelegramUpload(file.FileName, file.ContentType ?? "", bytes.ToArray());
+        }
+        foreach (var (name, value) in parameters)
+            if (value?.ToString() is { } v && v.StartsWith("attach://", StringComparison.Ordinal) && uploads.TryGetValue(v["attach://".Length..], out var named))
+                uploads[name] = named;
+        return uploads;
     }
 
     FakeTelegramError? TakeFailure(string method, JsonObject parameters)

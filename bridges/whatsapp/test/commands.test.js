@@ -81,3 +81,36 @@ test('field validation names the problem', () => {
     assert.match(ack.error, pattern);
   }
 });
+
+test('send_file maps to sendMessage with an image or a document read from the host\'s path', () => {
+  const t = new Translator();
+  const jid = '120363025246125888@g.us';
+  const image = { type: 'send_file', ref: 'f1', chat_jid: jid, path: '/home/u/.nanoclaw/data/outbox-files/ab12.png', kind: 'image',
+    mimetype: 'image/png', file_name: 'image-20261206-230101.png', caption: 'Andy: the chart' };
+  assert.deepEqual(parseCommand(line(image)), { command: image });
+  assert.deepEqual(toSocketCall(image, t),
+    { method: 'sendMessage', args: [jid, { image: { url: image.path }, mimetype: 'image/png', caption: 'Andy: the chart' }] });
+
+  const doc = { ...image, ref: 'f2', path: '/spool/cd34.pdf', kind: 'document', mimetype: 'application/pdf', file_name: 'file-20261206-230101.pdf', caption: '' };
+  assert.deepEqual(parseCommand(line(doc)), { command: doc });
+  assert.deepEqual(toSocketCall(doc, t),
+    { method: 'sendMessage', args: [jid, { document: { url: '/spool/cd34.pdf' }, mimetype: 'application/pdf', fileName: 'file-20261206-230101.pdf' }] });
+});
+
+test('a malformed send_file is refused with the reason', () => {
+  const ok = { type: 'send_file', ref: 'f', chat_jid: '1@s.whatsapp.net', path: '/spool/a.png', kind: 'image', mimetype: 'image/png', file_name: 'a.png', caption: '' };
+  for (const [change, reason] of [
+    [{ path: 'relative/a.png' }, /path/],
+    [{ path: '/spool/../etc/passwd' }, /path/],
+    [{ kind: 'sticker' }, /kind/],
+    [{ mimetype: 'image/png; x=1' }, /mimetype/],
+    [{ file_name: '../../a.png' }, /file_name/],
+    [{ file_name: 'a/b.png' }, /file_name/],
+    [{ caption: undefined }, /caption/],
+    [{ caption: 'x'.repeat(MAX_TEXT_BYTES + 1) }, /caption/],
+  ]) {
+    const { ack } = parseCommand(line({ ...ok, ...change }));
+    assert.equal(ack?.ok, false, JSON.stringify(change));
+    assert.match(ack.error, reason);
+  }
+});

@@ -7,12 +7,14 @@ namespace NanoClaw.Channels;
 /// <summary>
 /// The terminal as the main chat (<c>./nanoclaw chat</c>). Each input line is one message from the owner.
 /// Each reply is printed as one line <c>Andy: text</c>; when output is not a terminal, newlines inside a reply
-/// are written as <c>\n</c> so every reply stays one line for scripts.
+/// are written as <c>\n</c> so every reply stays one line for scripts. A file from the assistant is kept in
+/// <paramref name="filesDir"/> (the outbox deletes its own copy once sent) and printed as
+/// <c>Andy: [file: PATH (image/png, N bytes)] caption</c>.
 /// <para><c>/attach PATH [caption]</c> sends a local file as if it came from the phone: it goes through the same
 /// <see cref="InboundMedia"/> (copied into the group's <c>media/</c>, same caps); an audio file counts as a voice note, so
 /// transcription can be tried too. A path with spaces goes in double quotes.</para>
 /// </summary>
-public sealed class TerminalChannel(string chatJid, TextWriter output, bool interactive, string assistantName, TimeProvider time) : IChannel
+public sealed class TerminalChannel(string chatJid, TextWriter output, bool interactive, string assistantName, TimeProvider time, string? filesDir = null) : IChannel
 {
     readonly Lock _writeLock = new();
 
@@ -32,6 +34,22 @@ public sealed class TerminalChannel(string chatJid, TextWriter output, bool inte
             output.Flush();
         }
         return Task.CompletedTask;
+    }
+
+    public async Task SendFileAsync(string jid, Files.OutboundFile file, string caption, CancellationToken cancellationToken)
+    {
+        var path = file.SpoolPath;
+        if (filesDir is not null)
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(filesDir);
+            else Directory.CreateDirectory(filesDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            path = Path.Combine(filesDir, file.FileName);
+            // Two files in the same second get the same name; the later one gets a number.
+            for (var n = 2; File.Exists(path); n++)
+                path = Path.Combine(filesDir, $"{Path.GetFileNameWithoutExtension(file.FileName)}-{n}{Path.GetExtension(file.FileName)}");
+            File.Copy(file.SpoolPath, path);
+        }
+        await SendAsync(jid, $"[file: {path} ({file.MimeType}, {file.Bytes} bytes)]" + (caption.Length > 0 ? " " + caption : ""), cancellationToken);
     }
 
     public Task SetTypingAsync(string jid, bool typing, CancellationToken cancellationToken)

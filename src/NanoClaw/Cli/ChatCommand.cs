@@ -38,10 +38,10 @@ static class ChatCommand
         var main = EnsureMainGroup(db, config, time);
         GroupFolder.Ensure(config, main.Folder, templatesDir);
 
-        var terminal = new TerminalChannel(main.Jid, output, interactive, config.AssistantName, time);
+        var terminal = new TerminalChannel(main.Jid, output, interactive, config.AssistantName, time, Path.Combine(config.DataDir, "terminal-files"));
         using var transcriber = Media.Transcription.FromConfig(config);
         await using var host = new AssistantHost(config, db, [terminal], runner, time, logs, gateway?.Usage?.Budgets, transcriber);
-        gateway?.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, templatesDir, time, logs.CreateLogger<AgentTools>()));
+        gateway?.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, templatesDir, time, logs.CreateLogger<AgentTools>(), host.Files));
         host.Start();
         try
         {

@@ -43,7 +43,7 @@ static class RunCommand
             await using var runtime = await MicroVmRuntime.StartAsync(config, repo, logs, ct);
             using var transcriber = Media.Transcription.FromConfig(config);
             await using var host = new AssistantHost(config, db, channels, runtime.Runner, TimeProvider.System, logs, runtime.Gateway.Usage?.Budgets, transcriber);
-            runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, RepoRoot.Templates(repo), TimeProvider.System, logs.CreateLogger<AgentTools>()));
+            runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, RepoRoot.Templates(repo), TimeProvider.System, logs.CreateLogger<AgentTools>(), host.Files));
             foreach (var group in db.RegisteredGroups()) GroupFolder.Ensure(config, group.Folder, RepoRoot.Templates(repo));
             host.Start();
             whatsApp?.Start(host.Loop, host.Outbox, host.Media);

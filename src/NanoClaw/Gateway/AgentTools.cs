@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using NanoClaw.Files;
 using NanoClaw.Messaging;
 using NanoClaw.Scheduling;
 using NanoClaw.Storage;
@@ -16,11 +17,14 @@ namespace NanoClaw.Gateway;
 /// <see cref="TaskService"/> (its rules, and it wakes the scheduler); the tools add only who may make them.
 /// Every refusal and bad input comes back as a <see cref="ToolResult.Error"/> with the reason.
 /// </summary>
-public sealed partial class AgentTools(Database db, TaskService tasks, Outbox outbox, Config config, string? templatesDir, TimeProvider time, ILogger<AgentTools> log)
+public sealed partial class AgentTools(Database db, TaskService tasks, Outbox outbox, Config config, string? templatesDir, TimeProvider time, ILogger<AgentTools> log,
+    OutboundFiles? files = null)
 {
     /// <summary>Chat messages are short; anything bigger is a mistake (or a dump) and is refused, not split into dozens.</summary>
     public const int MaxMessageBytes = 16 * 1024;
     public const int MaxPromptBytes = 32 * 1024;
+    /// <summary>A file's caption: Telegram takes 1024 characters, and the "Andy: " prefix may be added.</summary>
+    public const int MaxCaptionChars = 1000;
     const int MaxNameLength = 200;
     const int MaxJidLength = 256;
 
@@ -28,13 +32,17 @@ public sealed partial class AgentTools(Database db, TaskService tasks, Outbox ou
 
     // ---- send_message ------------------------------------------------------------------------
 
-    public ToolResult SendMessage(RunIdentity caller, string? text, string? targetGroupJid = null)
+    /// <summary>Files the agent sends, which the runner carries out after each sync; null where runs have no VM.</summary>
+    public OutboundFiles? Files => files;
+
+    public ToolResult SendMessage(RunIdentity caller, string? text, string? targetGroupJid = null, string? attachment = null)
     {
         var target = targetGroupJid is null ? ToolTarget.Own : new ToolTarget.Chat(targetGroupJid);
         if (ToolAuthorization.Check(caller, AgentTool.SendMessage, target) is { } refused) return Refuse(caller, AgentTool.SendMessage, refused);
         var jid = targetGroupJid ?? caller.ChatJid;
         if (targetGroupJid is not null && db.GroupByJid(targetGroupJid) is null)
             return Invalid(caller, AgentTool.SendMessage, $"{targetGroupJid} is not a registered chat; list_chats shows the chats and which are registered.");
+        if (attachment is not null) return SendFile(caller, jid, text ?? "", attachment);
         if (string.IsNullOrWhiteSpace(text)) return Invalid(caller, AgentTool.SendMessage, "text is empty.");
         if (Encoding.UTF8.GetByteCount(text) is var bytes and > MaxMessageBytes)
             return Invalid(caller, AgentTool.SendMessage, $"text is {bytes} bytes; a message may be at most {MaxMessageBytes} bytes. Send a summary, or write the details to a file.");
@@ -42,6 +50,27 @@ public sealed partial class AgentTools(Database db, TaskService tasks, Outbox ou
         var parts = outbox.Enqueue(jid, text);
         if (parts == 0) return Invalid(caller, AgentTool.SendMessage, "nothing to send: the text is empty once <internal> spans are removed.");
         return Done(caller, AgentTool.SendMessage, $"Message queued for {jid}" + (parts > 1 ? $" (in {parts} parts)." : "."));
+    }
+
+    /// <summary>1. judge the path (the group's own folder only, the sync-back rules); 2. check the caption; 3. record it for
+    /// after the turn's sync, when the file is on the host (<see cref="OutboundFiles"/> checks the file itself then).</summary>
+    ToolResult SendFile(RunIdentity caller, string jid, string caption, string attachment)
+    {
+        const AgentTool tool = AgentTool.SendMessage;
+        if (files is null) return Invalid(caller, tool, "sending files is not available in this setup; send the text without attachment.");
+        // 1.
+        if (AttachmentPath.Parse(attachment, out var problem) is not { } segments) return Invalid(caller, tool, problem!);
+        // 2.
+        if (caption.Length > MaxCaptionChars)
+            return Invalid(caller, tool, $"text (the file's caption) is {caption.Length} characters; with an attachment it may be at most {MaxCaptionChars}. Send the long text as its own message.");
+        if (caption.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+            return Invalid(caller, tool, "text (the file's caption) contains control characters.");
+        // 3. The group is the caller's, from its token: the path can only ever name a file in the caller's own folder.
+        var request = new FileRequest(caller.RunId, caller.GroupFolder, jid, segments, caption);
+        if (files.Request(request) is { } full) return Invalid(caller, tool, full);
+        return Done(caller, tool, $"File {AttachmentPath.GroupPrefix}{request.Relative} will be sent to {jid} when this turn ends (that is when your files reach the host; " +
+            "write the file before this call, and do not change it until then). If it cannot be sent (not a regular file, larger than " +
+            $"{OutboundFiles.MaxFileBytes / (1 << 20)} MB, empty, gone), the chat gets the caption and the reason instead.");
     }
 
     // ---- schedule_task -----------------------------------------------------------------------

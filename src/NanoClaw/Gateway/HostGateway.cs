@@ -56,6 +56,9 @@ public sealed class HostGateway : IAsyncDisposable
     /// <summary>Makes the agent tools available at <c>/mcp</c>. Until then every tool call gets an error saying so.</summary>
     public void AttachTools(AgentTools tools) => toolsSlot.Attach(tools);
 
+    /// <summary>The attached agent tools, once the assistant exists.</summary>
+    public AgentTools? Tools => toolsSlot.Current;
+
     /// <param name="listen">TAP networking: also listen on the bridge address. Null: loopback only (user networking).</param>
     /// <param name="resolver">The egress proxy's DNS (tests map names to chosen addresses); null: the system's.</param>
     /// <param name="egressOptions">The egress proxy's CONNECT ports and host-address source; null: 443 only, this host's interfaces.</param>

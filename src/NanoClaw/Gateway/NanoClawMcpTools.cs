@@ -17,11 +17,14 @@ public sealed class NanoClawMcpTools(IHttpContextAccessor http, AgentToolsSlot s
 {
     [McpServerTool(Name = ToolNames.SendMessage, Destructive = false, OpenWorld = false)]
     [Description("Send a message to the chat right away, while you keep working (progress updates, or several messages). " +
-        "Your final answer is sent anyway; do not repeat it here. The main chat may send to any registered chat with target_group_jid.")]
+        "Your final answer is sent anyway; do not repeat it here. The main chat may send to any registered chat with target_group_jid. " +
+        "To send a file (an image shows as a picture, anything else as a document), write it in your group folder first, then give its path " +
+        "as attachment, with text as its caption; it is sent when this turn ends, when your files reach the host (at most 25 MB).")]
     public CallToolResult SendMessage(
-        [Description("The message text (at most 16 KB).")] string text,
-        [Description("Main chat only: the jid of another registered chat to send to. Leave out for this chat.")] string? target_group_jid = null) =>
-        Call(tools => tools.SendMessage(Caller, text, target_group_jid));
+        [Description("The message text (at most 16 KB); with an attachment, its caption (at most 1000 characters, may be left out).")] string? text = null,
+        [Description("Main chat only: the jid of another registered chat to send to. Leave out for this chat.")] string? target_group_jid = null,
+        [Description("A file in your group folder to send, e.g. \"/workspace/group/out/chart.png\" (or relative to it).")] string? attachment = null) =>
+        Call(tools => tools.SendMessage(Caller, text, target_group_jid, attachment));
 
     [McpServerTool(Name = ToolNames.ScheduleTask, Destructive = false, OpenWorld = false)]
     [Description("Schedule a task: the prompt runs later as a new agent run for the group, and its answer is sent to the group's chat. " +

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using NanoClaw.Channels;
+using NanoClaw.Files;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Messaging;
@@ -26,6 +27,17 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
         foreach (var part in parts) db.EnqueueOutbound(chatJid, part, now);
         if (parts.Count > 0) Wake();
         return parts.Count;
+    }
+
+    /// <summary>Stores a file to send (the host's spooled copy) with its caption, prepared like a reply but never split
+    /// (the agent tool keeps captions short), and wakes delivery.</summary>
+    public void EnqueueFile(string chatJid, OutboundFile file, string caption)
+    {
+        var channel = ChannelFor(chatJid);
+        var prepared = OutboundText.Prepare(caption, config.AssistantName,
+            prefix: !config.AssistantHasOwnNumber && (channel?.PrefixesReplies ?? true), maxLength: int.MaxValue);
+        db.EnqueueOutbound(chatJid, prepared.Count > 0 ? prepared[0] : "", time.GetUtcNow(), file);
+        Wake();
     }
 
     public void Wake() => _wake.Set();
@@ -82,8 +94,9 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
             {
                 try
                 {
-                    await channel!.SendAsync(entry.ChatJid, entry.Text, cancellationToken);
+                    await SendAsync(channel!, entry, cancellationToken);
                     db.MarkOutboundSent(entry.Id, time.GetUtcNow());
+                    if (entry.File is { } sentFile) DeleteSpooled(sentFile);
                     sent++;
                     continue;
                 }
@@ -108,6 +121,20 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
         return sent;
     }
 
+    async Task SendAsync(IChannel channel, OutboxEntry entry, CancellationToken cancellationToken)
+    {
+        if (entry.File is not { } file) await channel.SendAsync(entry.ChatJid, entry.Text, cancellationToken);
+        // The spool is the host's; only someone deleting it by hand removes it. Say so rather than retry for ever.
+        else if (!File.Exists(file.SpoolPath)) await channel.SendAsync(entry.ChatJid, OutboundFiles.NotSentText(entry.Text, "the host's copy of the file is gone"), cancellationToken);
+        else await channel.SendFileAsync(entry.ChatJid, file, entry.Text, cancellationToken);
+    }
+
+    void DeleteSpooled(OutboundFile file)
+    {
+        try { File.Delete(file.SpoolPath); }
+        catch (IOException ex) { LogSpoolNotDeleted(log, file.SpoolPath, ex.Message); }
+    }
+
     /// <summary>Shows "typing..." in the chat while a run is going, where the channel supports it. Best effort.</summary>
     public async Task SetTypingAsync(string chatJid, bool typing, CancellationToken cancellationToken)
     {
@@ -129,6 +156,9 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Outbound message {Id} to {ChatJid} held until {Until:O}: {Reason}")]
     static partial void LogHeld(ILogger logger, long id, string chatJid, DateTimeOffset until, string reason);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "The sent file {Path} could not be deleted: {Error}")]
+    static partial void LogSpoolNotDeleted(ILogger logger, string path, string error);
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Outbound message {Id} to {ChatJid} not sent ({Error}); retrying in {RetryIn}")]
     static partial void LogDeferred(ILogger logger, long id, string chatJid, string error, TimeSpan retryIn);

@@ -11,7 +11,10 @@ namespace NanoClaw.MicroVm;
 /// must have Claude Code's shape, the run's <see cref="RunCaps"/> bound what it can make the host store, and every piece
 /// of guest text is escaped (<see cref="GuestText"/>) before it reaches a log.
 /// </summary>
-sealed partial class GuestRelay(WorkspaceLayout layout, ChannelWriter<AgentEvent> events, RunLog runLog, ILogger log, RunCaps caps)
+/// <param name="afterChanges">Called once each <c>changes</c> frame is applied (the files the agent asked to send are on the
+/// host now); returns lines for the run log.</param>
+sealed partial class GuestRelay(WorkspaceLayout layout, ChannelWriter<AgentEvent> events, RunLog runLog, ILogger log, RunCaps caps,
+    Func<IReadOnlyList<string>>? afterChanges = null)
 {
     int _changesFrames;
     long _changesBytes;
@@ -44,6 +47,7 @@ sealed partial class GuestRelay(WorkspaceLayout layout, ChannelWriter<AgentEvent
                     if (_changesBytes > caps.MaxChangesBytes)
                         return Fail($"the guest's changes in this run add up to more than {caps.MaxChangesBytes} bytes; the rest was not applied");
                     await ApplyAsync(c, reader.Payload, ct);
+                    foreach (var line in afterChanges?.Invoke() ?? []) runLog.Write(line);
                     break;
                 case IdleFrame:
                     events.TryWrite(new AgentEvent.Idle());

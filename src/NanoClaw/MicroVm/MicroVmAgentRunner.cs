@@ -97,7 +97,9 @@ public sealed partial class MicroVmAgentRunner(
             var feeding = FeedFollowUpsAsync(followUps, writer, runLog, relayEnd.Token);
             try
             {
-                var outcome = await new GuestRelay(layout, events, runLog, log, RunCaps.Default).ReadAsync(reader, ct);
+                var files = gateway.Tools?.Files;
+                var outcome = await new GuestRelay(layout, events, runLog, log, RunCaps.Default,
+                    files is null ? null : () => files.AfterSync(runId, final: false)).ReadAsync(reader, ct);
                 // Everything the guest sent is read: hang up, which is what the guest waits for before it powers off
                 // (so nothing still in flight is lost). Then give it a moment so the VM ends cleanly rather than killed.
                 await vm.Control.DisposeAsync();
@@ -121,8 +123,10 @@ public sealed partial class MicroVmAgentRunner(
         }
         finally
         {
-            // 6. the token dies with the VM (the VM itself is disposed by its using above)
+            // 6. the token dies with the VM (the VM itself is disposed by its using above); then no file can be asked
+            // for any more, and the ones whose file never reached the host are refused (the chat is told).
             tokens.Revoke(token);
+            foreach (var line in gateway.Tools?.Files?.AfterSync(runId, final: true) ?? []) runLog.Write(line);
             runLog.Write($"run ended after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
         }
     }

@@ -1,16 +1,22 @@
+using NanoClaw.Files;
+
 namespace NanoClaw.Storage;
 
-/// <summary>A reply waiting to be sent (or sent). Stored before sending so an outage loses nothing.</summary>
-public sealed record OutboxEntry(long Id, string ChatJid, string Text, DateTimeOffset CreatedAt, int Attempts);
+/// <summary>A reply waiting to be sent (or sent). Stored before sending so an outage loses nothing. With a
+/// <paramref name="File"/>, <paramref name="Text"/> is its caption (possibly empty).</summary>
+public sealed record OutboxEntry(long Id, string ChatJid, string Text, DateTimeOffset CreatedAt, int Attempts, OutboundFile? File = null);
 
 public sealed partial class Database
 {
-    public long EnqueueOutbound(string chatJid, string text, DateTimeOffset now)
+    public long EnqueueOutbound(string chatJid, string text, DateTimeOffset now, OutboundFile? file = null)
     {
         using var c = Connect();
         using var cmd = Command(c, """
-            INSERT INTO outbox (chat_jid, text, created_at, next_attempt_at) VALUES ($jid, $text, $now, $now) RETURNING id
-            """, ("$jid", chatJid), ("$text", text), ("$now", Iso(now)));
+            INSERT INTO outbox (chat_jid, text, created_at, next_attempt_at, file_path, file_kind, file_mime, file_name, file_bytes)
+            VALUES ($jid, $text, $now, $now, $path, $kind, $mime, $name, $bytes) RETURNING id
+            """, ("$jid", chatJid), ("$text", text), ("$now", Iso(now)),
+            ("$path", file?.SpoolPath), ("$kind", file is null ? null : file.Kind == FileKind.Image ? "image" : "document"),
+            ("$mime", file?.MimeType), ("$name", file?.FileName), ("$bytes", file?.Bytes));
         return (long)cmd.ExecuteScalar()!;
     }
 
@@ -20,9 +26,11 @@ public sealed partial class Database
     /// <summary>The head of each chat's queue, where its next attempt is due; oldest first.</summary>
     public IReadOnlyList<OutboxEntry> DueOutbound(DateTimeOffset now, int limit = 100) =>
         Query($"""
-            SELECT id, chat_jid, text, created_at, attempts FROM outbox
+            SELECT id, chat_jid, text, created_at, attempts, file_path, file_kind, file_mime, file_name, file_bytes FROM outbox
             WHERE {HeadOfEachChat} AND next_attempt_at <= $now ORDER BY id LIMIT $limit
-            """, r => new OutboxEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), ParseIso(r.GetString(3)), (int)r.GetInt64(4)),
+            """, r => new OutboxEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), ParseIso(r.GetString(3)), (int)r.GetInt64(4),
+                r.IsDBNull(5) ? null : new OutboundFile(r.GetString(5), r.GetString(6) == "image" ? FileKind.Image : FileKind.Document,
+                    r.GetString(7), r.GetString(8), r.GetInt64(9))),
             ("$now", Iso(now)), ("$limit", limit));
 
     /// <summary>When the earliest unsent entry is due, or null when nothing waits.</summary>

@@ -147,6 +147,15 @@ static class Migrations
         """
         ALTER TABLE messages ADD COLUMN attachment TEXT;
         """,
+        // 7: files from the assistant. A reply may carry a file: the host's own copy (file_path, in data/outbox-files, never the
+        // group's file), how it is sent (file_kind: image or document), its MIME type and the name the chat shows. text is then the caption.
+        """
+        ALTER TABLE outbox ADD COLUMN file_path TEXT;
+        ALTER TABLE outbox ADD COLUMN file_kind TEXT;
+        ALTER TABLE outbox ADD COLUMN file_mime TEXT;
+        ALTER TABLE outbox ADD COLUMN file_name TEXT;
+        ALTER TABLE outbox ADD COLUMN file_bytes INTEGER;
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

@@ -22,6 +22,7 @@ sealed class AgentToolsHarness : IDisposable
     /// <summary>The ids <see cref="Tasks"/> reported as changed, in order: what would wake a running scheduler.</summary>
     public List<string> Changed { get; } = [];
     public AgentTools Tools { get; }
+    public NanoClaw.Files.OutboundFiles Files { get; }
 
     public RegisteredGroup MainGroup { get; }
     public RegisteredGroup Family { get; }
@@ -37,7 +38,8 @@ sealed class AgentToolsHarness : IDisposable
         Work = Home.Register("work@g.us", "work");
         Outbox = new Outbox(Home.Db, [Channel], Home.Config, Time, Home.Logs.CreateLogger<Outbox>());
         Tasks = new TaskService(Home.Db, Home.Config.TimeZone, Time, Changed.Add);
-        Tools = new AgentTools(Home.Db, Tasks, Outbox, Home.Config, templatesDir: null, Time, Home.Logs.CreateLogger<AgentTools>());
+        Files = new NanoClaw.Files.OutboundFiles(Outbox, Home.Config, Time, Home.Logs.CreateLogger<NanoClaw.Files.OutboundFiles>());
+        Tools = new AgentTools(Home.Db, Tasks, Outbox, Home.Config, templatesDir: null, Time, Home.Logs.CreateLogger<AgentTools>(), Files);
     }
 
     public static RunIdentity As(RegisteredGroup group) => new("run-" + group.Folder, group.Folder, group.Jid, group.IsMain);

@@ -18,6 +18,16 @@ sealed class RecordingChannel(string ownedPrefix = "", bool prefixesReplies = tr
 
     public IReadOnlyList<(string Jid, string Text)> Sent => _sent.ToList();
 
+    /// <summary>The files sent, with the bytes of the host's copy as they were when it was sent.</summary>
+    public ConcurrentQueue<(string Jid, NanoClaw.Files.OutboundFile File, string Caption, byte[] Bytes)> SentFiles { get; } = new();
+
+    public Task SendFileAsync(string chatJid, NanoClaw.Files.OutboundFile file, string caption, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Decrement(ref FailuresToInject) >= 0) throw new IOException("injected send failure");
+        SentFiles.Enqueue((chatJid, file, caption, File.ReadAllBytes(file.SpoolPath)));
+        return Task.CompletedTask;
+    }
+
     public Task SendAsync(string chatJid, string text, CancellationToken cancellationToken)
     {
         if (Interlocked.Decrement(ref FailuresToInject) >= 0) throw new IOException("injected send failure");

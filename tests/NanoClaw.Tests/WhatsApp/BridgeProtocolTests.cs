@@ -59,5 +59,7 @@ public class BridgeProtocolTests
         BridgeProtocol.SerializeCommand(new BridgeCommand.MarkRead("1@g.us", ["a", "b"]), "7").ShouldBe("""{"type":"mark_read","ref":"7","chat_jid":"1@g.us","message_ids":["a","b"]}""");
         BridgeProtocol.SerializeCommand(new BridgeCommand.SyncGroups(), "8").ShouldBe("""{"type":"sync_groups","ref":"8"}""");
         BridgeProtocol.SerializeCommand(new BridgeCommand.Pair("+49 151"), "9").ShouldBe("""{"type":"pair","ref":"9","phone":"\u002B49 151"}""");
+        BridgeProtocol.SerializeCommand(new BridgeCommand.SendFile("1@g.us", "/h/data/outbox-files/ab.png", "image", "image/png", "image-20260310-080000.png", "Andy: chart"), "10")
+            .ShouldBe("""{"type":"send_file","ref":"10","chat_jid":"1@g.us","path":"/h/data/outbox-files/ab.png","kind":"image","mimetype":"image/png","file_name":"image-20260310-080000.png","caption":"Andy: chart"}""");
     }
 }

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using NanoClaw.Files;
 using NanoClaw.Messaging;
 using NanoClaw.Storage;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;
+using Telegram.Bot.Types;
 using Telegram.Bot.Types.Enums;
 
 namespace NanoClaw.Channels.Telegram;
@@ -80,12 +82,39 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     /// it, ours or Telegram's 429 with <c>retry_after</c>: the outbox then holds this chat only, without counting an
     /// attempt. Other refusals throw <see cref="IOException"/>; the outbox retries with backoff.
     /// </summary>
-    public async Task SendAsync(string chatJid, string text, CancellationToken cancellationToken)
+    public Task SendAsync(string chatJid, string text, CancellationToken cancellationToken) =>
+        SendOneAsync(chatJid, "sendMessage", (client, chatId) => client.SendMessage(chatId, text, cancellationToken: cancellationToken));
+
+    /// <summary>Photos above this go as documents: the Bot API refuses larger photo uploads.</summary>
+    public const long MaxPhotoBytes = 10L << 20;
+
+    /// <summary>
+    /// Uploads the host's copy of the file (multipart, as the Bot API takes new files): an image as a photo, anything else
+    /// (or an image too big for a photo) as a document under the host's file name, with the caption. Holds and refusals
+    /// as for <see cref="SendAsync"/>.
+    /// </summary>
+    public async Task SendFileAsync(string chatJid, OutboundFile file, string caption, CancellationToken cancellationToken)
+    {
+        var asPhoto = file.Kind == FileKind.Image && file.Bytes <= MaxPhotoBytes;
+        await using var stream = File.OpenRead(file.SpoolPath);
+        var input = InputFile.FromStream(stream, file.FileName);
+        var text = caption.Length > 0 ? caption : null;
+        await SendOneAsync(chatJid, asPhoto ? "sendPhoto" : "sendDocument", (client, chatId) => asPhoto
+            ? client.SendPhoto(chatId, input, caption: text, cancellationToken: cancellationToken)
+            : client.SendDocument(chatId, input, caption: text, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// One send. Throws <see cref="SendHeldException"/> (nothing sent) when a rate limit holds it, ours or Telegram's 429
+    /// with <c>retry_after</c>: the outbox then holds this chat only, without counting an attempt. Other refusals throw
+    /// <see cref="IOException"/>; the outbox retries with backoff.
+    /// </summary>
+    async Task SendOneAsync(string chatJid, string method, Func<TelegramBotClient, long, Task> send)
     {
         var chatId = ChatIdOf(chatJid);
         if (_limits.TryTake(chatJid) is { } hold) throw new SendHeldException(hold.Until, hold.Reason);
         if (_client is null) throw new IOException(TelegramTokenCheck.InvalidAdvice);
-        try { await _client.SendMessage(chatId, text, cancellationToken: cancellationToken); }
+        try { await send(_client, chatId); }
         catch (ApiRequestException ex) when (ex.ErrorCode == 429)
         {
             var wait = TimeSpan.FromSeconds(Math.Max(1, ex.Parameters?.RetryAfter ?? 1));
@@ -93,7 +122,7 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
         }
         catch (ApiRequestException ex) when (ex.ErrorCode == 401)
         {
-            BecomeUnauthorized("Telegram answered 401 Unauthorized to sendMessage");
+            BecomeUnauthorized($"Telegram answered 401 Unauthorized to {method}");
             throw new IOException(TelegramTokenCheck.InvalidAdvice, ex);
         }
         catch (ApiRequestException ex) { throw new IOException($"Telegram refused the message ({ex.ErrorCode}: {ex.Message})", ex); }

@@ -11,6 +11,8 @@ public abstract record BridgeCommand
     public abstract string Type { get; }
 
     public sealed record Send(string ChatJid, string Text) : BridgeCommand { public override string Type => "send"; }
+    /// <summary>A file from the host's spool: <paramref name="Kind"/> is <c>image</c> or <c>document</c>; the name is the host's.</summary>
+    public sealed record SendFile(string ChatJid, string Path, string Kind, string MimeType, string FileName, string Caption) : BridgeCommand { public override string Type => "send_file"; }
     public sealed record Typing(string ChatJid, bool On) : BridgeCommand { public override string Type => "typing"; }
     public sealed record MarkRead(string ChatJid, IReadOnlyList<string> MessageIds) : BridgeCommand { public override string Type => "mark_read"; }
     public sealed record SyncGroups : BridgeCommand { public override string Type => "sync_groups"; }

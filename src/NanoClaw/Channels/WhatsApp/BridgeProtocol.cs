@@ -108,6 +108,14 @@ public static class BridgeProtocol
             switch (command)
             {
                 case BridgeCommand.Send s: w.WriteString("chat_jid", s.ChatJid); w.WriteString("text", s.Text); break;
+                case BridgeCommand.SendFile f:
+                    w.WriteString("chat_jid", f.ChatJid);
+                    w.WriteString("path", f.Path);
+                    w.WriteString("kind", f.Kind);
+                    w.WriteString("mimetype", f.MimeType);
+                    w.WriteString("file_name", f.FileName);
+                    w.WriteString("caption", f.Caption);
+                    break;
                 case BridgeCommand.Typing t: w.WriteString("chat_jid", t.ChatJid); w.WriteBoolean("on", t.On); break;
                 case BridgeCommand.MarkRead m:
                     w.WriteString("chat_jid", m.ChatJid);

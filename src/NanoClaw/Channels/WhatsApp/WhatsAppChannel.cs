@@ -95,6 +95,19 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     }
 
     /// <summary>
+    /// Sends a file: the sidecar hands the host's copy to Baileys as an image or a document (under the host's name), with
+    /// the caption. Held and refused like <see cref="SendAsync"/>.
+    /// </summary>
+    public async Task SendFileAsync(string chatJid, Files.OutboundFile file, string caption, CancellationToken cancellationToken)
+    {
+        if (_limiter.TryTake(chatJid) is { } hold) throw new SendHeldException(hold.Until, hold.Reason);
+        var kind = file.Kind == Files.FileKind.Image ? "image" : "document";
+        var ack = await _bridge.SendAsync(new BridgeCommand.SendFile(chatJid, Path.GetFullPath(file.SpoolPath), kind, file.MimeType, file.FileName, caption), cancellationToken);
+        if (!ack.Ok) throw new IOException("WhatsApp did not send the file: " + ack.Error);
+        if (ack.Id is { } id) RememberSent(id);
+    }
+
+    /// <summary>
     /// Also sends read receipts, when the agent takes messages rather than when they are stored: blue ticks tell
     /// the sender the assistant has seen the message, and marking on arrival would claim that while the host is
     /// busy or a run fails. Typing on means a run has just taken every pending message of the chat (the prompt
