@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
-using NanoClaw.MicroVm;
+using NanoClaw.Vm;
+using NanoClaw.Vm.Image;
 
 namespace NanoClaw.Bench;
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using NanoClaw.MicroVm;
+using NanoClaw.Runs;
+using NanoClaw.Vm;
+using NanoClaw.Vm.Qemu;
 
 namespace NanoClaw.Bench;
 

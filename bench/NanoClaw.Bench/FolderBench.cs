@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using NanoClaw.MicroVm;
-using NanoClaw.Mounts;
+using NanoClaw.ExtraFolders;
 
 namespace NanoClaw.Bench;
 

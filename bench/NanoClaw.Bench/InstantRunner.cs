@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using NanoClaw.Agent;
+using NanoClaw.Runs;
 
 namespace NanoClaw.Bench;
 

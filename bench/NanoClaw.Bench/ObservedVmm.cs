@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using NanoClaw.MicroVm;
+using NanoClaw.Vm;
 
 namespace NanoClaw.Bench;
 

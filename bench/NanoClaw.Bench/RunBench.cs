@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using NanoClaw.Agent;
 using NanoClaw.Gateway;
-using NanoClaw.MicroVm;
+using NanoClaw.Gateway.Credentials;
+using NanoClaw.Runs;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Fakes;
+using NanoClaw.Vm.Image;
+using NanoClaw.Vm.Qemu;
 
 namespace NanoClaw.Bench;
 

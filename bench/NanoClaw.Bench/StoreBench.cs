@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using NanoClaw.Agent;
+using NanoClaw.Runs;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Bench;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Credentials;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Fakes;
 using NanoClaw.Usage;

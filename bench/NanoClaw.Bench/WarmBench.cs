@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using NanoClaw.MicroVm;
+using NanoClaw.Runs;
+using NanoClaw.Vm.Qemu;
 
 namespace NanoClaw.Bench;
 

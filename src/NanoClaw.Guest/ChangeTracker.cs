@@ -1,6 +1,5 @@
 using System.Formats.Tar;
 using System.Security.Cryptography;
-using NanoClaw.MicroVm;
 
 namespace NanoClaw.Guest;
 

@@ -1,5 +1,3 @@
-using NanoClaw.MicroVm;
-
 namespace NanoClaw.Guest;
 
 /// <summary>How Claude Code is started for a job: program, arguments, working directory and the complete environment.</summary>

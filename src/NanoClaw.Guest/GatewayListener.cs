@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using NanoClaw.MicroVm;
 
 namespace NanoClaw.Guest;
 

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using NanoClaw.MicroVm;
 
 namespace NanoClaw.Guest;
 

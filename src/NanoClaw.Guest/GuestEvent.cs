@@ -1,5 +1,3 @@
-using NanoClaw.MicroVm;
-
 namespace NanoClaw.Guest;
 
 /// <summary>Everything the agent loop reacts to, from the control channel and from the Claude Code process,

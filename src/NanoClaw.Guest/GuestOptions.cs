@@ -1,5 +1,3 @@
-using NanoClaw.MicroVm;
-
 namespace NanoClaw.Guest;
 
 /// <summary>The guest agent's command line:

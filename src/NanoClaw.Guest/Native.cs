@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using NanoClaw.MicroVm;
 
 namespace NanoClaw.Guest;
 

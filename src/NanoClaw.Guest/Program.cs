@@ -1,5 +1,4 @@
 using NanoClaw.Guest;
-using NanoClaw.MicroVm;
 
 // nanoclaw-guest: the agent inside each microVM. Init starts it as root with the control port; it runs one job
 // (docs/guest-protocol.md) and exits, and init then powers the VM off. With --gateway-streams it is instead the

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using NanoClaw.MicroVm;
 
 namespace NanoClaw.Guest;
 

@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Logging;
-using NanoClaw.Agent;
 using NanoClaw.Channels;
+using NanoClaw.Conversations;
 using NanoClaw.Media;
-using NanoClaw.Messaging;
+using NanoClaw.Outbound;
+using NanoClaw.Runs;
 using NanoClaw.Scheduling;
 using NanoClaw.Storage;
 using NanoClaw.Usage;
@@ -31,7 +32,7 @@ public sealed class AssistantHost : IAsyncDisposable
     /// <summary>The budget gate of run starts; shared with the gateway's meter when runs go through one.</summary>
     public Budgets Budgets { get; }
 
-    /// <param name="budgets">The gateway's (<see cref="Gateway.UsageMeter.Budgets"/>) when there is one, so both tell once; else a new one.</param>
+    /// <param name="budgets">The gateway's (<see cref="NanoClaw.Usage.UsageMeter.Budgets"/>) when there is one, so both tell once; else a new one.</param>
     /// <summary>Where channels turn inbound files into attachments (stored in the group's <c>media/</c>, voice notes transcribed).</summary>
     public InboundMedia Media { get; }
     readonly MediaPruner _pruner;

@@ -41,12 +41,12 @@ public sealed record Config
     public string Vmm { get; init; } = "auto";
     public int VmMemoryMb { get; init; } = 2048;
     public int VmCpus { get; init; } = 2;
-    /// <summary>What guests do to warm up while they wait for a job (see <see cref="MicroVm.GuestPriming"/>). Always
-    /// <see cref="MicroVm.GuestPriming.Full"/> in the product; the benchmark turns it down to measure what it saves.</summary>
-    public MicroVm.GuestPriming VmPriming { get; init; } = MicroVm.GuestPriming.Full;
+    /// <summary>What guests do to warm up while they wait for a job (see <see cref="NanoClaw.Runs.GuestPriming"/>). Always
+    /// <see cref="NanoClaw.Runs.GuestPriming.Full"/> in the product; the benchmark turns it down to measure what it saves.</summary>
+    public NanoClaw.Runs.GuestPriming VmPriming { get; init; } = NanoClaw.Runs.GuestPriming.Full;
     public TimeSpan AgentTimeout { get; init; } = TimeSpan.FromMinutes(30);
     public TimeSpan AgentIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
-    /// <summary>VMs kept booted and ready ahead of runs (0 = none); see <see cref="MicroVm.WarmPool"/>.</summary>
+    /// <summary>VMs kept booted and ready ahead of runs (0 = none); see <see cref="NanoClaw.Runs.WarmPool"/>.</summary>
     public int WarmPoolSize { get; init; } = 1;
     /// <summary>The warm pool is emptied after this long without a run.</summary>
     public TimeSpan WarmPoolIdle { get; init; } = TimeSpan.FromMinutes(10);
@@ -68,7 +68,7 @@ public sealed record Config
     public string UserHome { get; init; } = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
     /// <summary>The mount allowlist (<c>~/.config/nanoclaw/mount-allowlist.json</c>; <c>NANOCLAW_MOUNT_ALLOWLIST</c> overrides).
     /// Outside <see cref="Home"/> on purpose: nothing a VM can write may change which host folders VMs get.</summary>
-    public string MountAllowlistPath => MountAllowlistPathOverride ?? Mounts.MountAllowlistFile.DefaultPath(UserHome);
+    public string MountAllowlistPath => MountAllowlistPathOverride ?? NanoClaw.ExtraFolders.MountAllowlistFile.DefaultPath(UserHome);
     public string? MountAllowlistPathOverride { get; init; }
 
     public string StoreDir => Path.Combine(Home, "store");
@@ -127,8 +127,8 @@ public sealed record Config
             WarmPoolMinFreeMb = NonNegativeInt(env, "WARM_POOL_MIN_FREE_MB", 1024),
             CacheDir = Get(env, "NANOCLAW_CACHE") ?? Path.Combine(cacheHome, "nanoclaw"),
             UserHome = userHome,
-            MountAllowlistPathOverride = Get(env, Mounts.MountAllowlistFile.EnvironmentVariable) is { } allowlist
-                ? Mounts.MountAllowlistFile.DefaultPath(userHome, allowlist) : null,
+            MountAllowlistPathOverride = Get(env, NanoClaw.ExtraFolders.MountAllowlistFile.EnvironmentVariable) is { } allowlist
+                ? NanoClaw.ExtraFolders.MountAllowlistFile.DefaultPath(userHome, allowlist) : null,
         };
     }
 

@@ -26,7 +26,7 @@ public static partial class GroupFolder
     public static string Ensure(Config config, string folder, string? templatesDir)
     {
         if (Validate(folder) is { } error) throw new ArgumentException(error, nameof(folder));
-        if (templatesDir is not null && Mounts.MountValidator.IsWithin(Path.GetFullPath(templatesDir), Path.GetFullPath(config.GroupsDir)))
+        if (templatesDir is not null && NanoClaw.ExtraFolders.MountValidator.IsWithin(Path.GetFullPath(templatesDir), Path.GetFullPath(config.GroupsDir)))
             throw new ArgumentException($"the memory templates ({templatesDir}) are inside {config.GroupsDir}, where groups write; keep them outside (the checkout's templates/).", nameof(templatesDir));
         foreach (var name in new[] { Global, folder })
         {

@@ -69,7 +69,7 @@ public class GroupFolderTests
         var config = Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = repo });
         var templates = NanoClaw.Cli.RepoRoot.Templates(repo);
 
-        NanoClaw.Mounts.MountValidator.IsWithin(templates, config.GroupsDir).ShouldBeFalse();
+        NanoClaw.ExtraFolders.MountValidator.IsWithin(templates, config.GroupsDir).ShouldBeFalse();
         File.Exists(Path.Combine(templates, "main", "CLAUDE.md")).ShouldBeTrue();
         File.Exists(Path.Combine(templates, "global", "CLAUDE.md")).ShouldBeTrue();
     }

@@ -1,7 +1,7 @@
 namespace NanoClaw.Channels;
 
 /// <summary>A way messages come in and go out (terminal, WhatsApp, ...). Inbound messages are handed to
-/// the <see cref="Messaging.MessageLoop"/>, which stores them first.</summary>
+/// the <see cref="NanoClaw.Conversations.MessageLoop"/>, which stores them first.</summary>
 public interface IChannel
 {
     string Name { get; }

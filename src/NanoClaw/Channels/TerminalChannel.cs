@@ -1,5 +1,5 @@
+using NanoClaw.Conversations;
 using NanoClaw.Media;
-using NanoClaw.Messaging;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Channels;

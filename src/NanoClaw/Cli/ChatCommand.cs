@@ -1,10 +1,11 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
-using NanoClaw.Agent;
 using NanoClaw.Channels;
+using NanoClaw.Conversations;
 using NanoClaw.Gateway;
-using NanoClaw.Messaging;
-using NanoClaw.MicroVm;
+using NanoClaw.Gateway.Tools;
+using NanoClaw.Outbound;
+using NanoClaw.Runs;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Cli;

@@ -20,7 +20,7 @@ static class CommandFailure
     {
         OperationCanceledException when interrupted => ("Interrupted before the command finished.", 130),
         // Expected failures: their messages are written for the user and already say what to do.
-        ConfigException or Storage.StoreException or MicroVm.VmImageException or MicroVm.VmBootException
+        ConfigException or Storage.StoreException or NanoClaw.Vm.Image.VmImageException or NanoClaw.Vm.VmBootException
             or Network.NetworkSetupException => (OneLine(ex.Message), ex is ConfigException ? 2 : 1),
         IOException or UnauthorizedAccessException =>
             ($"{OneLine(ex.Message).TrimEnd('.')}: check that path's permissions and free space, then run the command again.", 1),

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using NanoClaw.Channels.Telegram;
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Credentials;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Cli;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using NanoClaw.MicroVm.Firecracker;
+using NanoClaw.Vm.Firecracker;
 
 namespace NanoClaw.Cli;
 

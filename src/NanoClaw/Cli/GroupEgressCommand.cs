@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Egress;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Cli;

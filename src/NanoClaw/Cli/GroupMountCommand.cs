@@ -1,5 +1,5 @@
 using System.CommandLine;
-using NanoClaw.Mounts;
+using NanoClaw.ExtraFolders;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Cli;

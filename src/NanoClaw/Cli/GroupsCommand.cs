@@ -1,5 +1,5 @@
 using System.CommandLine;
-using NanoClaw.Messaging;
+using NanoClaw.Conversations;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Cli;

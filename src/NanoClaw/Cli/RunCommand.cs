@@ -4,7 +4,8 @@ using NanoClaw.Channels;
 using NanoClaw.Channels.Telegram;
 using NanoClaw.Channels.WhatsApp;
 using NanoClaw.Gateway;
-using NanoClaw.MicroVm;
+using NanoClaw.Gateway.Tools;
+using NanoClaw.Runs;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Cli;

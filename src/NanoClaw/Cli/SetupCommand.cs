@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
-using NanoClaw.MicroVm;
 using NanoClaw.Network;
+using NanoClaw.Vm;
+using NanoClaw.Vm.Image;
 
 namespace NanoClaw.Cli;
 

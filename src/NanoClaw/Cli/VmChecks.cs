@@ -1,5 +1,8 @@
-using NanoClaw.MicroVm;
-using NanoClaw.MicroVm.Firecracker;
+using NanoClaw.Guest;
+using NanoClaw.Vm;
+using NanoClaw.Vm.Firecracker;
+using NanoClaw.Vm.Image;
+using NanoClaw.Vm.Qemu;
 
 namespace NanoClaw.Cli;
 

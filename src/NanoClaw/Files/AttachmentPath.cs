@@ -1,4 +1,4 @@
-using NanoClaw.MicroVm;
+using NanoClaw.Guest;
 
 namespace NanoClaw.Files;
 

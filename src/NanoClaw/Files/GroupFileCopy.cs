@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using NanoClaw.MicroVm;
+using NanoClaw.Guest;
 
 namespace NanoClaw.Files;
 

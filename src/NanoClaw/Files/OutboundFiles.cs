@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using NanoClaw.Messaging;
-using NanoClaw.MicroVm;
+using NanoClaw.Guest;
+using NanoClaw.Outbound;
 
 namespace NanoClaw.Files;
 

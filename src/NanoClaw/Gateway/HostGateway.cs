@@ -8,6 +8,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol.Protocol;
+using NanoClaw.Gateway.Credentials;
+using NanoClaw.Gateway.Egress;
+using NanoClaw.Gateway.Tools;
+using NanoClaw.Usage;
 
 namespace NanoClaw.Gateway;
 

@@ -1,3 +1,5 @@
+using NanoClaw.Gateway.Egress;
+
 namespace NanoClaw.Gateway;
 
 /// <summary>

@@ -1,5 +1,5 @@
 using System.Globalization;
-using NanoClaw.MicroVm;
+using NanoClaw.Guest;
 
 namespace NanoClaw.Media;
 

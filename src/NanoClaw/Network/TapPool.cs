@@ -30,14 +30,14 @@ public sealed class TapPool(TapNetworkSettings settings, string lockDir)
     /// Boots a VM on a free TAP, its device, MAC and static address put into the spec for <paramref name="boot"/> (any
     /// VMM); the TAP goes back to the pool only once the VM is gone, on every path.
     /// </summary>
-    public async Task<MicroVm.IMicroVm> BootOnLeaseAsync(MicroVm.VmSpec spec, Func<MicroVm.VmSpec, Task<MicroVm.IMicroVm>> boot)
+    public async Task<NanoClaw.Vm.IMicroVm> BootOnLeaseAsync(NanoClaw.Vm.VmSpec spec, Func<NanoClaw.Vm.VmSpec, Task<NanoClaw.Vm.IMicroVm>> boot)
     {
-        var lease = TryLease() ?? throw new MicroVm.VmBootException(
+        var lease = TryLease() ?? throw new NanoClaw.Vm.VmBootException(
             $"all {Count} TAP devices on {Settings.Bridge} are in use: make more with `sudo ./nanoclaw setup --network --taps N` (N above MAX_CONCURRENT_AGENTS).");
         try
         {
-            var tap = new MicroVm.VmTap(lease.Device, lease.Mac, $"{lease.GuestAddress}/{lease.PrefixLength}", lease.Gateway.ToString());
-            return new MicroVm.LeasedMicroVm(await boot(spec with { Tap = tap }), lease);
+            var tap = new NanoClaw.Vm.VmTap(lease.Device, lease.Mac, $"{lease.GuestAddress}/{lease.PrefixLength}", lease.Gateway.ToString());
+            return new NanoClaw.Runs.LeasedMicroVm(await boot(spec with { Tap = tap }), lease);
         }
         catch
         {

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Threading.Channels;
-using NanoClaw.Agent;
+using NanoClaw.Runs;
 using NanoClaw.Storage;
 using NanoClaw.Usage;
 using TaskStatus = NanoClaw.Storage.TaskStatus;

@@ -1,7 +1,8 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using NanoClaw.Agent;
-using NanoClaw.Messaging;
+using NanoClaw.Conversations;
+using NanoClaw.Outbound;
+using NanoClaw.Runs;
 using NanoClaw.Storage;
 using NanoClaw.Usage;
 using TaskStatus = NanoClaw.Storage.TaskStatus;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using NanoClaw.Messaging;
+using NanoClaw.Outbound;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Usage;

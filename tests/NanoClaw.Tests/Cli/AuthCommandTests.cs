@@ -3,8 +3,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using NanoClaw.Channels.WhatsApp;
 using NanoClaw.Cli;
+using NanoClaw.Tests.Channels.WhatsApp;
 using NanoClaw.Tests.Support;
-using NanoClaw.Tests.WhatsApp;
 
 namespace NanoClaw.Tests.Cli;
 
@@ -18,7 +18,7 @@ public class AuthCommandTests
     {
         var script = Path.Combine(home.Dir, "script.json");
         File.WriteAllText(script, JsonSerializer.Serialize(new { lives = new[] { new { events, on_send = "ack", after_pair = afterPair } } }));
-        return new BridgeCommandLine("node", [Path.Combine(AppContext.BaseDirectory, "WhatsApp", "scripted-bridge.mjs"),
+        return new BridgeCommandLine("node", [Path.Combine(AppContext.BaseDirectory, "Channels", "WhatsApp", "scripted-bridge.mjs"),
             "--auth-dir", home.Config.WhatsAppAuthDir, "--script", script, "--record", Path.Combine(home.Dir, "commands.jsonl")]);
     }
 

@@ -1,5 +1,5 @@
-using NanoClaw.Agent;
 using NanoClaw.Cli;
+using NanoClaw.Runs;
 using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.Cli;

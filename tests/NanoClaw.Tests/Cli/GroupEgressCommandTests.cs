@@ -1,5 +1,6 @@
 using NanoClaw.Cli;
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Egress;
 using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.Cli;

@@ -1,7 +1,7 @@
 using NanoClaw.Cli;
+using NanoClaw.Tests.Channels.Telegram;
 using NanoClaw.Tests.Fakes;
 using NanoClaw.Tests.Support;
-using NanoClaw.Tests.Telegram;
 
 namespace NanoClaw.Tests.Cli;
 

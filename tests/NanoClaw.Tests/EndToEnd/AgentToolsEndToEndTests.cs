@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NanoClaw.Gateway;
-using NanoClaw.MicroVm;
+using NanoClaw.Gateway.Tools;
+using NanoClaw.Runs;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Fakes;
-using NanoClaw.Tests.MicroVm;
 using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.EndToEnd;

@@ -14,7 +14,7 @@ public sealed class BrokenHomeEndToEndTests : IDisposable
     const string Key = "sk-ant-api03-broken-home-test-0000000000";
     readonly string _home = Directory.CreateTempSubdirectory("nanoclaw-broken-").FullName;
 
-    static readonly string RepoRoot = MicroVm.VsockAddressTests.RepoRoot();
+    static readonly string RepoRoot = NanoClaw.Tests.Guest.VsockAddressTests.RepoRoot();
 
     public void Dispose()
     {

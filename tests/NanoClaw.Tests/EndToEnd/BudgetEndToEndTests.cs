@@ -1,7 +1,7 @@
 using System.Globalization;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Fakes;
-using NanoClaw.Tests.MicroVm;
+using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.EndToEnd;
 

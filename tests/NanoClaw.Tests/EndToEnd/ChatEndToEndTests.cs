@@ -1,5 +1,5 @@
 using NanoClaw.Tests.Fakes;
-using NanoClaw.Tests.MicroVm;
+using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.EndToEnd;
 

@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using NanoClaw.MicroVm;
+using NanoClaw.Runs;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Fakes;
-using NanoClaw.Tests.MicroVm;
 using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.EndToEnd;

@@ -1,10 +1,9 @@
 using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging.Abstractions;
-using NanoClaw.MicroVm;
-using NanoClaw.Mounts;
+using NanoClaw.ExtraFolders;
+using NanoClaw.Runs;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Fakes;
-using NanoClaw.Tests.MicroVm;
 using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.EndToEnd;

@@ -66,7 +66,7 @@ sealed class LiveNanoclaw : IDisposable
     /// <summary>SIGKILL, the way a host dies without any chance to clean up.</summary>
     public void KillHard()
     {
-        if (!_process.HasExited) NanoClaw.MicroVm.Posix.Signal(_process.Id, NanoClaw.MicroVm.Posix.SigKill);
+        if (!_process.HasExited) NanoClaw.Vm.Posix.Signal(_process.Id, NanoClaw.Vm.Posix.SigKill);
         _process.WaitForExit();
     }
 

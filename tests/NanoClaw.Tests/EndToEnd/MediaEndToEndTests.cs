@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using NanoClaw.Tests.Fakes;
-using NanoClaw.Tests.MicroVm;
+using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.EndToEnd;
 

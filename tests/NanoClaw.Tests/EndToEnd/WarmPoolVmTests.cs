@@ -3,14 +3,16 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using NanoClaw.Agent;
 using NanoClaw.Gateway;
-using NanoClaw.MicroVm;
+using NanoClaw.Gateway.Credentials;
+using NanoClaw.Runs;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Fakes;
 using NanoClaw.Tests.Gateway;
-using NanoClaw.Tests.MicroVm;
 using NanoClaw.Tests.Support;
+using NanoClaw.Vm;
+using NanoClaw.Vm.Image;
+using NanoClaw.Vm.Qemu;
 
 namespace NanoClaw.Tests.EndToEnd;
 
@@ -182,7 +184,7 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
             victim = pool.Ids.Single();
             var victimDir = Path.Combine(VmsDir, victim);
             ProcessTable.Mentioning(victimDir).ShouldHaveSingleItem();
-            NanoClaw.MicroVm.Posix.Signal(ProcessTable.Mentioning(victimDir).Single(), NanoClaw.MicroVm.Posix.SigKill);
+            NanoClaw.Vm.Posix.Signal(ProcessTable.Mentioning(victimDir).Single(), NanoClaw.Vm.Posix.SigKill);
             await Eventually.True(() => pool.Count == 0, "the dead warm VM left the pool", TimeSpan.FromSeconds(30));
             // The pool logs right after it removed the slot: under load the line can trail the count.
             await Eventually.True(() => logs.Lines.Any(l => l.Contains($"Warm VM {victim} exited", StringComparison.Ordinal) && l.Contains("discarded", StringComparison.Ordinal)),

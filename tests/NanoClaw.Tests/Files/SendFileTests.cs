@@ -2,7 +2,8 @@ using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Files;
 using NanoClaw.Gateway;
-using NanoClaw.Messaging;
+using NanoClaw.Gateway.Tools;
+using NanoClaw.Outbound;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Gateway;
 

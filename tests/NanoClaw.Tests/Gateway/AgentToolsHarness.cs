@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
-using NanoClaw.Messaging;
+using NanoClaw.Gateway.Tools;
+using NanoClaw.Outbound;
 using NanoClaw.Scheduling;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Support;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Tools;
 using NanoClaw.Storage;
 using TaskStatus = NanoClaw.Storage.TaskStatus;
 

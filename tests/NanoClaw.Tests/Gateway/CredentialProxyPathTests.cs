@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Credentials;
 using NanoClaw.Tests.Fakes;
 
 namespace NanoClaw.Tests.Gateway;

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Credentials;
 using NanoClaw.Tests.Fakes;
 
 namespace NanoClaw.Tests.Gateway;

@@ -1,5 +1,6 @@
 using System.Net;
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Egress;
 
 namespace NanoClaw.Tests.Gateway;
 

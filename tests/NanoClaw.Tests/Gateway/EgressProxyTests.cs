@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Egress;
 using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.Gateway;

@@ -1,4 +1,5 @@
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Egress;
 
 namespace NanoClaw.Tests.Gateway;
 

@@ -1,4 +1,5 @@
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Credentials;
 using NanoClaw.Tests.Fakes;
 
 namespace NanoClaw.Tests.Gateway;

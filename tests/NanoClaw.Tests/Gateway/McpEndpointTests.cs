@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Credentials;
 
 namespace NanoClaw.Tests.Gateway;
 
@@ -75,7 +76,7 @@ public sealed class McpEndpointTests : IAsyncLifetime
     [Fact]
     public void EachRunsMcpConfigNamesTheGatewayAndCarriesItsToken()
     {
-        var config = JsonNode.Parse(NanoClaw.MicroVm.MicroVmAgentRunner.McpConfigJson("tok-123"))!;
+        var config = JsonNode.Parse(NanoClaw.Runs.MicroVmAgentRunner.McpConfigJson("tok-123"))!;
 
         var server = config["mcpServers"]!.AsObject().ShouldHaveSingleItem();
         server.Key.ShouldBe("nanoclaw");

@@ -1,4 +1,5 @@
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Tools;
 
 namespace NanoClaw.Tests.Gateway;
 

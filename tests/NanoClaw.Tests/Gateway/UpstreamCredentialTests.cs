@@ -1,4 +1,5 @@
 using NanoClaw.Gateway;
+using NanoClaw.Gateway.Credentials;
 
 namespace NanoClaw.Tests.Gateway;
 

@@ -1,6 +1,6 @@
 using System.Runtime.Versioning;
-using NanoClaw.MicroVm;
-using NanoClaw.Tests.MicroVm;
+using NanoClaw.Guest;
+using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.Guest;
 

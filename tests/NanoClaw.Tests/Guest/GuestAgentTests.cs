@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.Runtime.Versioning;
-using NanoClaw.MicroVm;
-using NanoClaw.Tests.MicroVm;
+using NanoClaw.Guest;
+using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.Guest;
 

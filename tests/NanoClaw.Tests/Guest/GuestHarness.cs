@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.Versioning;
-using NanoClaw.MicroVm;
+using NanoClaw.Guest;
 
 namespace NanoClaw.Tests.Guest;
 

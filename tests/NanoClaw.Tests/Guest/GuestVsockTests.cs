@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Microsoft.Win32.SafeHandles;
-using NanoClaw.MicroVm;
+using NanoClaw.Guest;
 
 namespace NanoClaw.Tests.Guest;
 

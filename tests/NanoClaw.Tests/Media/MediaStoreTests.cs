@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using NanoClaw.Conversations;
 using NanoClaw.Media;
-using NanoClaw.Messaging;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Support;
 

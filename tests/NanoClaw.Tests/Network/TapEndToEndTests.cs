@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using NanoClaw.Network;
 using NanoClaw.Tests.EndToEnd;
 using NanoClaw.Tests.Fakes;
-using NanoClaw.Tests.MicroVm;
+using NanoClaw.Tests.Support;
 
 namespace NanoClaw.Tests.Network;
 

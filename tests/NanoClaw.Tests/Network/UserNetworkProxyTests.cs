@@ -3,9 +3,12 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using NanoClaw.Gateway;
-using NanoClaw.MicroVm;
+using NanoClaw.Gateway.Egress;
 using NanoClaw.Tests.Gateway;
-using NanoClaw.Tests.MicroVm;
+using NanoClaw.Tests.Support;
+using NanoClaw.Tests.Vm.Image;
+using NanoClaw.Vm;
+using NanoClaw.Vm.Qemu;
 
 namespace NanoClaw.Tests.Network;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
-using NanoClaw.Agent;
+using NanoClaw.Runs;
 using NanoClaw.Scheduling;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Support;

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using NanoClaw.Agent;
+using NanoClaw.Runs;
 using NanoClaw.Scheduling;
 using NanoClaw.Storage;
 using NanoClaw.Tests.Support;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using NanoClaw.Agent;
+using NanoClaw.Runs;
 
 namespace NanoClaw.Tests.Support;
 

@@ -22,7 +22,7 @@ sealed class TestHome : IDisposable
 
     /// <summary>A home for an in-process end-to-end run in real VMs: the test collection's VM image cache, the fake
     /// Messages API as the upstream with <paramref name="realKey"/> as the real credential, and 2 GiB VMs.</summary>
-    public static TestHome ForVms(MicroVm.VmTestEnvironment vm, Fakes.FakeMessagesApi fake, string realKey, Action<Dictionary<string, string?>>? configure = null) =>
+    public static TestHome ForVms(NanoClaw.Tests.Support.VmTestEnvironment vm, Fakes.FakeMessagesApi fake, string realKey, Action<Dictionary<string, string?>>? configure = null) =>
         new(env =>
         {
             env["NANOCLAW_CACHE"] = vm.Config.CacheDir;

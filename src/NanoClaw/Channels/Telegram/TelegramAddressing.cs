@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using NanoClaw.Messaging;
+using NanoClaw.Conversations;
 
 namespace NanoClaw.Channels.Telegram;
 

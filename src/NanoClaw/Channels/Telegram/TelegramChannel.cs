@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using NanoClaw.Conversations;
 using NanoClaw.Files;
-using NanoClaw.Messaging;
+using NanoClaw.Outbound;
 using NanoClaw.Storage;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using NanoClaw.MicroVm;
+using NanoClaw.Guest;
 
 namespace NanoClaw.Channels.WhatsApp;
 

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using NanoClaw.Conversations;
 using NanoClaw.Media;
-using NanoClaw.Messaging;
+using NanoClaw.Outbound;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Channels.WhatsApp;

@@ -1,0 +1,227 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using NanoClaw.Outbound;
+using NanoClaw.Runs;
+using NanoClaw.Storage;
+using NanoClaw.Usage;
+
+namespace NanoClaw.Conversations;
+
+/// <summary>
+/// The one owner of a group's conversation: which of its messages a run holds (durable hand-overs in
+/// <c>message_runs</c>, written together with the <c>agent_seq:&lt;jid&gt;</c> cursor), its follow-ups, its idle timer
+/// and its <see cref="ConversationState"/>. The queue only gives it a slot (<see cref="RunAsync"/>).
+/// <para>
+/// Crash safety: messages are handed over (cursor past them) in the same transaction that records the hand-over as
+/// <c>started</c>; the first reply of a turn marks the hand-overs that turn answers <c>output_sent</c> (the reply is
+/// then in the durable outbox). So after a crash, <see cref="MessageLoop.RecoverPendingMessages"/> knows exactly which
+/// messages nobody answered (still <c>started</c>) and hands them out again; answered ones are never run twice.
+/// </para>
+/// </summary>
+public sealed partial class Conversation
+{
+    readonly string _chatJid;
+    readonly Database _db;
+    readonly GroupQueue _queue;
+    readonly Outbox _outbox;
+    readonly AgentRunEvents _events;
+    readonly Budgets? _budgets;
+    readonly TimeProvider _time;
+    readonly TimeSpan _idleTimeout;
+    readonly ILogger _log;
+    readonly Lock _lock = new();
+
+    // One run's hand-overs, in order. A prefix is "covered" (in or before the turn the session works on); output
+    // answers the covered ones. A follow-up fed mid-turn is taken up by the session after that turn's idle.
+    readonly List<HandOver> _handOvers = [];
+    sealed class HandOver(MessageRun run, string text)
+    {
+        public MessageRun Run { get; } = run;
+        public string Text { get; } = text;
+        public bool Covered, Answered, Read;
+    }
+
+    ConversationState _state = ConversationState.Quiet;
+    Channel<HandOver>? _followUps;
+    ITimer? _idleTimer;
+
+    internal Conversation(string chatJid, Database db, GroupQueue queue, Outbox outbox, AgentRunEvents events, Budgets? budgets, TimeProvider time, TimeSpan idleTimeout, ILogger log) =>
+        (_chatJid, _db, _queue, _outbox, _events, _budgets, _time, _idleTimeout, _log) = (chatJid, db, queue, outbox, events, budgets, time, idleTimeout, log);
+
+    public string ChatJid => _chatJid;
+
+    public ConversationState State { get { lock (_lock) return _state; } }
+
+    /// <summary>Feeds the group's pending messages into its running session. False when no run can take them now
+    /// (then they wait for the next run); true when they were fed, or nothing was pending.</summary>
+    public bool TryFeed()
+    {
+        lock (_lock)
+        {
+            if (_state is not (ConversationState.Busy or ConversationState.Idle) || _followUps is null) return false;
+            var pending = _db.MessagesAfter(ChatJid, _db.AgentCursor(ChatJid));
+            if (pending.Count == 0) return true; // already handed over
+            var handOver = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), CatchUpPrompt.Format(pending.Select(p => p.Message), _db.GroupByJid(ChatJid)?.TriggerPattern));
+            _handOvers.Add(handOver);
+            _followUps.Writer.TryWrite(handOver);
+            if (_state == ConversationState.Idle)
+            {
+                // The session was waiting: this follow-up starts its next turn at once.
+                handOver.Covered = true;
+                _state = ConversationState.Busy;
+                _idleTimer?.Dispose();
+                _idleTimer = null;
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Asks the queue for a slot for the group's pending messages.</summary>
+    public void RequestRun() => _queue.EnqueueMessages(ChatJid, RunAsync);
+
+    /// <summary>One message run in the slot the queue gave: takes the pending messages, runs the agent, settles the
+    /// hand-overs. True when done (or nothing to do); false for the queue to retry later.</summary>
+    public async Task<bool> RunAsync(RunSlot slot)
+    {
+        // Read per run: the group's settings (trigger, extra folders) may have changed since the last one.
+        if (_db.GroupByJid(ChatJid) is not { } group) return true;
+        IReadOnlyList<SequencedMessage> pending;
+        lock (_lock)
+        {
+            pending = _db.MessagesAfter(ChatJid, _db.AgentCursor(ChatJid));
+            if (pending.Count == 0 || !Trigger.ShouldRespond(group, pending.Select(p => p.Message))) return true;
+            // Budget gate: an over-budget group's run does not start; its messages stay pending (nothing handed over) for
+            // after the reset. Only here, with a run to refuse: a slot with nothing to run (the one right after the run that
+            // crossed the limit, or chatter without the trigger) must not use up the told-once notice, or the next message
+            // for the assistant gets silence. (The notice is only stored and queued: nothing here waits.)
+            if (_budgets?.Check(group, _time.GetUtcNow()) is BudgetDecision.Over over) { _budgets.RunRefused(group, over); return true; }
+            var first = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), "") { Covered = true, Read = true };
+            _handOvers.Clear();
+            _handOvers.Add(first);
+            _followUps = Channel.CreateUnbounded<HandOver>(new UnboundedChannelOptions { SingleReader = true });
+            _state = ConversationState.Busy;
+        }
+        using var yield = slot.Yield.Register(() => { lock (_lock) if (_state == ConversationState.Idle) Close(); });
+
+        var request = new AgentRequest(group, CatchUpPrompt.Format(pending.Select(p => p.Message), group.TriggerPattern), _db.GetSession(group.Folder));
+        LogRunStarting(_log, group.Name, pending.Count);
+        await _outbox.SetTypingAsync(ChatJid, true, slot.Stopping);
+        var outcome = await _events.RunAsync(request, ChatJid, new FollowUpTexts(this, _followUps.Reader), storeSession: true,
+            OnOutput, () => OnIdle(slot), slot.Stopping);
+        await _outbox.SetTypingAsync(ChatJid, false, CancellationToken.None);
+        var (result, runAgain) = Settle(group, outcome, slot);
+        // Outside the lock: the queue runs yield callbacks (which take it) under its own lock.
+        if (runAgain) RequestRun();
+        return result;
+    }
+
+    void OnOutput(string text, bool queued)
+    {
+        if (!queued) return; // nothing reached the outbox (e.g. only <internal> text)
+        lock (_lock)
+        {
+            var answered = _handOvers.Where(h => h.Covered && !h.Answered).ToList();
+            foreach (var h in answered) h.Answered = true;
+            if (answered.Count > 0) _db.SetMessageRunState(answered.Select(h => h.Run.Id), MessageRunState.Started, MessageRunState.OutputSent);
+        }
+    }
+
+    void OnIdle(RunSlot slot)
+    {
+        lock (_lock)
+        {
+            if (_state != ConversationState.Busy) return;
+            if (_handOvers.Any(h => h.Read && !h.Covered))
+            {
+                // Follow-ups fed during the turn: the session takes them up now, as its next turn.
+                foreach (var h in _handOvers.Where(h => h.Read)) h.Covered = true;
+                return;
+            }
+            _state = ConversationState.Idle;
+            _idleTimer?.Dispose();
+            if (slot.Yield.IsCancellationRequested) { Close(); return; }
+            _idleTimer = _time.CreateTimer(_ => { lock (_lock) if (_state == ConversationState.Idle) Close(); }, null, _idleTimeout, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Stops feeding the run: later messages wait for the next run.</summary>
+    void Close()
+    {
+        _state = ConversationState.Closing;
+        _idleTimer?.Dispose();
+        _idleTimer = null;
+        _followUps?.Writer.TryComplete();
+    }
+
+    /// <summary>
+    /// After the run: answered hand-overs are done. The unanswered ones (always the last ones) go back to pending with
+    /// the cursor before them: on success only those the session never got to, on failure all of them, for the
+    /// queue's retry; on the last attempt they are given up and the chat is told.
+    /// </summary>
+    (bool Done, bool RunAgain) Settle(RegisteredGroup group, AgentRunOutcome outcome, RunSlot slot)
+    {
+        lock (_lock)
+        {
+            Close();
+            _state = ConversationState.Quiet;
+            _followUps = null;
+            var done = outcome.Error is null
+                ? _handOvers.TakeWhile(h => h.Covered && h.Read).ToList()
+                : _handOvers.TakeWhile(h => h.Answered).ToList();
+            var back = _handOvers.Skip(done.Count).ToList();
+            _handOvers.Clear();
+            _db.SetMessageRunState(done.Select(h => h.Run.Id), MessageRunState.Started, MessageRunState.Done);
+            _db.SetMessageRunState(done.Select(h => h.Run.Id), MessageRunState.OutputSent, MessageRunState.Done);
+            if (outcome.Error is not null && done.Count > 0 && back.Count == 0) LogFailedAfterOutput(_log, group.Name, outcome.Error);
+            if (back.Count == 0) return (true, false);
+
+            var cursor = back[0].Run.FirstSeq - 1;
+            if (outcome.Error is null)
+            {
+                // Follow-ups the session never took up get a run of their own.
+                _db.ReturnMessages(ChatJid, back.Select(h => h.Run.Id), MessageRunState.Retried, cursor);
+                return (true, true);
+            }
+            if (slot.IsLastAttempt && !outcome.Cancelled && !slot.Stopping.IsCancellationRequested)
+            {
+                // The messages stay stored with the cursor before them: writing again retries them.
+                _db.ReturnMessages(ChatJid, back.Select(h => h.Run.Id), MessageRunState.Failed, cursor);
+                LogGaveUp(_log, group.Name, slot.Attempt, outcome.Error);
+                GiveUpNotice.Send(_db, _outbox, group, $"the run failed {slot.Attempt} times in a row");
+                return (false, false);
+            }
+            _db.ReturnMessages(ChatJid, back.Select(h => h.Run.Id), MessageRunState.Retried, cursor);
+            LogRolledBack(_log, group.Name, outcome.Error);
+            return (false, false);
+        }
+    }
+
+    /// <summary>The runner sees only the text of follow-ups; what it has read is what the session got.</summary>
+    sealed class FollowUpTexts(Conversation owner, ChannelReader<HandOver> inner) : ChannelReader<string>
+    {
+        public override Task Completion => inner.Completion;
+        public override bool TryRead(out string item)
+        {
+            lock (owner._lock)
+            {
+                var ok = inner.TryRead(out var h);
+                if (h is not null) h.Read = true;
+                item = h?.Text ?? "";
+                return ok;
+            }
+        }
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => inner.WaitToReadAsync(cancellationToken);
+    }
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Starting a run for {Group} with {Count} messages")]
+    static partial void LogRunStarting(ILogger logger, string group, int count);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Run for {Group} failed before replying ({Error}); its messages will be retried")]
+    static partial void LogRolledBack(ILogger logger, string group, string error);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Run for {Group} failed after replying ({Error}); not retried, to avoid a duplicate reply")]
+    static partial void LogFailedAfterOutput(ILogger logger, string group, string error);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Run for {Group} failed on attempt {Attempt} ({Error}); giving up, the chat is told")]
+    static partial void LogGaveUp(ILogger logger, string group, int attempt, string error);
+}

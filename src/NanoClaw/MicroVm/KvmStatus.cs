@@ -1,4 +1,0 @@
-namespace NanoClaw.MicroVm;
-
-/// <summary>Whether QEMU may use KVM on this host, and a sentence saying why (shown by <c>nanoclaw doctor</c>).</summary>
-public sealed record KvmStatus(bool Usable, string Reason);

@@ -1,8 +1,0 @@
-namespace NanoClaw.MicroVm;
-
-/// <summary>The VMMs NanoClaw can run agent VMs on.</summary>
-public enum VmmBackend
-{
-    Qemu,
-    Firecracker,
-}

@@ -1,4 +1,0 @@
-namespace NanoClaw.MicroVm;
-
-/// <summary>A warm VM handed to one run, and how long the claim waited for it (near zero when it was already ready).</summary>
-public sealed record WarmClaim(ReadyVm Vm, TimeSpan Waited);

@@ -1,0 +1,36 @@
+using System.Threading.Channels;
+using NanoClaw.Storage;
+
+namespace NanoClaw.Runs;
+
+/// <summary>What one agent run is asked to do.</summary>
+/// <param name="Group">The group the run acts for; its identity decides what the run may touch.</param>
+/// <param name="Prompt">The catch-up prompt (<c>&lt;messages&gt;...</c>) or a scheduled task's prompt.</param>
+/// <param name="SessionId">The Claude session to resume, or null for a fresh one.</param>
+/// <param name="TaskId">Set when a scheduled task started this run.</param>
+public sealed record AgentRequest(RegisteredGroup Group, string Prompt, string? SessionId, string? TaskId = null);
+
+/// <summary>What comes out of a run, in order. A run ends with exactly one <see cref="Completed"/> or <see cref="Failed"/>.</summary>
+public abstract record AgentEvent
+{
+    private AgentEvent() { }
+    /// <summary>Text for the group's chat.</summary>
+    public sealed record Output(string Text) : AgentEvent;
+    /// <summary>The Claude session this run uses; stored so the next run resumes it.</summary>
+    public sealed record SessionStarted(string SessionId) : AgentEvent;
+    /// <summary>The session finished a turn and waits for follow-ups; the queue may now close the run when idle.</summary>
+    public sealed record Idle : AgentEvent;
+    public sealed record Completed : AgentEvent;
+    public sealed record Failed(string Error) : AgentEvent;
+}
+
+/// <summary>
+/// The seam between the group queue and whatever runs Claude Code (a microVM in production,
+/// a scripted runner in unit tests).
+/// </summary>
+public interface IAgentRunner
+{
+    /// <param name="followUps">Messages that arrive while the run is going; the runner feeds them into the
+    /// running session. The queue completes the reader when the run should wind down (idle, shutdown).</param>
+    IAsyncEnumerable<AgentEvent> RunAsync(AgentRequest request, ChannelReader<string> followUps, CancellationToken cancellationToken);
+}

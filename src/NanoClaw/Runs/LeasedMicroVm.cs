@@ -1,0 +1,19 @@
+using NanoClaw.Network;
+using NanoClaw.Vm;
+
+namespace NanoClaw.Runs;
+
+/// <summary>A VM that holds a TAP device: the TAP goes back to the pool only after the VM is gone.</summary>
+sealed class LeasedMicroVm(IMicroVm vm, TapLease lease) : IMicroVm
+{
+    public string RunId => vm.RunId;
+    public Stream Control => vm.Control;
+    public Task<VmExit> Exited => vm.Exited;
+    public IReadOnlyList<string> ExtraDiskSerials => vm.ExtraDiskSerials;
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await vm.DisposeAsync(); }
+        finally { lease.Dispose(); }
+    }
+}

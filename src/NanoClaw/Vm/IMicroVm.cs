@@ -1,0 +1,23 @@
+namespace NanoClaw.Vm;
+
+/// <summary>
+/// A running VM. Disposing it ends it on every path: kills the VM if it has not exited
+/// (bounded, fails loudly rather than hangs) and deletes its run folder.
+/// </summary>
+public interface IMicroVm : IAsyncDisposable
+{
+    string RunId { get; }
+
+    /// <summary>
+    /// The guest agent's byte stream (a virtio-serial port in the guest). The guest's first
+    /// line is <c>{"type":"ready"}</c>. Reads end when the VM is gone.
+    /// </summary>
+    Stream Control { get; }
+
+    /// <summary>Completes when the VM has exited (the guest powered off, crashed, or was killed). Never faults.</summary>
+    Task<VmExit> Exited { get; }
+
+    /// <summary>The virtio-blk id the guest reads for each of <see cref="VmSpec.ExtraDisks"/>, in order: how the guest
+    /// tells the disks apart, since <c>/dev/vdX</c> names follow probe order.</summary>
+    IReadOnlyList<string> ExtraDiskSerials { get; }
+}
