@@ -41,9 +41,10 @@ public sealed record Config
     public string Vmm { get; init; } = "auto";
     public int VmMemoryMb { get; init; } = 2048;
     public int VmCpus { get; init; } = 2;
-    /// <summary>What guests do to warm up while they wait for a job (see <see cref="NanoClaw.Runs.GuestPriming"/>). Always
-    /// <see cref="NanoClaw.Runs.GuestPriming.Full"/> in the product; the benchmark turns it down to measure what it saves.</summary>
-    public NanoClaw.Runs.GuestPriming VmPriming { get; init; } = NanoClaw.Runs.GuestPriming.Full;
+    /// <summary>What warm guests do to warm up while they wait for a job (see <see cref="NanoClaw.Runs.GuestPriming"/>). Off:
+    /// on a quiet 2-core TCG machine a fully primed warm run was no faster than an unprimed one (BENCHMARKS.md, issue 19),
+    /// and priming costs CPU beside the claimed run; the benchmark turns it on to measure it again.</summary>
+    public NanoClaw.Runs.GuestPriming VmPriming { get; init; } = NanoClaw.Runs.GuestPriming.Off;
     public TimeSpan AgentTimeout { get; init; } = TimeSpan.FromMinutes(30);
     public TimeSpan AgentIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>VMs kept booted and ready ahead of runs (0 = none); see <see cref="NanoClaw.Runs.WarmPool"/>.</summary>

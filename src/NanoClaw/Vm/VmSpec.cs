@@ -13,8 +13,8 @@ namespace NanoClaw.Vm;
 /// Networking: without <paramref name="Tap"/>, QEMU user networking, where the guest's 10.0.2.100:80 reaches
 /// GatewayPort and 10.0.2.100:3128 reaches <paramref name="ProxyPort"/> (the egress proxy; 0: none). With it, the VM is
 /// plugged into that TAP device (QEMU and Firecracker alike) and reaches the gateway on the bridge address instead.
-/// <paramref name="Prime"/>: what the guest does to warm up while it waits for a job (vm/guest/stage2); anything but
-/// <see cref="GuestPriming.Full"/> is for benchmarks (QEMU only: kernel argument <c>nanoclaw.prime</c>).
+/// <paramref name="Prime"/>: what the guest does to warm up while it waits for a job (vm/guest/stage2); off unless a
+/// benchmark or <see cref="Config.VmPriming"/> asks (QEMU only: kernel argument <c>nanoclaw.prime</c>).
 /// </summary>
 public sealed record VmSpec(
     string RunId,
@@ -27,4 +27,4 @@ public sealed record VmSpec(
     IReadOnlyList<VmDisk>? ExtraDisks = null,
     int ProxyPort = 0,
     VmTap? Tap = null,
-    GuestPriming Prime = GuestPriming.Full);
+    GuestPriming Prime = GuestPriming.Off);

@@ -63,7 +63,8 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
     public async Task AWarmVmNeverCarriesOneGroupsFilesOrSessionIntoAnotherGroupsRun()
     {
         await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
-        var config = NewConfig() with { UpstreamBaseUrl = fake.BaseUrl };
+        // Priming on (off by default): its throwaway start must not carry anything into a run either.
+        var config = NewConfig() with { UpstreamBaseUrl = fake.BaseUrl, VmPriming = GuestPriming.Full };
         var alpha = Group("alpha", config);
         var beta = Group("beta", config);
         // The sessions folder is where a group's Claude state lives between runs: alpha's must never reach beta.

@@ -1,4 +1,5 @@
 using NanoClaw.Guest;
+using NanoClaw.Runs;
 
 namespace NanoClaw.Vm.Firecracker;
 
@@ -22,9 +23,9 @@ public static class FirecrackerBootSequence
     public const string BootArgs = "console=ttyS0 reboot=k panic=1 quiet";
 
     /// <summary><see cref="BootArgs"/>, plus the static address stage 2 gives eth0 when the VM has a TAP device (the same
-    /// <c>nanoclaw.ip=</c>/<c>nanoclaw.gw=</c> as under QEMU).</summary>
+    /// <c>nanoclaw.ip=</c>/<c>nanoclaw.gw=</c> as under QEMU) and the priming switch.</summary>
     public static string BootArgsFor(VmSpec spec) =>
-        spec.Tap is { } tap ? $"{BootArgs} nanoclaw.ip={tap.GuestCidr} nanoclaw.gw={tap.Gateway}" : BootArgs;
+        (spec.Tap is { } tap ? $"{BootArgs} nanoclaw.ip={tap.GuestCidr} nanoclaw.gw={tap.Gateway}" : BootArgs) + spec.Prime.KernelArgument();
 
     /// <summary>The guest's one network interface, on the host TAP device of <see cref="VmSpec.Tap"/>.</summary>
     public const string NetworkInterfaceId = "eth0";

@@ -44,7 +44,7 @@ internal static class QemuCommandLine
         var kernelArgs = $"console=ttyS0 reboot=t panic=-1 quiet tsc_early_khz={tscKhz.ToString(i)}";
         // Stage 2 reads these; without them it sets the user networking addresses.
         if (spec.Tap is { } tap) kernelArgs += $" nanoclaw.ip={tap.GuestCidr} nanoclaw.gw={tap.Gateway}";
-        if (spec.Prime != GuestPriming.Full) kernelArgs += spec.Prime == GuestPriming.Off ? " nanoclaw.prime=0" : " nanoclaw.prime=cache";
+        kernelArgs += spec.Prime.KernelArgument();
         return
         [
             "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on",
