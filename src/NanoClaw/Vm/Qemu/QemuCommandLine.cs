@@ -55,9 +55,10 @@ internal static class QemuCommandLine
             "-m", spec.MemoryMb.ToString(i),
             "-smp", spec.Cpus.ToString(i),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-            // spawn and elevateprivileges stay allowed: they were needed by the socat forwarders QEMU's user networking
-            // forked, which are gone (GatewayStreams); denying them with -runas has not been measured yet.
-            "-sandbox", "on,obsolete=deny,resourcecontrol=deny",
+            // spawn=deny: QEMU may not fork or exec anything (nothing needs it since the gateway streams replaced the
+            // forwarders user networking forked). elevateprivileges stays allowed: QEMU installs the filter before
+            // -runas drops to nobody, and with it denied that setuid kills QEMU (SIGSYS, measured on QEMU 7.2).
+            "-sandbox", "on,obsolete=deny,resourcecontrol=deny,spawn=deny",
             // A root host still runs the emulator unprivileged once its files and sockets are open.
             .. (Environment.IsPrivilegedProcess ? ["-runas", "nobody"] : Array.Empty<string>()),
             "-serial", "stdio",

@@ -98,6 +98,16 @@ public sealed class QemuCommandLineTests
     }
 
     [Fact]
+    public void QemuRunsUnderASeccompSandboxThatForbidsItToForkOrExec()
+    {
+        // Every real VM test boots with this line: had QEMU itself needed to fork or exec, they would all fail (SIGSYS).
+        var sandbox = Option(QemuCommandLine.Build(Spec, kvm: false, tscKhz: 1), "-sandbox", "on").Split(',');
+        sandbox.ShouldContain("spawn=deny");
+        sandbox.ShouldContain("obsolete=deny");
+        sandbox.ShouldContain("resourcecontrol=deny");
+    }
+
+    [Fact]
     public void CommasInPathsAreEscapedSoTheyCannotInjectOptions()
     {
         var spec = Spec with { Artifacts = Spec.Artifacts with { Rootfs = "/c/a,readonly=off" } };
