@@ -53,7 +53,7 @@ public sealed record Config
     public TimeSpan WarmPoolIdle { get; init; } = TimeSpan.FromMinutes(10);
     /// <summary>No warm VM is booted if MemAvailable minus its memory would fall under this many MiB.</summary>
     public int WarmPoolMinFreeMb { get; init; } = 1024;
-    /// <summary><c>auto</c> (TAP networking when <c>setup --network</c> made it, else QEMU user networking), <c>tap</c> or <c>user</c>.</summary>
+    /// <summary><c>auto</c> (TAP networking when <c>setup --network</c> made it, else no NIC: the gateway streams), <c>tap</c> or <c>user</c> (the gateway streams).</summary>
     public string Network { get; init; } = "auto";
     /// <summary>TAP networking: the bridge, its host address, and the gateway's fixed ports on it (the firewall names them).</summary>
     public string Bridge { get; init; } = NanoClaw.Network.TapNetworkSettings.DefaultBridge;

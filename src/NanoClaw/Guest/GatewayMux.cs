@@ -24,7 +24,7 @@ public sealed class GatewayMux : IAsyncDisposable
     /// <summary>The most streams the host serves at once per VM: a guest with 64 connections open is far past what
     /// Claude Code uses (a handful), and 64 * <see cref="Window"/> = 4 MiB is the most the host buffers for one VM.</summary>
     public const int DefaultMaxStreams = 64;
-    /// <summary>The guest's gateway address and ports, as before (QEMU user networking's): the guest listens on them.</summary>
+    /// <summary>The guest's gateway address and ports, the same as QEMU user networking used to give: the guest listens on them.</summary>
     public const string GuestAddress = "10.0.2.100";
     public const ushort GuestGatewayPort = 80;
     public const ushort GuestProxyPort = 3128;

@@ -12,7 +12,7 @@ public sealed record TapNetwork(bool Ready, string Reason)
     /// <summary>Ready when <c>setup --network</c> made the bridge and its TAPs, and NANOCLAW_NETWORK does not say <c>user</c>.</summary>
     public static TapNetwork For(Config config)
     {
-        if (config.Network == "user") return new(false, "NANOCLAW_NETWORK=user: VMs use QEMU's user networking, which Firecracker lacks");
+        if (config.Network == "user") return new(false, "NANOCLAW_NETWORK=user: VMs have no NIC and use QEMU's gateway streams, which Firecracker lacks");
         var settings = TapNetworkSettings.FromConfig(config);
         return TapNetworkSetup.IsSetUp(settings)
             ? new(true, $"TAP devices on {settings.Bridge}")

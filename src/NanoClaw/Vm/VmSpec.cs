@@ -10,7 +10,7 @@ namespace NanoClaw.Vm;
 /// it must fit in 107 bytes). Put <paramref name="ConsoleLogPath"/> outside RunDir to keep
 /// the console log after the VM is gone. <paramref name="ExtraDisks"/> are attached read-only, in order, after the rootfs
 /// (the guest finds disk N by its virtio serial <see cref="VmDisk.Serial"/>).
-/// Networking: without <paramref name="Tap"/>, QEMU user networking, where the guest's 10.0.2.100:80 reaches
+/// Networking: without <paramref name="Tap"/>, no NIC: the gateway streams carry the guest's 10.0.2.100:80 to
 /// GatewayPort and 10.0.2.100:3128 reaches <paramref name="ProxyPort"/> (the egress proxy; 0: none). With it, the VM is
 /// plugged into that TAP device (QEMU and Firecracker alike) and reaches the gateway on the bridge address instead.
 /// <paramref name="Prime"/>: what the guest does to warm up while it waits for a job (vm/guest/stage2); off unless a

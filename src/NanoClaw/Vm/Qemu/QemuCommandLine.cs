@@ -42,7 +42,7 @@ internal static class QemuCommandLine
         // reboot=t + -no-reboot: the guest "reboots" to finish and QEMU exits. panic=-1 turns
         // a guest panic into the same exit instead of a hang.
         var kernelArgs = $"console=ttyS0 reboot=t panic=-1 quiet tsc_early_khz={tscKhz.ToString(i)}";
-        // Stage 2 reads these; without them it sets the user networking addresses.
+        // Stage 2 reads these; without them it starts the gateway streams (no NIC).
         if (spec.Tap is { } tap) kernelArgs += $" nanoclaw.ip={tap.GuestCidr} nanoclaw.gw={tap.Gateway}";
         kernelArgs += spec.Prime.KernelArgument();
         return

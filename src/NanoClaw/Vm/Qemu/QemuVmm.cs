@@ -7,7 +7,7 @@ namespace NanoClaw.Vm.Qemu;
 /// The QEMU <c>microvm</c> backend: KVM where <see cref="KvmProbe"/> proved it works, TCG
 /// software emulation everywhere else (slower, but runs on any x86-64 Linux host).
 /// With <paramref name="taps"/>, every VM is plugged into a TAP device of its own from that pool (TAP networking);
-/// without, it gets QEMU user networking.
+/// without, it has no NIC and reaches only the gateway, over the gateway streams port (docs/gateway-streams.md).
 /// </summary>
 public sealed class QemuVmm(KvmStatus kvm, ILogger<QemuVmm> logger, TapPool? taps = null) : IVmm
 {
