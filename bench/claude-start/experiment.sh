@@ -22,13 +22,15 @@ s = open(stage2).read()
 open(stage2, "w").write(s.replace(agent, open(probe).read() + "\n" + agent, 1))
 PY
 (cd "$work/root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet | gzip -n >"$work/probe.img")
+# As the product does (QemuCommandLine): pin the guest's TSC to the host's, or its calibration under TCG can hang a boot.
+tsc_khz="$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)"
 for ((run = 1; run <= runs; run++)); do
   for variant in "${variants[@]}"; do
     echo "== run $run, $variant, host load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
     timeout 600 qemu-system-x86_64 -M microvm,x-option-roms=off,isa-serial=on,rtc=on -accel tcg,thread=multi -cpu max \
       -m 2048 -smp 2 -nodefaults -no-user-config -display none -no-reboot -serial stdio \
       -kernel "$base/vmlinuz" -initrd "$work/probe.img" \
-      -append "console=ttyS0 reboot=t panic=-1 quiet nanoclaw.prime=0 probe.variant=$variant" \
+      -append "console=ttyS0 reboot=t panic=-1 quiet tsc_early_khz=$tsc_khz nanoclaw.prime=0 probe.variant=$variant" \
       -drive "id=root,file=$base/rootfs.ext4,format=raw,if=none,readonly=on" -device virtio-blk-device,drive=root \
       -device virtio-serial-device -chardev "socket,id=net,path=$work/net.sock,server=on,wait=off" \
       -device virtserialport,chardev=net,name=nanoclaw.net </dev/null | tr -d '\r' | grep '^PROBE' || true
