@@ -37,15 +37,15 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     readonly TelegramBotClient? _client;
     readonly CancellationTokenSource _stop = new();
     readonly ConcurrentDictionary<string, ITimer> _typing = new(StringComparer.Ordinal);
-    MessageLoop? _loop;
-    Outbox? _outbox;
+    readonly ChannelInbound _inbound;
     Task _polling = Task.CompletedTask;
     volatile TelegramState _state = TelegramState.Starting;
 
-    public TelegramChannel(Config config, Database db, ILoggerFactory logs, TelegramTimings? timings = null, TimeProvider? time = null)
+    /// <param name="inbound">Where its messages go, and whom a (re)connect tells (media is not handled yet).</param>
+    public TelegramChannel(Config config, Database db, ILoggerFactory logs, ChannelInbound inbound, TelegramTimings? timings = null, TimeProvider? time = null)
     {
         var token = config.TelegramBotToken ?? throw new ArgumentException("TELEGRAM_BOT_TOKEN is not set.", nameof(config));
-        (_config, _db, _log) = (config, db, logs.CreateLogger<TelegramChannel>());
+        (_config, _db, _log, _inbound) = (config, db, logs.CreateLogger<TelegramChannel>(), inbound);
         _time = time ?? TimeProvider.System;
         _timings = timings ?? new TelegramTimings();
         _limits = new TelegramSendLimits(_time);
@@ -66,10 +66,9 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     public string? BotUsername { get; private set; }
     long _botId;
 
-    /// <summary>Starts polling; messages go to <paramref name="loop"/>, and every (re)connect wakes <paramref name="outbox"/>.</summary>
-    public void Start(MessageLoop loop, Outbox outbox)
+    /// <summary>Starts polling.</summary>
+    public void Start()
     {
-        (_loop, _outbox) = (loop, outbox);
         if (_client is null)
         {
             LogUnauthorized(_log, "The token is not in Telegram's format (<bot id>:<secret>). " + TelegramTokenCheck.InvalidAdvice);

@@ -9,7 +9,7 @@ namespace NanoClaw.Channels.WhatsApp;
 
 /// <summary>
 /// WhatsApp through the sidecar (<see cref="WhatsAppBridge"/>). Inbound messages of registered chats are stored
-/// through <see cref="MessageLoop.Deliver"/>; other chats only get their metadata (<c>chats</c> row), so the owner
+/// through <see cref="ChannelInbound.Deliver"/>; other chats only get their metadata (<c>chats</c> row), so the owner
 /// can find and register them. The owner's self-chat (the <c>jid</c> of <c>connected</c>) is meant to be the main
 /// chat; it is registered like any group (<c>groups register --main</c>), nothing here does it automatically.
 /// </summary>
@@ -39,19 +39,20 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     readonly Lock _sentLock = new();
     readonly HashSet<string> _sentIds = [];
     readonly Queue<string> _sentOrder = new();
-    MessageLoop? _loop;
-    Outbox? _outbox;
-    InboundMedia? _media;
+    readonly ChannelInbound _inbound;
+    readonly InboundMedia? _media;
     // The last inbound message still being handled off the reader task (a media download); later messages queue behind
     // it so they are stored in the order the sidecar reported them. Only the reader task touches this field.
-    Task _inbound = Task.CompletedTask;
+    Task _handling = Task.CompletedTask;
     ITimer? _groupSync;
     volatile bool _connected;
 
-    public WhatsAppChannel(Config config, Database db, BridgeCommandLine commandLine, ILoggerFactory logs, BridgeTimings? timings = null,
+    /// <param name="inbound">Where its messages go, and whom a (re)connect tells. With its <see cref="ChannelInbound.Media"/>,
+    /// photos, voice notes and files of registered chats are downloaded; without, they arrive as a note that downloads are off.</param>
+    public WhatsAppChannel(Config config, Database db, BridgeCommandLine commandLine, ILoggerFactory logs, ChannelInbound inbound, BridgeTimings? timings = null,
         TimeProvider? time = null)
     {
-        (_config, _db, _log) = (config, db, logs.CreateLogger<WhatsAppChannel>());
+        (_config, _db, _log, _inbound, _media) = (config, db, logs.CreateLogger<WhatsAppChannel>(), inbound, inbound.Media);
         _time = time ?? TimeProvider.System;
         _limiter = new OutboundRateLimiter(config.WhatsAppSendPerChatPerMinute, config.WhatsAppSendPerMinute, _time);
         _timings = timings ?? new BridgeTimings();
@@ -72,13 +73,10 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     /// <summary>Completes when the sidecar will not be started again.</summary>
     public Task Stopped => _bridge.Stopped;
 
-    /// <summary>Starts the sidecar; its messages go to <paramref name="loop"/> from now on, and every (re)connect
-    /// wakes <paramref name="outbox"/>. With <paramref name="media"/>, photos, voice notes and files of registered chats
-    /// are downloaded (the spool is emptied first); without, they arrive as a note that downloads are off.</summary>
-    public void Start(MessageLoop loop, Outbox outbox, InboundMedia? media = null)
+    /// <summary>Starts the sidecar (with media downloads on, the spool is emptied first).</summary>
+    public void Start()
     {
-        (_loop, _outbox, _media) = (loop, outbox, media);
-        if (media is not null) MediaSpool.Clear(_config.WhatsAppMediaSpoolDir);
+        if (_media is not null) MediaSpool.Clear(_config.WhatsAppMediaSpoolDir);
         _groupSync = _time.CreateTimer(_ => _ = SyncGroupsAsync(), null, GroupSyncInterval, GroupSyncInterval);
         _bridge.Start();
     }
@@ -132,7 +130,7 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
                 _connected = true;
                 LogConnected(_log, c.Jid);
                 // Replies held while disconnected go out now, not when the outbox's retry backoff (up to 5 min) ends.
-                _outbox?.RetryNow(this);
+                _inbound.Reconnected(this);
                 break;
             case BridgeEvent.Closed c:
                 _connected = false;
@@ -163,12 +161,12 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
             case BridgeEvent.SidecarError s:
                 LogSidecarError(_log, s.Text);
                 break;
-            case BridgeEvent.Message m when m.Media is null && _inbound.IsCompleted:
+            case BridgeEvent.Message m when m.Media is null && _handling.IsCompleted:
                 Receive(m, null);
                 break;
             case BridgeEvent.Message m:
                 // A download needs the reader (its ack comes through it), so it runs beside it, in order.
-                _inbound = ReceiveInOrderAsync(_inbound, m);
+                _handling = ReceiveInOrderAsync(_handling, m);
                 break;
         }
     }
@@ -229,7 +227,7 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
         var isOwn = WasSent(m.Id)
             || (PrefixesReplies && m.IsFromMe && m.Text.StartsWith(_config.AssistantName + ": ", StringComparison.Ordinal));
         var message = new StoredMessage(m.Id, m.ChatJid, m.SenderJid, m.SenderName, Content(m), m.Timestamp, m.IsFromMe, isOwn, attachment);
-        if (_loop!.Deliver(message, chatName) && !m.IsFromMe) RememberUnread(message);
+        if (_inbound.Deliver(message, chatName) && !m.IsFromMe) RememberUnread(message);
     }
 
     void RememberUnread(StoredMessage message)
