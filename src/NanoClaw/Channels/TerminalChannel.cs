@@ -27,7 +27,7 @@ public sealed class TerminalChannel(string chatJid, TextWriter output, bool inte
     // The terminal prints the assistant's name itself.
     public bool PrefixesReplies => false;
 
-    public Task SendAsync(string jid, string text, CancellationToken cancellationToken)
+    public Task<SendResult> SendAsync(string jid, string text, CancellationToken cancellationToken)
     {
         var body = interactive ? text : text.Replace("\r\n", "\n").Replace("\n", "\\n");
         lock (_writeLock)
@@ -35,10 +35,10 @@ public sealed class TerminalChannel(string chatJid, TextWriter output, bool inte
             output.WriteLine($"{assistantName}: {body}");
             output.Flush();
         }
-        return Task.CompletedTask;
+        return SendResult.SentTask;
     }
 
-    public async Task SendFileAsync(string jid, Files.OutboundFile file, string caption, CancellationToken cancellationToken)
+    public async Task<SendResult> SendFileAsync(string jid, Files.OutboundFile file, string caption, CancellationToken cancellationToken)
     {
         var path = file.SpoolPath;
         if (filesDir is not null)
@@ -51,7 +51,7 @@ public sealed class TerminalChannel(string chatJid, TextWriter output, bool inte
                 path = Path.Combine(filesDir, $"{Path.GetFileNameWithoutExtension(file.FileName)}-{n}{Path.GetExtension(file.FileName)}");
             File.Copy(file.SpoolPath, path);
         }
-        await SendAsync(jid, $"[file: {path} ({file.MimeType}, {file.Bytes} bytes)]" + (caption.Length > 0 ? " " + caption : ""), cancellationToken);
+        return await SendAsync(jid, $"[file: {path} ({file.MimeType}, {file.Bytes} bytes)]" + (caption.Length > 0 ? " " + caption : ""), cancellationToken);
     }
 
     public Task SetTypingAsync(string jid, bool typing, CancellationToken cancellationToken)

@@ -98,18 +98,17 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
             {
                 try
                 {
-                    await SendAsync(channel!, entry, cancellationToken);
+                    if (await SendAsync(channel!, entry, cancellationToken) is SendResult.Held held)
+                    {
+                        // Nothing was sent: only this chat waits (its later replies stay behind it), others go on.
+                        blockedChats.Add(entry.ChatJid);
+                        db.DeferOutbound(entry.Id, held.Until);
+                        LogHeld(log, entry.Id, entry.ChatJid, held.Until, held.Reason);
+                        continue;
+                    }
                     db.MarkOutboundSent(entry.Id, time.GetUtcNow());
                     if (entry.File is { } sentFile) DeleteSpooled(sentFile);
                     sent++;
-                    continue;
-                }
-                catch (SendHeldException held)
-                {
-                    // Nothing was sent: only this chat waits (its later replies stay behind it), others go on.
-                    blockedChats.Add(entry.ChatJid);
-                    db.DeferOutbound(entry.Id, held.Until);
-                    LogHeld(log, entry.Id, entry.ChatJid, held.Until, held.Reason);
                     continue;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -125,13 +124,11 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
         return sent;
     }
 
-    async Task SendAsync(IChannel channel, OutboxEntry entry, CancellationToken cancellationToken)
-    {
-        if (entry.File is not { } file) await channel.SendAsync(entry.ChatJid, entry.Text, cancellationToken);
+    static Task<SendResult> SendAsync(IChannel channel, OutboxEntry entry, CancellationToken cancellationToken) =>
+        entry.File is not { } file ? channel.SendAsync(entry.ChatJid, entry.Text, cancellationToken)
         // The spool is the host's; only someone deleting it by hand removes it. Say so rather than retry for ever.
-        else if (!File.Exists(file.SpoolPath)) await channel.SendAsync(entry.ChatJid, OutboundFiles.NotSentText(entry.Text, "the host's copy of the file is gone"), cancellationToken);
-        else await channel.SendFileAsync(entry.ChatJid, file, entry.Text, cancellationToken);
-    }
+        : !File.Exists(file.SpoolPath) ? channel.SendAsync(entry.ChatJid, OutboundFiles.NotSentText(entry.Text, "the host's copy of the file is gone"), cancellationToken)
+        : channel.SendFileAsync(entry.ChatJid, file, entry.Text, cancellationToken);
 
     void DeleteSpooled(OutboundFile file)
     {

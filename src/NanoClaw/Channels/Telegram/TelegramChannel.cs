@@ -78,11 +78,11 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends one message as plain text. Throws <see cref="SendHeldException"/> (nothing sent) when a rate limit holds
-    /// it, ours or Telegram's 429 with <c>retry_after</c>: the outbox then holds this chat only, without counting an
-    /// attempt. Other refusals throw <see cref="IOException"/>; the outbox retries with backoff.
+    /// Sends one message as plain text. Held (nothing sent) when a rate limit holds it, ours or Telegram's 429 with
+    /// <c>retry_after</c>: the outbox then holds this chat only, without counting an attempt. Other refusals throw
+    /// <see cref="IOException"/>; the outbox retries with backoff.
     /// </summary>
-    public Task SendAsync(string chatJid, string text, CancellationToken cancellationToken) =>
+    public Task<SendResult> SendAsync(string chatJid, string text, CancellationToken cancellationToken) =>
         SendOneAsync(chatJid, "sendMessage", (client, chatId) => client.SendMessage(chatId, text, cancellationToken: cancellationToken));
 
     /// <summary>Photos above this go as documents: the Bot API refuses larger photo uploads.</summary>
@@ -93,32 +93,36 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     /// (or an image too big for a photo) as a document under the host's file name, with the caption. Holds and refusals
     /// as for <see cref="SendAsync"/>.
     /// </summary>
-    public async Task SendFileAsync(string chatJid, OutboundFile file, string caption, CancellationToken cancellationToken)
+    public async Task<SendResult> SendFileAsync(string chatJid, OutboundFile file, string caption, CancellationToken cancellationToken)
     {
         var asPhoto = file.Kind == FileKind.Image && file.Bytes <= MaxPhotoBytes;
         await using var stream = File.OpenRead(file.SpoolPath);
         var input = InputFile.FromStream(stream, file.FileName);
         var text = caption.Length > 0 ? caption : null;
-        await SendOneAsync(chatJid, asPhoto ? "sendPhoto" : "sendDocument", (client, chatId) => asPhoto
+        return await SendOneAsync(chatJid, asPhoto ? "sendPhoto" : "sendDocument", (client, chatId) => asPhoto
             ? client.SendPhoto(chatId, input, caption: text, cancellationToken: cancellationToken)
             : client.SendDocument(chatId, input, caption: text, cancellationToken: cancellationToken));
     }
 
     /// <summary>
-    /// One send. Throws <see cref="SendHeldException"/> (nothing sent) when a rate limit holds it, ours or Telegram's 429
-    /// with <c>retry_after</c>: the outbox then holds this chat only, without counting an attempt. Other refusals throw
-    /// <see cref="IOException"/>; the outbox retries with backoff.
+    /// One send. Held (nothing sent) when a rate limit holds it, ours or Telegram's 429 with <c>retry_after</c>: the
+    /// outbox then holds this chat only, without counting an attempt. Other refusals throw <see cref="IOException"/>;
+    /// the outbox retries with backoff.
     /// </summary>
-    async Task SendOneAsync(string chatJid, string method, Func<TelegramBotClient, long, Task> send)
+    async Task<SendResult> SendOneAsync(string chatJid, string method, Func<TelegramBotClient, long, Task> send)
     {
         var chatId = ChatIdOf(chatJid);
-        if (_limits.TryTake(chatJid) is { } hold) throw new SendHeldException(hold.Until, hold.Reason);
+        if (_limits.TryTake(chatJid) is { } hold) return hold;
         if (_client is null) throw new IOException(TelegramTokenCheck.InvalidAdvice);
-        try { await send(_client, chatId); }
+        try
+        {
+            await send(_client, chatId);
+            return new SendResult.Sent();
+        }
         catch (ApiRequestException ex) when (ex.ErrorCode == 429)
         {
             var wait = TimeSpan.FromSeconds(Math.Max(1, ex.Parameters?.RetryAfter ?? 1));
-            throw new SendHeldException(_time.GetUtcNow() + wait, $"Telegram answered 429 Too Many Requests, retry after {wait.TotalSeconds:0} s");
+            return new SendResult.Held(_time.GetUtcNow() + wait, $"Telegram answered 429 Too Many Requests, retry after {wait.TotalSeconds:0} s");
         }
         catch (ApiRequestException ex) when (ex.ErrorCode == 401)
         {

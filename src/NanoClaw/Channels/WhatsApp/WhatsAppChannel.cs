@@ -82,28 +82,30 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends one message. Throws <see cref="SendHeldException"/> (nothing sent) when the rate limit holds it, and
-    /// another exception when WhatsApp refuses it or does not answer; the outbox tries again in both cases.
+    /// Sends one message. Held (nothing sent) when the rate limit holds it; throws when WhatsApp refuses it or does not
+    /// answer. The outbox tries again in both cases.
     /// </summary>
-    public async Task SendAsync(string chatJid, string text, CancellationToken cancellationToken)
+    public async Task<SendResult> SendAsync(string chatJid, string text, CancellationToken cancellationToken)
     {
-        if (_limiter.TryTake(chatJid) is { } hold) throw new SendHeldException(hold.Until, hold.Reason);
+        if (_limiter.TryTake(chatJid) is { } hold) return hold;
         var ack = await _bridge.SendAsync(new BridgeCommand.Send(chatJid, text), cancellationToken);
         if (!ack.Ok) throw new IOException("WhatsApp did not send the message: " + ack.Error);
         if (ack.Id is { } id) RememberSent(id);
+        return new SendResult.Sent();
     }
 
     /// <summary>
     /// Sends a file: the sidecar hands the host's copy to Baileys as an image or a document (under the host's name), with
     /// the caption. Held and refused like <see cref="SendAsync"/>.
     /// </summary>
-    public async Task SendFileAsync(string chatJid, Files.OutboundFile file, string caption, CancellationToken cancellationToken)
+    public async Task<SendResult> SendFileAsync(string chatJid, Files.OutboundFile file, string caption, CancellationToken cancellationToken)
     {
-        if (_limiter.TryTake(chatJid) is { } hold) throw new SendHeldException(hold.Until, hold.Reason);
+        if (_limiter.TryTake(chatJid) is { } hold) return hold;
         var kind = file.Kind == Files.FileKind.Image ? "image" : "document";
         var ack = await _bridge.SendAsync(new BridgeCommand.SendFile(chatJid, Path.GetFullPath(file.SpoolPath), kind, file.MimeType, file.FileName, caption), cancellationToken);
         if (!ack.Ok) throw new IOException("WhatsApp did not send the file: " + ack.Error);
         if (ack.Id is { } id) RememberSent(id);
+        return new SendResult.Sent();
     }
 
     /// <summary>
