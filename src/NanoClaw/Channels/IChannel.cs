@@ -1,7 +1,7 @@
 namespace NanoClaw.Channels;
 
-/// <summary>A way messages come in and go out (terminal, WhatsApp, ...). Inbound messages are handed to
-/// the <see cref="NanoClaw.Conversations.MessageLoop"/>, which stores them first.</summary>
+/// <summary>A way messages come in and go out (terminal, WhatsApp, ...). Inbound messages are handed to the
+/// <see cref="ChannelInbound"/> the channel got at construction, which stores them first and wakes the message loop.</summary>
 public interface IChannel
 {
     string Name { get; }

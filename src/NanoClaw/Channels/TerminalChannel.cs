@@ -1,4 +1,3 @@
-using NanoClaw.Conversations;
 using NanoClaw.Media;
 using NanoClaw.Storage;
 

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using NanoClaw.Conversations;
 using NanoClaw.Files;
-using NanoClaw.Outbound;
 using NanoClaw.Storage;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;
@@ -14,7 +12,7 @@ namespace NanoClaw.Channels.Telegram;
 
 /// <summary>
 /// Telegram through the Bot API (the Telegram.Bot library), by long polling: no public URL needed. Messages of
-/// registered chats (<c>tg:&lt;chat id&gt;</c>) are stored through <see cref="MessageLoop.Deliver"/>; other chats only
+/// registered chats (<c>tg:&lt;chat id&gt;</c>) are stored through <see cref="ChannelInbound.Deliver"/>; other chats only
 /// get their metadata, so the owner can find and register them. Nothing is lost: the update offset
 /// (<c>telegram_offset</c> in <c>router_state</c>) moves past an update only after it was stored, so a restart asks
 /// Telegram again for everything not yet stored, and an update stored twice is ignored by the store's

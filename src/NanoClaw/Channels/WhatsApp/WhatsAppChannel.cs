@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Conversations;
 using NanoClaw.Media;
-using NanoClaw.Outbound;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Channels.WhatsApp;
