@@ -27,31 +27,36 @@ public sealed class AssistantHost : IAsyncDisposable
     public MessageLoop Loop { get; }
     public Scheduler Scheduler { get; }
     /// <summary>The task API (agent tools, CLI): changes made through it wake the scheduler.</summary>
-    public TaskService Tasks => Scheduler.Tasks;
-
-    /// <summary>The budget gate of run starts; shared with the gateway's meter when runs go through one.</summary>
+    public TaskService Tasks { get; }
+    /// <summary>The budget gate of run starts; the same one the gateway's meter uses when runs go through one.</summary>
     public Budgets Budgets { get; }
-
-    /// <param name="budgets">The gateway's (<see cref="NanoClaw.Usage.UsageMeter.Budgets"/>) when there is one, so both tell once; else a new one.</param>
     /// <summary>Where channels turn inbound files into attachments (stored in the group's <c>media/</c>, voice notes transcribed).</summary>
     public InboundMedia Media { get; }
+    /// <summary>What the channels were given: inbound delivery, "connected again", media.</summary>
+    public ChannelInbound Inbound { get; }
+    public IReadOnlyList<IChannel> Channels { get; }
     readonly MediaPruner _pruner;
 
-    public AssistantHost(Config config, Database db, IReadOnlyList<IChannel> channels, IAgentRunner runner, TimeProvider time, ILoggerFactory logs,
-        Budgets? budgets = null, ITranscriber? transcriber = null)
+    /// <summary>The host around parts built first (<see cref="AssistantParts.Build"/>) and the runner made after them.</summary>
+    public AssistantHost(AssistantParts parts, IAgentRunner runner)
     {
-        Db = db;
-        var mediaStore = new MediaStore(config.GroupsDir, config.MediaMaxBytes, time);
-        Media = new InboundMedia(mediaStore, transcriber, logs.CreateLogger<InboundMedia>());
-        _pruner = new MediaPruner(mediaStore, config.MediaKeepDays, time, logs.CreateLogger<MediaPruner>());
+        var (config, time, logs) = (parts.Config, parts.Time, parts.Logs);
+        (Db, Outbox, Files, Budgets, Tasks, Media, Inbound, Channels, _pruner) =
+            (parts.Db, parts.Outbox, parts.Files, parts.Budgets, parts.Tasks, parts.Media, parts.Inbound, parts.Channels, parts.Pruner);
         Queue = new GroupQueue(config.MaxConcurrentAgents, time, logs.CreateLogger<GroupQueue>());
-        Outbox = new Outbox(db, channels, config, time, logs.CreateLogger<Outbox>());
-        Files = new Files.OutboundFiles(Outbox, config, time, logs.CreateLogger<Files.OutboundFiles>());
-        Budgets = budgets ?? new Budgets(db, config.TimeZone, time, logs.CreateLogger<Budgets>());
-        Budgets.Attach(Outbox);
-        Loop = new MessageLoop(db, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>(), config.AgentIdleTimeout, Budgets);
-        Scheduler = new Scheduler(db, Queue, Outbox, runner, config.TimeZone, time, logs.CreateLogger<Scheduler>(), Budgets);
+        Loop = new MessageLoop(Db, parts.Inbox, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>(), config.AgentIdleTimeout, Budgets);
+        Scheduler = new Scheduler(Db, Queue, Outbox, runner, parts.TaskChanges, config.TimeZone, time, logs.CreateLogger<Scheduler>(), Budgets);
     }
+
+    /// <summary>With channels made from what they hand things to (the real ones), and a runner that needs no tools (tests).</summary>
+    public AssistantHost(Config config, Database db, Func<ChannelInbound, IReadOnlyList<IChannel>> channels, IAgentRunner runner, TimeProvider time, ILoggerFactory logs,
+        ITranscriber? transcriber = null)
+        : this(AssistantParts.Build(config, db, channels, time, logs, transcriber), runner) { }
+
+    /// <summary>With channels that take nothing in (test stand-ins), and a runner that needs no tools.</summary>
+    public AssistantHost(Config config, Database db, IReadOnlyList<IChannel> channels, IAgentRunner runner, TimeProvider time, ILoggerFactory logs,
+        ITranscriber? transcriber = null)
+        : this(config, db, _ => channels, runner, time, logs, transcriber) { }
 
     public void Start()
     {

@@ -15,7 +15,7 @@ public sealed class OutboundRateLimiter(int perChatPerMinute, int overallPerMinu
     readonly Dictionary<string, Queue<DateTimeOffset>> _chats = new(StringComparer.Ordinal);
 
     /// <summary>Counts a send to <paramref name="chatJid"/> now and returns null, or returns why and until when it must wait.</summary>
-    public SendHold? TryTake(string chatJid)
+    public SendResult.Held? TryTake(string chatJid)
     {
         lock (_lock)
         {
@@ -29,10 +29,10 @@ public sealed class OutboundRateLimiter(int perChatPerMinute, int overallPerMinu
             var chat = _chats.GetValueOrDefault(chatJid);
             // The per-chat limit first: when both apply, the chat's own reason is the more useful one to log.
             if (chat is not null && chat.Count >= perChatPerMinute)
-                return new SendHold(chat.Peek() + _window,
+                return new SendResult.Held(chat.Peek() + _window,
                     $"{perChatPerMinute} messages went to this chat in the last {WindowName} ({perChatSetting})");
             if (_all.Count >= overallPerMinute)
-                return new SendHold(_all.Peek() + _window,
+                return new SendResult.Held(_all.Peek() + _window,
                     $"{overallPerMinute} messages went out in the last {WindowName} ({overallSetting})");
             if (chat is null) _chats[chatJid] = chat = new Queue<DateTimeOffset>();
             chat.Enqueue(now);

@@ -1,4 +1,3 @@
-using NanoClaw.Conversations;
 using NanoClaw.Media;
 using NanoClaw.Storage;
 
@@ -14,7 +13,9 @@ namespace NanoClaw.Channels;
 /// <see cref="InboundMedia"/> (copied into the group's <c>media/</c>, same caps); an audio file counts as a voice note, so
 /// transcription can be tried too. A path with spaces goes in double quotes.</para>
 /// </summary>
-public sealed class TerminalChannel(string chatJid, TextWriter output, bool interactive, string assistantName, TimeProvider time, string? filesDir = null) : IChannel
+/// <param name="inbound">Where its input lines go (and <c>/attach</c>'s files: its media); null: output only.</param>
+public sealed class TerminalChannel(string chatJid, TextWriter output, bool interactive, string assistantName, TimeProvider time, string? filesDir = null,
+    ChannelInbound? inbound = null) : IChannel
 {
     readonly Lock _writeLock = new();
 
@@ -25,7 +26,7 @@ public sealed class TerminalChannel(string chatJid, TextWriter output, bool inte
     // The terminal prints the assistant's name itself.
     public bool PrefixesReplies => false;
 
-    public Task SendAsync(string jid, string text, CancellationToken cancellationToken)
+    public Task<SendResult> SendAsync(string jid, string text, CancellationToken cancellationToken)
     {
         var body = interactive ? text : text.Replace("\r\n", "\n").Replace("\n", "\\n");
         lock (_writeLock)
@@ -33,10 +34,10 @@ public sealed class TerminalChannel(string chatJid, TextWriter output, bool inte
             output.WriteLine($"{assistantName}: {body}");
             output.Flush();
         }
-        return Task.CompletedTask;
+        return SendResult.SentTask;
     }
 
-    public async Task SendFileAsync(string jid, Files.OutboundFile file, string caption, CancellationToken cancellationToken)
+    public async Task<SendResult> SendFileAsync(string jid, Files.OutboundFile file, string caption, CancellationToken cancellationToken)
     {
         var path = file.SpoolPath;
         if (filesDir is not null)
@@ -49,7 +50,7 @@ public sealed class TerminalChannel(string chatJid, TextWriter output, bool inte
                 path = Path.Combine(filesDir, $"{Path.GetFileNameWithoutExtension(file.FileName)}-{n}{Path.GetExtension(file.FileName)}");
             File.Copy(file.SpoolPath, path);
         }
-        await SendAsync(jid, $"[file: {path} ({file.MimeType}, {file.Bytes} bytes)]" + (caption.Length > 0 ? " " + caption : ""), cancellationToken);
+        return await SendAsync(jid, $"[file: {path} ({file.MimeType}, {file.Bytes} bytes)]" + (caption.Length > 0 ? " " + caption : ""), cancellationToken);
     }
 
     public Task SetTypingAsync(string jid, bool typing, CancellationToken cancellationToken)
@@ -60,12 +61,13 @@ public sealed class TerminalChannel(string chatJid, TextWriter output, bool inte
     }
 
     /// <summary>Reads messages until end of input; each non-empty line is stored and wakes the loop.</summary>
-    /// <param name="media">Where <c>/attach</c> stores files, with <paramref name="groupFolder"/> the main group's folder; without
+    /// <param name="groupFolder">The main group's folder, where <c>/attach</c> stores files (with the inbound's media); without
     /// them <c>/attach</c> is refused.</param>
     /// <param name="errors">Where a refused <c>/attach</c> is explained (stderr by default: stdout is the chat).</param>
-    public async Task ReadInputAsync(TextReader input, MessageLoop loop, CancellationToken cancellationToken,
-        InboundMedia? media = null, string? groupFolder = null, TextWriter? errors = null)
+    public async Task ReadInputAsync(TextReader input, CancellationToken cancellationToken, string? groupFolder = null, TextWriter? errors = null)
     {
+        if (inbound is null) throw new InvalidOperationException("This terminal channel was made for output only.");
+        var media = inbound.Media;
         var sender = Environment.UserName;
         while (await input.ReadLineAsync(cancellationToken) is { } line)
         {
@@ -83,7 +85,7 @@ public sealed class TerminalChannel(string chatJid, TextWriter output, bool inte
                 }
                 (attachment, content) = (attached, caption);
             }
-            loop.Deliver(new StoredMessage(
+            inbound.Deliver(new StoredMessage(
                 Id: id, ChatJid: chatJid, Sender: sender, SenderName: sender,
                 Content: content, Timestamp: time.GetUtcNow(), IsFromMe: true, IsBotMessage: false, attachment), "Terminal");
         }

@@ -28,11 +28,26 @@ static class AuthCommand
             using var logs = Logs.Create(LogLevel.Warning);
             var config = Config.Load();
             var commandLine = BridgeCommandLine.Node(RepoRoot.Find(), config.WhatsAppAuthDir);
+            if (!parsed.GetValue(logout)) EnsureStoreFolder(config);
             return parsed.GetValue(logout)
                 ? await LogoutAsync(commandLine, config.WhatsAppAuthDir, Console.Out, logs, LogoutTimeout, ct)
                 : await RunAsync(commandLine, config.WhatsAppAuthDir, parsed.GetValue(phone), Console.Out, logs, PairingTimeout, ct);
         });
         return command;
+    }
+
+    /// <summary>
+    /// The credentials go in the store folder. The sidecar would retry a folder it cannot make until the pairing timeout,
+    /// so one that cannot be made (a file where it belongs, no permission) is said now, before the sidecar starts.
+    /// </summary>
+    static void EnsureStoreFolder(Config config)
+    {
+        try { Directory.CreateDirectory(config.StoreDir); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new Storage.StoreException($"Cannot make the store folder {config.StoreDir} for WhatsApp's credentials ({ex.Message.TrimEnd('.')}): " +
+                "check that it is a writable folder, or move what is there aside.", ex);
+        }
     }
 
     /// <summary>Pairs through the sidecar started by <paramref name="commandLine"/>. 0 when connected, 1 otherwise.</summary>

@@ -2,9 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Channels;
 using NanoClaw.Conversations;
-using NanoClaw.Gateway;
-using NanoClaw.Gateway.Tools;
-using NanoClaw.Outbound;
+using NanoClaw.Gateway.Credentials;
 using NanoClaw.Runs;
 using NanoClaw.Storage;
 
@@ -23,30 +21,50 @@ static class ChatCommand
             var config = Config.Load();
             if (interactive) Console.Error.WriteLine($"Talking to {config.AssistantName} as the main chat. One message per line; Ctrl-D to finish.");
             var repo = RepoRoot.Find();
-            await using var runtime = await MicroVmRuntime.StartAsync(config, repo, logs, ct);
-            return await RunAsync(config, Console.In, Console.Out, interactive, runtime.Runner, RepoRoot.Templates(repo), TimeProvider.System, logs, ct, runtime.Gateway);
+            // A missing credential is said before the store is touched (the main chat registered).
+            UpstreamCredential.FromConfig(config);
+            var time = TimeProvider.System;
+            var (db, main) = OpenMainChat(config, RepoRoot.Templates(repo), time);
+            TerminalChannel? terminal = null;
+            await using var assistant = await Assistant.StartAsync(config, repo, db,
+                inbound => [terminal = Terminal(config, main, Console.Out, interactive, time, inbound)], logs, ct, time);
+            return await TalkAsync(config, assistant.Host, terminal!, main, Console.In, ct);
         });
         return command;
     }
 
-    /// <summary>Runs a chat session until end of input and until every run it started has finished.
-    /// Exit code 0, or 1 when a run failed (the error is on stderr).</summary>
-    /// <param name="gateway">When runs happen in VMs: the gateway whose MCP server gets this session's agent tools.</param>
+    /// <summary>A chat session with <paramref name="runner"/> (no VMs, no agent tools): the same host as <see cref="Create"/>'s
+    /// around a given runner. Exit code 0, or 1 when a run failed (the error is on stderr).</summary>
     public static async Task<int> RunAsync(Config config, TextReader input, TextWriter output, bool interactive, IAgentRunner runner,
-        string? templatesDir, TimeProvider time, ILoggerFactory logs, CancellationToken cancellationToken, HostGateway? gateway = null)
+        string? templatesDir, TimeProvider time, ILoggerFactory logs, CancellationToken cancellationToken)
+    {
+        var (db, main) = OpenMainChat(config, templatesDir, time);
+        TerminalChannel? terminal = null;
+        using var transcriber = Media.Transcription.FromConfig(config);
+        await using var host = new AssistantHost(config, db, inbound => [terminal = Terminal(config, main, output, interactive, time, inbound)],
+            runner, time, logs, transcriber);
+        return await TalkAsync(config, host, terminal!, main, input, cancellationToken);
+    }
+
+    static (Database Db, RegisteredGroup Main) OpenMainChat(Config config, string? templatesDir, TimeProvider time)
     {
         var db = Database.Open(config.DatabasePath);
         var main = EnsureMainGroup(db, config, time);
         GroupFolder.Ensure(config, main.Folder, templatesDir);
+        return (db, main);
+    }
 
-        var terminal = new TerminalChannel(main.Jid, output, interactive, config.AssistantName, time, Path.Combine(config.DataDir, "terminal-files"));
-        using var transcriber = Media.Transcription.FromConfig(config);
-        await using var host = new AssistantHost(config, db, [terminal], runner, time, logs, gateway?.Usage?.Budgets, transcriber);
-        gateway?.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, templatesDir, time, logs.CreateLogger<AgentTools>(), host.Files));
+    static TerminalChannel Terminal(Config config, RegisteredGroup main, TextWriter output, bool interactive, TimeProvider time, ChannelInbound inbound) =>
+        new(main.Jid, output, interactive, config.AssistantName, time, Path.Combine(config.DataDir, "terminal-files"), inbound);
+
+    /// <summary>Runs the session until end of input and until every run it started has finished.</summary>
+    static async Task<int> TalkAsync(Config config, AssistantHost host, TerminalChannel terminal, RegisteredGroup main, TextReader input,
+        CancellationToken cancellationToken)
+    {
         host.Start();
         try
         {
-            await terminal.ReadInputAsync(input, host.Loop, cancellationToken, host.Media, main.Folder);
+            await terminal.ReadInputAsync(input, cancellationToken, main.Folder);
             // End of input: no follow-ups can come, so idle conversations close now instead of after the idle timeout.
             host.Loop.ScanNewMessages();
             host.Queue.BeginDrain();

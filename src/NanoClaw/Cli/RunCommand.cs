@@ -3,9 +3,6 @@ using Microsoft.Extensions.Logging;
 using NanoClaw.Channels;
 using NanoClaw.Channels.Telegram;
 using NanoClaw.Channels.WhatsApp;
-using NanoClaw.Gateway;
-using NanoClaw.Gateway.Tools;
-using NanoClaw.Runs;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Cli;
@@ -27,28 +24,30 @@ static class RunCommand
             var repo = RepoRoot.Find();
             var db = Database.Open(config.DatabasePath);
 
-            // Owned here and declared before the host, so it is disposed after the host's last outbox pass.
-            await using var whatsApp = Directory.Exists(config.WhatsAppAuthDir)
-                ? new WhatsAppChannel(config, db, BridgeCommandLine.Node(repo, config.WhatsAppAuthDir, config.WhatsAppMediaSpoolDir), logs)
-                : null;
-            if (whatsApp is null)
+            if (!Directory.Exists(config.WhatsAppAuthDir))
                 log.LogInformation("WhatsApp is not paired yet ({AuthDir} does not exist): pair it first with `./nanoclaw auth`, then restart.", config.WhatsAppAuthDir);
-            await using var telegram = config.TelegramBotToken is not null ? new TelegramChannel(config, db, logs) : null;
-            if (telegram is null)
+            if (config.TelegramBotToken is null)
                 log.LogInformation("Telegram is not configured (no TELEGRAM_BOT_TOKEN); see `./nanoclaw auth telegram`.");
-            IReadOnlyList<IChannel> channels = [.. new IChannel?[] { whatsApp, telegram }.OfType<IChannel>()];
-            if (channels.Count == 0)
+            if (!Directory.Exists(config.WhatsAppAuthDir) && config.TelegramBotToken is null)
                 log.LogWarning("No chat channel is configured yet, so only stored messages are recovered and answered into the outbox. Talk to the assistant with `./nanoclaw chat`.");
+            WhatsAppChannel? whatsApp = null;
+            TelegramChannel? telegram = null;
 
-            // ct is cancelled by SIGINT or SIGTERM (Program.cs, StopSignals).
-            await using var runtime = await MicroVmRuntime.StartAsync(config, repo, logs, ct);
-            using var transcriber = Media.Transcription.FromConfig(config);
-            await using var host = new AssistantHost(config, db, channels, runtime.Runner, TimeProvider.System, logs, runtime.Gateway.Usage?.Budgets, transcriber);
-            runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, RepoRoot.Templates(repo), TimeProvider.System, logs.CreateLogger<AgentTools>(), host.Files));
+            // ct is cancelled by SIGINT or SIGTERM (Program.cs, StopSignals). The assistant owns the channels: they are
+            // disposed after the host's last outbox pass.
+            await using var assistant = await Assistant.StartAsync(config, repo, db, inbound =>
+            {
+                whatsApp = Directory.Exists(config.WhatsAppAuthDir)
+                    ? new WhatsAppChannel(config, db, BridgeCommandLine.Node(repo, config.WhatsAppAuthDir, config.WhatsAppMediaSpoolDir), logs, inbound)
+                    : null;
+                telegram = config.TelegramBotToken is not null ? new TelegramChannel(config, db, logs, inbound) : null;
+                return [.. new IChannel?[] { whatsApp, telegram }.OfType<IChannel>()];
+            }, logs, ct);
+            var host = assistant.Host;
             foreach (var group in db.RegisteredGroups()) GroupFolder.Ensure(config, group.Folder, RepoRoot.Templates(repo));
             host.Start();
-            whatsApp?.Start(host.Loop, host.Outbox, host.Media);
-            telegram?.Start(host.Loop, host.Outbox);
+            whatsApp?.Start();
+            telegram?.Start();
             log.LogInformation("NanoClaw is running ({Groups} registered groups). Ctrl-C to stop.", db.RegisteredGroups().Count);
             try { await Task.Delay(Timeout.Infinite, ct); }
             catch (OperationCanceledException) { }

@@ -7,7 +7,7 @@ using NanoClaw.Usage;
 namespace NanoClaw.Conversations;
 
 /// <summary>
-/// From stored messages to runs. Channels call <see cref="Deliver"/>, which stores the message first and wakes
+/// From stored messages to runs. Channels hand messages to the <see cref="Inbox"/>, which stores each first and wakes
 /// the loop; a slow poll is only the safety net. <c>last_seen_seq</c> in <c>router_state</c> is how far the loop has
 /// looked; each group's <see cref="Conversation"/> owns the rest (which messages a run holds, follow-ups, idle).
 /// </summary>
@@ -22,30 +22,23 @@ public sealed partial class MessageLoop
     readonly TimeProvider _time;
     readonly TimeSpan _idleTimeout;
     readonly ILogger<MessageLoop> _log;
-    readonly WakeSignal _wake;
+    readonly Inbox _inbox;
     readonly Lock _lock = new();
     readonly Dictionary<string, Conversation> _conversations = new();
     readonly Budgets? _budgets;
 
-    public MessageLoop(Database db, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeProvider time, ILogger<MessageLoop> log, TimeSpan? idleTimeout = null,
+    public MessageLoop(Database db, Inbox inbox, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeProvider time, ILogger<MessageLoop> log, TimeSpan? idleTimeout = null,
         Budgets? budgets = null)
     {
-        (_db, _queue, _outbox, _time, _log, _budgets) = (db, queue, outbox, time, log, budgets);
+        (_db, _inbox, _queue, _outbox, _time, _log, _budgets) = (db, inbox, queue, outbox, time, log, budgets);
         _idleTimeout = idleTimeout ?? TimeSpan.FromMinutes(30);
         _events = new AgentRunEvents(db, outbox, runner, log);
-        _wake = new WakeSignal(time);
     }
 
-    /// <summary>Stores an inbound message and wakes the loop. False when it was already stored (a redelivery).</summary>
-    public bool Deliver(StoredMessage message, string? chatName = null)
-    {
-        _db.UpsertChat(message.ChatJid, chatName ?? "", message.Timestamp);
-        if (_db.StoreMessage(message) is null) return false;
-        Wake();
-        return true;
-    }
+    /// <summary>Stores an inbound message and wakes the loop (<see cref="Inbox.Deliver"/>). False when it was already stored.</summary>
+    public bool Deliver(StoredMessage message, string? chatName = null) => _inbox.Deliver(message, chatName);
 
-    public void Wake() => _wake.Set();
+    public void Wake() => _inbox.Arrived.Set();
 
     /// <summary>Scans for new messages until cancelled. Recovery (<see cref="RecoverPendingMessages"/>) is not done
     /// here but by the host before anything can hand messages over: this loop may start late, after this life's
@@ -55,7 +48,7 @@ public sealed partial class MessageLoop
         while (!cancellationToken.IsCancellationRequested)
         {
             ScanNewMessages();
-            try { await _wake.WaitAsync(SafetyPoll, cancellationToken); }
+            try { await _inbox.Arrived.WaitAsync(SafetyPoll, cancellationToken); }
             catch (OperationCanceledException) { break; }
         }
     }

@@ -31,11 +31,9 @@ public sealed class HostGateway : IAsyncDisposable
     readonly WebApplication app;
     readonly HttpMessageInvoker upstreamClient;
 
-    readonly AgentToolsSlot toolsSlot;
-
-    HostGateway(WebApplication app, HttpMessageInvoker upstreamClient, AgentToolsSlot toolsSlot, int port, EgressProxy egress, GuestEndpoints guest, UsageMeter? usage)
+    HostGateway(WebApplication app, HttpMessageInvoker upstreamClient, AgentTools? tools, int port, EgressProxy egress, GuestEndpoints guest, UsageMeter? usage)
     {
-        (this.app, this.upstreamClient, this.toolsSlot, Port, Egress, Guest, Usage) = (app, upstreamClient, toolsSlot, port, egress, guest, usage);
+        (this.app, this.upstreamClient, Tools, Port, Egress, Guest, Usage) = (app, upstreamClient, tools, port, egress, guest, usage);
         BaseUrl = new Uri($"http://127.0.0.1:{port}");
     }
 
@@ -57,18 +55,17 @@ public sealed class HostGateway : IAsyncDisposable
     /// <summary>What a guest's ANTHROPIC_BASE_URL points at (through the VMM's forward).</summary>
     public Uri BaseUrl { get; }
 
-    /// <summary>Makes the agent tools available at <c>/mcp</c>. Until then every tool call gets an error saying so.</summary>
-    public void AttachTools(AgentTools tools) => toolsSlot.Attach(tools);
-
-    /// <summary>The attached agent tools, once the assistant exists.</summary>
-    public AgentTools? Tools => toolsSlot.Current;
+    /// <summary>The agent tools served at <c>/mcp</c>, given at start; null: a gateway without them (tests of other parts).</summary>
+    public AgentTools? Tools { get; }
 
     /// <param name="listen">TAP networking: also listen on the bridge address. Null: loopback only (user networking).</param>
     /// <param name="resolver">The egress proxy's DNS (tests map names to chosen addresses); null: the system's.</param>
     /// <param name="egressOptions">The egress proxy's CONNECT ports and host-address source; null: 443 only, this host's interfaces.</param>
+    /// <param name="tools">The agent tools <c>/mcp</c> serves; null: every tool call is answered with an error saying there are none.</param>
     public static async Task<HostGateway> StartAsync(UpstreamCredential upstream, RunTokens tokens,
         ILoggerFactory? loggerFactory = null, TimeProvider? time = null, CancellationToken cancellationToken = default,
-        GatewayListen? listen = null, HostResolver? resolver = null, EgressProxyOptions? egressOptions = null, UsageMeter? usage = null)
+        GatewayListen? listen = null, HostResolver? resolver = null, EgressProxyOptions? egressOptions = null, UsageMeter? usage = null,
+        AgentTools? tools = null)
     {
         ArgumentNullException.ThrowIfNull(upstream);
         ArgumentNullException.ThrowIfNull(tokens);
@@ -85,8 +82,7 @@ public sealed class HostGateway : IAsyncDisposable
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton(loggerFactory);
-        var toolsSlot = new AgentToolsSlot();
-        builder.Services.AddSingleton(toolsSlot);
+        if (tools is not null) builder.Services.AddSingleton(tools);
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddMcpServer(mcp => mcp.ServerInfo = new Implementation { Name = "nanoclaw", Version = "1.0" })
             // Stateless: every POST stands alone and carries its token, so nothing outlives a run on our side.
@@ -142,7 +138,7 @@ public sealed class HostGateway : IAsyncDisposable
             upstreamClient.Dispose();
             throw;
         }
-        return new HostGateway(app, upstreamClient, toolsSlot, loopback.Port, egress, listen?.Guest ?? GuestEndpoints.UserNetworking, usage);
+        return new HostGateway(app, upstreamClient, tools, loopback.Port, egress, listen?.Guest ?? GuestEndpoints.UserNetworking, usage);
     }
 
     /// <summary>Stops listening (in-flight requests get up to 5 s) and releases the upstream connections.</summary>

@@ -37,7 +37,7 @@ public sealed class TapPool(TapNetworkSettings settings, string lockDir)
         try
         {
             var tap = new NanoClaw.Vm.VmTap(lease.Device, lease.Mac, $"{lease.GuestAddress}/{lease.PrefixLength}", lease.Gateway.ToString());
-            return new NanoClaw.Runs.LeasedMicroVm(await boot(spec with { Tap = tap }), lease);
+            return new LeasedMicroVm(await boot(spec with { Tap = tap }), lease);
         }
         catch
         {

@@ -10,10 +10,12 @@ namespace NanoClaw.Outbound;
 /// Replies are written to the <c>outbox</c> table first and sent from there, so a reply survives a channel
 /// outage or a crash. Delivery is in order per chat: a failed message holds back the later ones of its chat.
 /// </summary>
-public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels, Config config, TimeProvider time, ILogger<Outbox> log)
+/// <param name="signal">Shared with the channels (their "connected again"); null: one of its own (no channel reconnects).</param>
+public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels, Config config, TimeProvider time, ILogger<Outbox> log,
+    OutboxSignal? signal = null)
 {
     static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
-    readonly WakeSignal _wake = new(time);
+    readonly OutboxSignal _signal = signal ?? new OutboxSignal(time);
     // One delivery pass at a time, or two passes could send the same entry twice.
     readonly SemaphoreSlim _deliverLock = new(1, 1);
 
@@ -41,7 +43,7 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
         Wake();
     }
 
-    public void Wake() => _wake.Set();
+    public void Wake() => _signal.Wake.Set();
 
     /// <summary>
     /// <paramref name="channel"/> (re)connected: its chats' replies that wait for a retry are due now instead of
@@ -64,7 +66,7 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
             var next = db.NextOutboundDue();
             var wait = next is { } due ? Clamp(due - time.GetUtcNow()) : Timeout.InfiniteTimeSpan;
             if (wait == TimeSpan.Zero) continue;
-            try { await _wake.WaitAsync(wait, cancellationToken); }
+            try { await _signal.Wake.WaitAsync(wait, cancellationToken); }
             catch (OperationCanceledException) { break; }
         }
     }
@@ -79,6 +81,7 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
 
     async Task<int> DeliverDueLockedAsync(CancellationToken cancellationToken)
     {
+        while (_signal.TryTakeReconnected(out var reconnected)) RetryNow(reconnected);
         var sent = 0;
         var blockedChats = new HashSet<string>();
         foreach (var entry in db.DueOutbound(time.GetUtcNow()))
@@ -95,18 +98,17 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
             {
                 try
                 {
-                    await SendAsync(channel!, entry, cancellationToken);
+                    if (await SendAsync(channel!, entry, cancellationToken) is SendResult.Held held)
+                    {
+                        // Nothing was sent: only this chat waits (its later replies stay behind it), others go on.
+                        blockedChats.Add(entry.ChatJid);
+                        db.DeferOutbound(entry.Id, held.Until);
+                        LogHeld(log, entry.Id, entry.ChatJid, held.Until, held.Reason);
+                        continue;
+                    }
                     db.MarkOutboundSent(entry.Id, time.GetUtcNow());
                     if (entry.File is { } sentFile) DeleteSpooled(sentFile);
                     sent++;
-                    continue;
-                }
-                catch (SendHeldException held)
-                {
-                    // Nothing was sent: only this chat waits (its later replies stay behind it), others go on.
-                    blockedChats.Add(entry.ChatJid);
-                    db.DeferOutbound(entry.Id, held.Until);
-                    LogHeld(log, entry.Id, entry.ChatJid, held.Until, held.Reason);
                     continue;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -122,13 +124,11 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
         return sent;
     }
 
-    async Task SendAsync(IChannel channel, OutboxEntry entry, CancellationToken cancellationToken)
-    {
-        if (entry.File is not { } file) await channel.SendAsync(entry.ChatJid, entry.Text, cancellationToken);
+    static Task<SendResult> SendAsync(IChannel channel, OutboxEntry entry, CancellationToken cancellationToken) =>
+        entry.File is not { } file ? channel.SendAsync(entry.ChatJid, entry.Text, cancellationToken)
         // The spool is the host's; only someone deleting it by hand removes it. Say so rather than retry for ever.
-        else if (!File.Exists(file.SpoolPath)) await channel.SendAsync(entry.ChatJid, OutboundFiles.NotSentText(entry.Text, "the host's copy of the file is gone"), cancellationToken);
-        else await channel.SendFileAsync(entry.ChatJid, file, entry.Text, cancellationToken);
-    }
+        : !File.Exists(file.SpoolPath) ? channel.SendAsync(entry.ChatJid, OutboundFiles.NotSentText(entry.Text, "the host's copy of the file is gone"), cancellationToken)
+        : channel.SendFileAsync(entry.ChatJid, file, entry.Text, cancellationToken);
 
     void DeleteSpooled(OutboundFile file)
     {

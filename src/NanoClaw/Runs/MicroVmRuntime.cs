@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
 using NanoClaw.Gateway.Credentials;
 using NanoClaw.Gateway.Egress;
+using NanoClaw.Gateway.Tools;
 using NanoClaw.Guest;
 using NanoClaw.Network;
 using NanoClaw.Storage;
@@ -28,7 +29,11 @@ public sealed class MicroVmRuntime : IAsyncDisposable
     public HostGateway Gateway { get; }
     public KvmStatus Kvm { get; }
 
-    public static async Task<MicroVmRuntime> StartAsync(Config config, string repoRoot, ILoggerFactory logs, CancellationToken ct)
+    /// <param name="tools">The agent tools the gateway serves at <c>/mcp</c>, from its start; null: none (tests of runs alone).</param>
+    /// <param name="budgets">The host's budget rule (its notices go to the host's outbox), so the gateway's meter and the
+    /// run starts tell once; null: one of its own that only logs its notices (tests of runs alone).</param>
+    public static async Task<MicroVmRuntime> StartAsync(Config config, string repoRoot, ILoggerFactory logs, CancellationToken ct,
+        AgentTools? tools = null, Budgets? budgets = null)
     {
         // Fails first, with a clear message, when no credential is configured.
         var upstream = UpstreamCredential.FromConfig(config);
@@ -52,10 +57,10 @@ public sealed class MicroVmRuntime : IAsyncDisposable
         var tokens = new RunTokens();
         var listen = taps is null ? null : new GatewayListen(taps.Settings.BridgeAddress, taps.Settings.GatewayPort, taps.Settings.ProxyPort);
         // Every Messages API call is accounted in the store and checked against the group's budget (UsageMeter).
-        var budgets = new Budgets(Database.Open(config.DatabasePath), config.TimeZone, TimeProvider.System, logs.CreateLogger<Budgets>());
+        budgets ??= new Budgets(Database.Open(config.DatabasePath), config.TimeZone, TimeProvider.System, logs.CreateLogger<Budgets>());
         var usage = new UsageMeter(Database.Open(config.DatabasePath), budgets, TimeProvider.System, logs.CreateLogger<UsageMeter>());
         var gateway = await HostGateway.StartAsync(upstream, tokens, logs, TimeProvider.System, ct, listen,
-            egressOptions: new EgressProxyOptions { ConnectPorts = config.EgressConnectPorts }, usage: usage);
+            egressOptions: new EgressProxyOptions { ConnectPorts = config.EgressConnectPorts }, usage: usage, tools: tools);
         log.LogInformation("Agent runs use {Vmm}; {Kvm}; gateway on 127.0.0.1:{Port} forwarding to {Upstream}; guests reach it at {GuestUrl}, the egress proxy at {Proxy}",
             vmm.Name, kvm.Reason, gateway.Port, upstream, gateway.Guest.GatewayUrl, gateway.Guest.ProxyAuthority);
         // Warm VMs only use an image that is already built: a build needs root and minutes, and the first run

@@ -64,7 +64,7 @@ public sealed partial class Scheduler
         }
         finally
         {
-            lock (_lock) _inFlight.Remove(claim.TaskId);
+            _changes.Remove(claim.TaskId);
             cancel.Dispose();
             Wake();
         }

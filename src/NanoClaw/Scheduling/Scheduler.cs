@@ -40,29 +40,23 @@ public sealed partial class Scheduler
     readonly TimeZoneInfo _zone;
     readonly TimeProvider _time;
     readonly ILogger<Scheduler> _log;
-    readonly WakeSignal _wake;
-    readonly Lock _lock = new();
-    // Task id -> its claimed or running run; cancelled when the task is cancelled.
-    readonly Dictionary<string, CancellationTokenSource> _inFlight = new();
+    readonly TaskChanges _changes;
 
     readonly Budgets? _budgets;
 
-    public Scheduler(Database db, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeZoneInfo zone, TimeProvider time, ILogger<Scheduler> log,
+    /// <param name="changes">What the task API (<see cref="TaskService"/> built with <see cref="TaskChanges.Changed"/>) tells
+    /// this scheduler: it sleeps on its wake signal, and its runs are registered there so a cancel stops them.</param>
+    public Scheduler(Database db, GroupQueue queue, Outbox outbox, IAgentRunner runner, TaskChanges changes, TimeZoneInfo zone, TimeProvider time, ILogger<Scheduler> log,
         Budgets? budgets = null)
     {
-        (_db, _queue, _outbox, _zone, _time, _log, _budgets) = (db, queue, outbox, zone, time, log, budgets);
+        (_db, _queue, _outbox, _changes, _zone, _time, _log, _budgets) = (db, queue, outbox, changes, zone, time, log, budgets);
         _events = new AgentRunEvents(db, outbox, runner, log);
-        _wake = new WakeSignal(time);
-        Tasks = new TaskService(db, zone, time, OnTaskChanged);
     }
 
-    /// <summary>The task API wired to this scheduler: changes wake it, a cancel stops the task's run.</summary>
-    public TaskService Tasks { get; }
-
     /// <summary>How many runs are claimed or going.</summary>
-    public int InFlightCount { get { lock (_lock) return _inFlight.Count; } }
+    public int InFlightCount => _changes.InFlightCount;
 
-    public void Wake() => _wake.Set();
+    public void Wake() => _changes.Wake.Set();
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -77,7 +71,7 @@ public sealed partial class Scheduler
                 LogDispatchFailed(_log, ex);
                 wait = SafetyPoll;
             }
-            try { await _wake.WaitAsync(wait, cancellationToken); }
+            try { await _changes.Wake.WaitAsync(wait, cancellationToken); }
             catch (OperationCanceledException) { break; }
         }
     }
@@ -145,10 +139,7 @@ public sealed partial class Scheduler
     internal void Dispatch(ClaimedRun claim)
     {
         var cancel = new CancellationTokenSource();
-        lock (_lock)
-        {
-            if (!_inFlight.TryAdd(claim.TaskId, cancel)) { cancel.Dispose(); return; }
-        }
+        if (!_changes.TryAdd(claim.TaskId, cancel)) { cancel.Dispose(); return; }
         LogDispatching(_log, claim.TaskId, claim.RunId);
         _queue.EnqueueTask(claim.ChatJid, claim.TaskId, ct => ExecuteAsync(claim, cancel, ct));
     }
@@ -185,17 +176,7 @@ public sealed partial class Scheduler
 
     int FailedAttemptsOf(string taskId) => _db.TaskTimings().FirstOrDefault(t => t.Id == taskId)?.FailedAttempts ?? 0;
 
-    void OnTaskChanged(string taskId)
-    {
-        lock (_lock)
-        {
-            if (_inFlight.TryGetValue(taskId, out var cancel) && _db.GetTask(taskId) is { Status: TaskStatus.Cancelled })
-                cancel.Cancel();
-        }
-        Wake();
-    }
-
-    bool IsInFlight(string taskId) { lock (_lock) return _inFlight.ContainsKey(taskId); }
+    bool IsInFlight(string taskId) => _changes.IsInFlight(taskId);
 
     /// <summary>Tells the owner in the main chat (or nowhere, with a log line, when no main chat is registered).</summary>
     void Report(string text)

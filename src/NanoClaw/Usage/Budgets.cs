@@ -17,15 +17,12 @@ namespace NanoClaw.Usage;
 /// </list>
 /// The told-once marks live in <c>router_state</c>, so a restart does not repeat a notice.
 /// </summary>
-public sealed partial class Budgets(Database db, TimeZoneInfo zone, TimeProvider time, ILogger<Budgets> log)
+/// <param name="outbox">Where notices go; null (tests of the rule alone): notices are logged only and not marked as told.</param>
+public sealed partial class Budgets(Database db, TimeZoneInfo zone, TimeProvider time, ILogger<Budgets> log, Outbox? outbox = null)
 {
     readonly Lock tellLock = new();
-    Outbox? outbox;
 
     public TimeZoneInfo Zone => zone;
-
-    /// <summary>Where notices go. Until attached (the host starting), notices are logged only and not marked as told.</summary>
-    public void Attach(Outbox target) => Volatile.Write(ref outbox, target);
 
     /// <summary>The run-start gate: may a new run of <paramref name="group"/> start now?</summary>
     public BudgetDecision Check(RegisteredGroup group, DateTimeOffset now) => Check(group.Folder, now, 0m);
@@ -87,7 +84,7 @@ public sealed partial class Budgets(Database db, TimeZoneInfo zone, TimeProvider
         lock (tellLock)
         {
             if (db.GetState(key) == mark) return;
-            if (Volatile.Read(ref outbox) is not { } target) { LogNoOutbox(log, groupFolder, audience); return; }
+            if (outbox is not { } target) { LogNoOutbox(log, groupFolder, audience); return; }
             target.Enqueue(jid, text);
             db.SetState(key, mark);
         }
@@ -102,7 +99,7 @@ public sealed partial class Budgets(Database db, TimeZoneInfo zone, TimeProvider
     [LoggerMessage(EventId = 701, Level = LogLevel.Warning, Message = "Budget: a Messages API call of {Group} was refused: {Reason}")]
     static partial void LogCallRefused(ILogger logger, string group, string reason);
 
-    [LoggerMessage(EventId = 702, Level = LogLevel.Warning, Message = "Budget notice for {Group} ({Audience}) not sent: the host's outbox is not attached yet")]
+    [LoggerMessage(EventId = 702, Level = LogLevel.Warning, Message = "Budget notice for {Group} ({Audience}) not sent: there is no outbox here")]
     static partial void LogNoOutbox(ILogger logger, string group, string audience);
 
     /// <summary>The clock used for checks made without an explicit time.</summary>

@@ -84,10 +84,10 @@ public sealed class AgentToolsEndToEndTests(VmTestEnvironment vm) : IAsyncLifeti
             ? "Done; the progress message was already delivered."
             : "Done; the progress message was NOT delivered yet."));
 
-        await using (var runtime = await MicroVmRuntime.StartAsync(config, vm.RepoRoot, logs, CancellationToken.None))
-        await using (var host = new AssistantHost(config, db, [channel], runtime.Runner, TimeProvider.System, logs))
+        // The graph `run` and `chat` build: the gateway serves the agent tools from its start.
+        await using (var assistant = await Assistant.StartAsync(config, vm.RepoRoot, db, _ => [channel], logs, CancellationToken.None))
         {
-            runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, null, TimeProvider.System, logs.CreateLogger<AgentTools>()));
+            var host = assistant.Host;
             host.Start();
             host.Loop.Deliver(new StoredMessage("m1", family.Jid, "bob@s", "Bob", "@Andy please do the things", DateTimeOffset.UtcNow, false, false), "Family");
 
@@ -128,10 +128,10 @@ public sealed class AgentToolsEndToEndTests(VmTestEnvironment vm) : IAsyncLifeti
         // The next request is the family chat's own run, in a new VM.
         _fake.Script(request => FakeReply.Text(request.Mentions("hello from the family") ? "Hello, family!" : "unexpected prompt"));
 
-        await using (var runtime = await MicroVmRuntime.StartAsync(config, vm.RepoRoot, logs, CancellationToken.None))
-        await using (var host = new AssistantHost(config, db, [channel], runtime.Runner, TimeProvider.System, logs))
+        // The graph `run` and `chat` build: the gateway serves the agent tools from its start.
+        await using (var assistant = await Assistant.StartAsync(config, vm.RepoRoot, db, _ => [channel], logs, CancellationToken.None))
         {
-            runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, null, TimeProvider.System, logs.CreateLogger<AgentTools>()));
+            var host = assistant.Host;
             host.Start();
             host.Loop.Deliver(new StoredMessage("m1", main.Jid, "me@s", "Me", "show all tasks and join the family chat", DateTimeOffset.UtcNow, true, false), "Main");
             await channel.WaitForAsync(1, RunTimeout);

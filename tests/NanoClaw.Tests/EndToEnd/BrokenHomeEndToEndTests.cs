@@ -97,6 +97,7 @@ public sealed class BrokenHomeEndToEndTests : IDisposable
     [Theory]
     [InlineData("chat")]
     [InlineData("doctor")]
+    [InlineData("setup")]
     public async Task NoVmImage(string command)
     {
         // A cache that holds no image and cannot hold one (a file where the folder belongs): nothing is built.
@@ -105,6 +106,17 @@ public sealed class BrokenHomeEndToEndTests : IDisposable
         var env = Env();
         env["NANOCLAW_CACHE"] = cache;
         FailsPlainly(await RunAsync(command, env));
+    }
+
+    /// <summary>auth keeps WhatsApp's keys in the store folder: when that cannot be a folder it says so at once, before
+    /// the sidecar starts (which would retry the folder until the pairing timeout).</summary>
+    [Theory]
+    [InlineData("auth")]
+    [InlineData("auth --phone +4915123456789")]
+    public async Task AuthWhenTheStoreFolderIsAFile(string command)
+    {
+        await File.WriteAllTextAsync(Path.Combine(_home, "store"), "not a folder");
+        FailsPlainly(await RunAsync(command, Env()), "store");
     }
 
     [Fact]

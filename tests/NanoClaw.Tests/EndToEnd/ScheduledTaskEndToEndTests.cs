@@ -42,10 +42,10 @@ public sealed class ScheduledTaskEndToEndTests(VmTestEnvironment vm)
 
         var channel = new RecordingChannel();
         ILoggerFactory logs = NullLoggerFactory.Instance;
-        await using (var runtime = await MicroVmRuntime.StartAsync(config, vm.RepoRoot, logs, CancellationToken.None))
-        await using (var host = new AssistantHost(config, db, [channel], runtime.Runner, TimeProvider.System, logs))
+        // The graph `run` and `chat` build: the gateway serves the agent tools from its start.
+        await using (var assistant = await Assistant.StartAsync(config, vm.RepoRoot, db, _ => [channel], logs, CancellationToken.None))
         {
-            runtime.Gateway.AttachTools(new AgentTools(db, host.Tasks, host.Outbox, config, null, TimeProvider.System, logs.CreateLogger<AgentTools>()));
+            var host = assistant.Host;
             host.Start();
             host.Loop.Deliver(new StoredMessage("m1", family.Jid, "ann@s", "Ann", "@Andy remind us to water the plants", DateTimeOffset.UtcNow, false, false), "Family");
 

@@ -189,10 +189,10 @@ public sealed class SendFileTests : IDisposable
         public bool IsConnected => true;
         public int MaxMessageLength => 4000;
         public bool PrefixesReplies => true;
-        public Task SendAsync(string chatJid, string text, CancellationToken cancellationToken)
+        public Task<NanoClaw.Channels.SendResult> SendAsync(string chatJid, string text, CancellationToken cancellationToken)
         {
             Sent.Add(text);
-            return Task.CompletedTask;
+            return NanoClaw.Channels.SendResult.SentTask;
         }
     }
 

@@ -19,8 +19,7 @@ public sealed class McpEndpointTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var upstream = UpstreamCredential.FromConfig(h.Home.Config with { AnthropicApiKey = "sk-unused", UpstreamBaseUrl = new Uri("http://127.0.0.1:9") });
-        gateway = await HostGateway.StartAsync(upstream, tokens, h.Home.Logs);
-        gateway.AttachTools(h.Tools);
+        gateway = await HostGateway.StartAsync(upstream, tokens, h.Home.Logs, tools: h.Tools);
     }
 
     public async Task DisposeAsync()
@@ -167,7 +166,7 @@ public sealed class McpEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ToolsBeforeTheAssistantAttachedThemSaySo()
+    public async Task AGatewayWithoutToolsSaysSo()
     {
         await using var bare = await HostGateway.StartAsync(
             UpstreamCredential.FromConfig(h.Home.Config with { AnthropicApiKey = "sk-unused" }), tokens, h.Home.Logs);
@@ -179,7 +178,7 @@ public sealed class McpEndpointTests : IAsyncLifetime
             var (_, message) = await CallAsync(token, "list_tasks", new { });
             var (isError, text) = ToolOutcome(message);
             isError.ShouldBeTrue();
-            text.ShouldContain("not available yet");
+            text.ShouldContain("serves no agent tools");
         }
         finally { gateway = swap; }
     }

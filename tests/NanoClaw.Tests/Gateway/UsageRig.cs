@@ -28,8 +28,8 @@ sealed class UsageRig : IAsyncDisposable
         var rig = new UsageRig();
         var clock = time ?? TimeProvider.System;
         rig.Fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
-        rig.Budgets = new Budgets(rig.Home.Db, TimeZoneInfo.Utc, clock, NullLogger<Budgets>.Instance);
-        rig.Budgets.Attach(new Outbox(rig.Home.Db, [], rig.Home.Config, clock, NullLogger<Outbox>.Instance));
+        rig.Budgets = new Budgets(rig.Home.Db, TimeZoneInfo.Utc, clock, NullLogger<Budgets>.Instance,
+            new Outbox(rig.Home.Db, [], rig.Home.Config, clock, NullLogger<Outbox>.Instance));
         rig.Meter = new UsageMeter(rig.Home.Db, rig.Budgets, clock, rig.Home.Logs.CreateLogger<UsageMeter>());
         rig.Gateway = await HostGateway.StartAsync(new UpstreamCredential(UpstreamCredentialKind.AnthropicApiKey, RealKey, rig.Fake.BaseUrl), rig.Tokens,
             rig.Home.Logs, clock, usage: rig.Meter);

@@ -14,10 +14,11 @@ public class TerminalAttachTests : IDisposable
     async Task<(string Errors, IReadOnlyList<NanoClaw.Storage.StoredMessage> Stored)> TypeAsync(string lines)
     {
         var main = ChatCommand.EnsureMainGroup(_home.Db, _home.Config, TimeProvider.System);
-        await using var host = new AssistantHost(_home.Config, _home.Db, [], ScriptedRunner.Replying(_ => "ok"), TimeProvider.System, _home.Logs);
-        var terminal = new TerminalChannel(main.Jid, new StringWriter(), false, "Andy", TimeProvider.System);
+        TerminalChannel? terminal = null;
+        await using var host = new AssistantHost(_home.Config, _home.Db, inbound => [terminal = new TerminalChannel(main.Jid, new StringWriter(), false, "Andy", TimeProvider.System, inbound: inbound)],
+            ScriptedRunner.Replying(_ => "ok"), TimeProvider.System, _home.Logs);
         var errors = new StringWriter();
-        await terminal.ReadInputAsync(new StringReader(lines), host.Loop, CancellationToken.None, host.Media, main.Folder, errors);
+        await terminal!.ReadInputAsync(new StringReader(lines), CancellationToken.None, main.Folder, errors);
         return (errors.ToString(), [.. _home.Db.MessagesAfter(main.Jid, 0).Select(m => m.Message)]);
     }
 

@@ -21,19 +21,19 @@ sealed class RecordingChannel(string ownedPrefix = "", bool prefixesReplies = tr
     /// <summary>The files sent, with the bytes of the host's copy as they were when it was sent.</summary>
     public ConcurrentQueue<(string Jid, NanoClaw.Files.OutboundFile File, string Caption, byte[] Bytes)> SentFiles { get; } = new();
 
-    public Task SendFileAsync(string chatJid, NanoClaw.Files.OutboundFile file, string caption, CancellationToken cancellationToken)
+    public Task<SendResult> SendFileAsync(string chatJid, NanoClaw.Files.OutboundFile file, string caption, CancellationToken cancellationToken)
     {
         if (Interlocked.Decrement(ref FailuresToInject) >= 0) throw new IOException("injected send failure");
         SentFiles.Enqueue((chatJid, file, caption, File.ReadAllBytes(file.SpoolPath)));
-        return Task.CompletedTask;
+        return SendResult.SentTask;
     }
 
-    public Task SendAsync(string chatJid, string text, CancellationToken cancellationToken)
+    public Task<SendResult> SendAsync(string chatJid, string text, CancellationToken cancellationToken)
     {
         if (Interlocked.Decrement(ref FailuresToInject) >= 0) throw new IOException("injected send failure");
         _sent.Enqueue((chatJid, text));
         _arrived.Release();
-        return Task.CompletedTask;
+        return SendResult.SentTask;
     }
 
     /// <summary>Waits until at least <paramref name="count"/> messages were sent in total.</summary>

@@ -76,7 +76,7 @@ public sealed partial class TelegramChannel
         _state = TelegramState.Polling;
         LogConnected(_log, BotUsername ?? "", StoredOffset() ?? 0);
         // Replies held while offline go out now, not when the outbox's retry backoff (up to 5 min) ends.
-        _outbox?.RetryNow(this);
+        _inbound.Reconnected(this);
     }
 
     async Task PauseAsync(TimeSpan delay, CancellationToken cancellationToken)
@@ -110,7 +110,7 @@ public sealed partial class TelegramChannel
         var content = TelegramAddressing.Content(text, group.TriggerPattern, BotUsername ?? "",
             isPrivate: m.Chat.Type == ChatType.Private, repliesToBot, quoted);
         var sender = m.From?.Id.ToString(CultureInfo.InvariantCulture) ?? jid;
-        _loop!.Deliver(new StoredMessage(m.Id.ToString(CultureInfo.InvariantCulture), jid, sender, SenderName(m.From), content,
+        _inbound.Deliver(new StoredMessage(m.Id.ToString(CultureInfo.InvariantCulture), jid, sender, SenderName(m.From), content,
             timestamp, IsFromMe: false, IsBotMessage: false), chatName);
     }
 

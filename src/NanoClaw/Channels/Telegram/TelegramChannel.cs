@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using NanoClaw.Conversations;
 using NanoClaw.Files;
-using NanoClaw.Outbound;
 using NanoClaw.Storage;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;
@@ -14,7 +12,7 @@ namespace NanoClaw.Channels.Telegram;
 
 /// <summary>
 /// Telegram through the Bot API (the Telegram.Bot library), by long polling: no public URL needed. Messages of
-/// registered chats (<c>tg:&lt;chat id&gt;</c>) are stored through <see cref="MessageLoop.Deliver"/>; other chats only
+/// registered chats (<c>tg:&lt;chat id&gt;</c>) are stored through <see cref="ChannelInbound.Deliver"/>; other chats only
 /// get their metadata, so the owner can find and register them. Nothing is lost: the update offset
 /// (<c>telegram_offset</c> in <c>router_state</c>) moves past an update only after it was stored, so a restart asks
 /// Telegram again for everything not yet stored, and an update stored twice is ignored by the store's
@@ -37,15 +35,15 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     readonly TelegramBotClient? _client;
     readonly CancellationTokenSource _stop = new();
     readonly ConcurrentDictionary<string, ITimer> _typing = new(StringComparer.Ordinal);
-    MessageLoop? _loop;
-    Outbox? _outbox;
+    readonly ChannelInbound _inbound;
     Task _polling = Task.CompletedTask;
     volatile TelegramState _state = TelegramState.Starting;
 
-    public TelegramChannel(Config config, Database db, ILoggerFactory logs, TelegramTimings? timings = null, TimeProvider? time = null)
+    /// <param name="inbound">Where its messages go, and whom a (re)connect tells (media is not handled yet).</param>
+    public TelegramChannel(Config config, Database db, ILoggerFactory logs, ChannelInbound inbound, TelegramTimings? timings = null, TimeProvider? time = null)
     {
         var token = config.TelegramBotToken ?? throw new ArgumentException("TELEGRAM_BOT_TOKEN is not set.", nameof(config));
-        (_config, _db, _log) = (config, db, logs.CreateLogger<TelegramChannel>());
+        (_config, _db, _log, _inbound) = (config, db, logs.CreateLogger<TelegramChannel>(), inbound);
         _time = time ?? TimeProvider.System;
         _timings = timings ?? new TelegramTimings();
         _limits = new TelegramSendLimits(_time);
@@ -66,10 +64,9 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     public string? BotUsername { get; private set; }
     long _botId;
 
-    /// <summary>Starts polling; messages go to <paramref name="loop"/>, and every (re)connect wakes <paramref name="outbox"/>.</summary>
-    public void Start(MessageLoop loop, Outbox outbox)
+    /// <summary>Starts polling.</summary>
+    public void Start()
     {
-        (_loop, _outbox) = (loop, outbox);
         if (_client is null)
         {
             LogUnauthorized(_log, "The token is not in Telegram's format (<bot id>:<secret>). " + TelegramTokenCheck.InvalidAdvice);
@@ -79,11 +76,11 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends one message as plain text. Throws <see cref="SendHeldException"/> (nothing sent) when a rate limit holds
-    /// it, ours or Telegram's 429 with <c>retry_after</c>: the outbox then holds this chat only, without counting an
-    /// attempt. Other refusals throw <see cref="IOException"/>; the outbox retries with backoff.
+    /// Sends one message as plain text. Held (nothing sent) when a rate limit holds it, ours or Telegram's 429 with
+    /// <c>retry_after</c>: the outbox then holds this chat only, without counting an attempt. Other refusals throw
+    /// <see cref="IOException"/>; the outbox retries with backoff.
     /// </summary>
-    public Task SendAsync(string chatJid, string text, CancellationToken cancellationToken) =>
+    public Task<SendResult> SendAsync(string chatJid, string text, CancellationToken cancellationToken) =>
         SendOneAsync(chatJid, "sendMessage", (client, chatId) => client.SendMessage(chatId, text, cancellationToken: cancellationToken));
 
     /// <summary>Photos above this go as documents: the Bot API refuses larger photo uploads.</summary>
@@ -94,32 +91,36 @@ public sealed partial class TelegramChannel : IChannel, IAsyncDisposable
     /// (or an image too big for a photo) as a document under the host's file name, with the caption. Holds and refusals
     /// as for <see cref="SendAsync"/>.
     /// </summary>
-    public async Task SendFileAsync(string chatJid, OutboundFile file, string caption, CancellationToken cancellationToken)
+    public async Task<SendResult> SendFileAsync(string chatJid, OutboundFile file, string caption, CancellationToken cancellationToken)
     {
         var asPhoto = file.Kind == FileKind.Image && file.Bytes <= MaxPhotoBytes;
         await using var stream = File.OpenRead(file.SpoolPath);
         var input = InputFile.FromStream(stream, file.FileName);
         var text = caption.Length > 0 ? caption : null;
-        await SendOneAsync(chatJid, asPhoto ? "sendPhoto" : "sendDocument", (client, chatId) => asPhoto
+        return await SendOneAsync(chatJid, asPhoto ? "sendPhoto" : "sendDocument", (client, chatId) => asPhoto
             ? client.SendPhoto(chatId, input, caption: text, cancellationToken: cancellationToken)
             : client.SendDocument(chatId, input, caption: text, cancellationToken: cancellationToken));
     }
 
     /// <summary>
-    /// One send. Throws <see cref="SendHeldException"/> (nothing sent) when a rate limit holds it, ours or Telegram's 429
-    /// with <c>retry_after</c>: the outbox then holds this chat only, without counting an attempt. Other refusals throw
-    /// <see cref="IOException"/>; the outbox retries with backoff.
+    /// One send. Held (nothing sent) when a rate limit holds it, ours or Telegram's 429 with <c>retry_after</c>: the
+    /// outbox then holds this chat only, without counting an attempt. Other refusals throw <see cref="IOException"/>;
+    /// the outbox retries with backoff.
     /// </summary>
-    async Task SendOneAsync(string chatJid, string method, Func<TelegramBotClient, long, Task> send)
+    async Task<SendResult> SendOneAsync(string chatJid, string method, Func<TelegramBotClient, long, Task> send)
     {
         var chatId = ChatIdOf(chatJid);
-        if (_limits.TryTake(chatJid) is { } hold) throw new SendHeldException(hold.Until, hold.Reason);
+        if (_limits.TryTake(chatJid) is { } hold) return hold;
         if (_client is null) throw new IOException(TelegramTokenCheck.InvalidAdvice);
-        try { await send(_client, chatId); }
+        try
+        {
+            await send(_client, chatId);
+            return new SendResult.Sent();
+        }
         catch (ApiRequestException ex) when (ex.ErrorCode == 429)
         {
             var wait = TimeSpan.FromSeconds(Math.Max(1, ex.Parameters?.RetryAfter ?? 1));
-            throw new SendHeldException(_time.GetUtcNow() + wait, $"Telegram answered 429 Too Many Requests, retry after {wait.TotalSeconds:0} s");
+            return new SendResult.Held(_time.GetUtcNow() + wait, $"Telegram answered 429 Too Many Requests, retry after {wait.TotalSeconds:0} s");
         }
         catch (ApiRequestException ex) when (ex.ErrorCode == 401)
         {

@@ -14,6 +14,6 @@ public sealed class TelegramSendLimits(TimeProvider time)
         "Telegram's limit for a group", "unused");
 
     /// <summary>Counts a send to <paramref name="chatJid"/> now and returns null, or returns until when it must wait.</summary>
-    public SendHold? TryTake(string chatJid) =>
+    public SendResult.Held? TryTake(string chatJid) =>
         _perSecond.TryTake(chatJid) ?? (TelegramJid.IsGroup(chatJid) ? _groupsPerMinute.TryTake(chatJid) : null);
 }

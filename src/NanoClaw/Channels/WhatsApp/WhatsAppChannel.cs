@@ -2,14 +2,13 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Conversations;
 using NanoClaw.Media;
-using NanoClaw.Outbound;
 using NanoClaw.Storage;
 
 namespace NanoClaw.Channels.WhatsApp;
 
 /// <summary>
 /// WhatsApp through the sidecar (<see cref="WhatsAppBridge"/>). Inbound messages of registered chats are stored
-/// through <see cref="MessageLoop.Deliver"/>; other chats only get their metadata (<c>chats</c> row), so the owner
+/// through <see cref="ChannelInbound.Deliver"/>; other chats only get their metadata (<c>chats</c> row), so the owner
 /// can find and register them. The owner's self-chat (the <c>jid</c> of <c>connected</c>) is meant to be the main
 /// chat; it is registered like any group (<c>groups register --main</c>), nothing here does it automatically.
 /// </summary>
@@ -39,19 +38,20 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     readonly Lock _sentLock = new();
     readonly HashSet<string> _sentIds = [];
     readonly Queue<string> _sentOrder = new();
-    MessageLoop? _loop;
-    Outbox? _outbox;
-    InboundMedia? _media;
+    readonly ChannelInbound _inbound;
+    readonly InboundMedia? _media;
     // The last inbound message still being handled off the reader task (a media download); later messages queue behind
     // it so they are stored in the order the sidecar reported them. Only the reader task touches this field.
-    Task _inbound = Task.CompletedTask;
+    Task _handling = Task.CompletedTask;
     ITimer? _groupSync;
     volatile bool _connected;
 
-    public WhatsAppChannel(Config config, Database db, BridgeCommandLine commandLine, ILoggerFactory logs, BridgeTimings? timings = null,
+    /// <param name="inbound">Where its messages go, and whom a (re)connect tells. With its <see cref="ChannelInbound.Media"/>,
+    /// photos, voice notes and files of registered chats are downloaded; without, they arrive as a note that downloads are off.</param>
+    public WhatsAppChannel(Config config, Database db, BridgeCommandLine commandLine, ILoggerFactory logs, ChannelInbound inbound, BridgeTimings? timings = null,
         TimeProvider? time = null)
     {
-        (_config, _db, _log) = (config, db, logs.CreateLogger<WhatsAppChannel>());
+        (_config, _db, _log, _inbound, _media) = (config, db, logs.CreateLogger<WhatsAppChannel>(), inbound, inbound.Media);
         _time = time ?? TimeProvider.System;
         _limiter = new OutboundRateLimiter(config.WhatsAppSendPerChatPerMinute, config.WhatsAppSendPerMinute, _time);
         _timings = timings ?? new BridgeTimings();
@@ -72,40 +72,39 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
     /// <summary>Completes when the sidecar will not be started again.</summary>
     public Task Stopped => _bridge.Stopped;
 
-    /// <summary>Starts the sidecar; its messages go to <paramref name="loop"/> from now on, and every (re)connect
-    /// wakes <paramref name="outbox"/>. With <paramref name="media"/>, photos, voice notes and files of registered chats
-    /// are downloaded (the spool is emptied first); without, they arrive as a note that downloads are off.</summary>
-    public void Start(MessageLoop loop, Outbox outbox, InboundMedia? media = null)
+    /// <summary>Starts the sidecar (with media downloads on, the spool is emptied first).</summary>
+    public void Start()
     {
-        (_loop, _outbox, _media) = (loop, outbox, media);
-        if (media is not null) MediaSpool.Clear(_config.WhatsAppMediaSpoolDir);
+        if (_media is not null) MediaSpool.Clear(_config.WhatsAppMediaSpoolDir);
         _groupSync = _time.CreateTimer(_ => _ = SyncGroupsAsync(), null, GroupSyncInterval, GroupSyncInterval);
         _bridge.Start();
     }
 
     /// <summary>
-    /// Sends one message. Throws <see cref="SendHeldException"/> (nothing sent) when the rate limit holds it, and
-    /// another exception when WhatsApp refuses it or does not answer; the outbox tries again in both cases.
+    /// Sends one message. Held (nothing sent) when the rate limit holds it; throws when WhatsApp refuses it or does not
+    /// answer. The outbox tries again in both cases.
     /// </summary>
-    public async Task SendAsync(string chatJid, string text, CancellationToken cancellationToken)
+    public async Task<SendResult> SendAsync(string chatJid, string text, CancellationToken cancellationToken)
     {
-        if (_limiter.TryTake(chatJid) is { } hold) throw new SendHeldException(hold.Until, hold.Reason);
+        if (_limiter.TryTake(chatJid) is { } hold) return hold;
         var ack = await _bridge.SendAsync(new BridgeCommand.Send(chatJid, text), cancellationToken);
         if (!ack.Ok) throw new IOException("WhatsApp did not send the message: " + ack.Error);
         if (ack.Id is { } id) RememberSent(id);
+        return new SendResult.Sent();
     }
 
     /// <summary>
     /// Sends a file: the sidecar hands the host's copy to Baileys as an image or a document (under the host's name), with
     /// the caption. Held and refused like <see cref="SendAsync"/>.
     /// </summary>
-    public async Task SendFileAsync(string chatJid, Files.OutboundFile file, string caption, CancellationToken cancellationToken)
+    public async Task<SendResult> SendFileAsync(string chatJid, Files.OutboundFile file, string caption, CancellationToken cancellationToken)
     {
-        if (_limiter.TryTake(chatJid) is { } hold) throw new SendHeldException(hold.Until, hold.Reason);
+        if (_limiter.TryTake(chatJid) is { } hold) return hold;
         var kind = file.Kind == Files.FileKind.Image ? "image" : "document";
         var ack = await _bridge.SendAsync(new BridgeCommand.SendFile(chatJid, Path.GetFullPath(file.SpoolPath), kind, file.MimeType, file.FileName, caption), cancellationToken);
         if (!ack.Ok) throw new IOException("WhatsApp did not send the file: " + ack.Error);
         if (ack.Id is { } id) RememberSent(id);
+        return new SendResult.Sent();
     }
 
     /// <summary>
@@ -132,7 +131,7 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
                 _connected = true;
                 LogConnected(_log, c.Jid);
                 // Replies held while disconnected go out now, not when the outbox's retry backoff (up to 5 min) ends.
-                _outbox?.RetryNow(this);
+                _inbound.Reconnected(this);
                 break;
             case BridgeEvent.Closed c:
                 _connected = false;
@@ -163,12 +162,12 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
             case BridgeEvent.SidecarError s:
                 LogSidecarError(_log, s.Text);
                 break;
-            case BridgeEvent.Message m when m.Media is null && _inbound.IsCompleted:
+            case BridgeEvent.Message m when m.Media is null && _handling.IsCompleted:
                 Receive(m, null);
                 break;
             case BridgeEvent.Message m:
                 // A download needs the reader (its ack comes through it), so it runs beside it, in order.
-                _inbound = ReceiveInOrderAsync(_inbound, m);
+                _handling = ReceiveInOrderAsync(_handling, m);
                 break;
         }
     }
@@ -229,7 +228,7 @@ public sealed partial class WhatsAppChannel : IChannel, IAsyncDisposable
         var isOwn = WasSent(m.Id)
             || (PrefixesReplies && m.IsFromMe && m.Text.StartsWith(_config.AssistantName + ": ", StringComparison.Ordinal));
         var message = new StoredMessage(m.Id, m.ChatJid, m.SenderJid, m.SenderName, Content(m), m.Timestamp, m.IsFromMe, isOwn, attachment);
-        if (_loop!.Deliver(message, chatName) && !m.IsFromMe) RememberUnread(message);
+        if (_inbound.Deliver(message, chatName) && !m.IsFromMe) RememberUnread(message);
     }
 
     void RememberUnread(StoredMessage message)

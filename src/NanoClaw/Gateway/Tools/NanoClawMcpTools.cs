@@ -13,7 +13,8 @@ namespace NanoClaw.Gateway.Tools;
 /// </summary>
 [McpServerToolType]
 [SuppressMessage("Style", "IDE1006:Naming Styles", Justification = "Parameter names are the MCP argument names the model uses.")]
-public sealed class NanoClawMcpTools(IHttpContextAccessor http, AgentToolsSlot slot)
+/// <param name="tools">The gateway's, given at its start; null where a gateway has none (tests of other parts).</param>
+public sealed class NanoClawMcpTools(IHttpContextAccessor http, AgentTools? tools = null)
 {
     [McpServerTool(Name = ToolNames.SendMessage, Destructive = false, OpenWorld = false)]
     [Description("Send a message to the chat right away, while you keep working (progress updates, or several messages). " +
@@ -86,9 +87,9 @@ public sealed class NanoClawMcpTools(IHttpContextAccessor http, AgentToolsSlot s
 
     CallToolResult Call(Func<AgentTools, ToolResult> call)
     {
-        var result = slot.Current is { } tools
-            ? call(tools)
-            : new ToolResult.Error("The assistant's tools are not available yet (the host is still starting); try again shortly.");
+        var result = tools is { } agentTools
+            ? call(agentTools)
+            : new ToolResult.Error("This gateway serves no agent tools.");
         return ToCallToolResult(result);
     }
 

@@ -5,15 +5,15 @@ namespace NanoClaw.Gateway.Tools;
 /// presented, never anything the call's arguments say. The whole rule:
 /// <list type="bullet">
 /// <item>The main chat is the admin: every tool, on any group.</item>
-/// <item>Any other group acts only on itself: its own chat, its own tasks. <c>list_chats</c> and
-/// <c>register_group</c> and <c>usage</c> (what every group spent) are main only.</item>
+/// <item>Any other group acts only on itself: its own chat, its own tasks. The tools marked main only in
+/// <see cref="AgentToolTable"/> (<c>list_chats</c>, <c>register_group</c>, <c>usage</c>) it cannot use at all.</item>
 /// </list>
 /// The table in docs/gateway.md lists it tool by tool; the tests walk every row.
 /// </summary>
 public static class ToolAuthorization
 {
     /// <summary>Tools only the main chat may use at all.</summary>
-    public static bool IsMainOnly(AgentTool tool) => tool is AgentTool.ListChats or AgentTool.RegisterGroup or AgentTool.Usage;
+    public static bool IsMainOnly(AgentTool tool) => AgentToolTable.Of(tool).MainOnly;
 
     /// <summary>Whether <paramref name="caller"/> may act on the chat <paramref name="jid"/>.</summary>
     public static bool CanActOnChat(RunIdentity caller, string jid) => caller.IsMain || jid == caller.ChatJid;

@@ -1,6 +1,7 @@
 namespace NanoClaw.Gateway.Tools;
 
-/// <summary>The wire names of the agent tools (MCP <c>tools/call</c> names).</summary>
+/// <summary>The wire names of the agent tools (MCP <c>tools/call</c> names), as constants for the MCP attributes;
+/// which tool has which is <see cref="AgentToolTable"/>.</summary>
 public static class ToolNames
 {
     public const string SendMessage = "send_message";
@@ -13,17 +14,5 @@ public static class ToolNames
     public const string RegisterGroup = "register_group";
     public const string Usage = "usage";
 
-    public static string Of(AgentTool tool) => tool switch
-    {
-        AgentTool.SendMessage => SendMessage,
-        AgentTool.ScheduleTask => ScheduleTask,
-        AgentTool.ListTasks => ListTasks,
-        AgentTool.PauseTask => PauseTask,
-        AgentTool.ResumeTask => ResumeTask,
-        AgentTool.CancelTask => CancelTask,
-        AgentTool.ListChats => ListChats,
-        AgentTool.RegisterGroup => RegisterGroup,
-        AgentTool.Usage => Usage,
-        _ => throw new ArgumentOutOfRangeException(nameof(tool)),
-    };
+    public static string Of(AgentTool tool) => AgentToolTable.Of(tool).Name;
 }

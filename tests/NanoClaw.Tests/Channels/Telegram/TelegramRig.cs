@@ -22,9 +22,11 @@ sealed class TelegramRig : IAsyncDisposable
     public TelegramRig(TestHome home, ScriptedRunner runner, TimeProvider? time = null)
     {
         var logs = Logs.CreateFactory();
-        Channel = new TelegramChannel(home.Config, home.Db, logs,
-            new TelegramTimings { PollTimeout = TimeSpan.FromSeconds(5), RetryDelays = [TimeSpan.FromMilliseconds(50)] }, time);
-        Host = new AssistantHost(home.Config, home.Db, [Channel], runner, time ?? TimeProvider.System, logs);
+        TelegramChannel? channel = null;
+        Host = new AssistantHost(home.Config, home.Db, inbound => [channel = new TelegramChannel(home.Config, home.Db, logs, inbound,
+            new TelegramTimings { PollTimeout = TimeSpan.FromSeconds(5), RetryDelays = [TimeSpan.FromMilliseconds(50)] }, time)],
+            runner, time ?? TimeProvider.System, logs);
+        Channel = channel!;
     }
 
     /// <summary>A home whose Telegram settings point at <paramref name="api"/>.</summary>
@@ -37,7 +39,7 @@ sealed class TelegramRig : IAsyncDisposable
     public TelegramRig Start()
     {
         Host.Start();
-        Channel.Start(Host.Loop, Host.Outbox);
+        Channel.Start();
         return this;
     }
 

@@ -41,16 +41,18 @@ sealed class WhatsAppRig : IAsyncDisposable
         var commandLine = new BridgeCommandLine("node", [Path.Combine(AppContext.BaseDirectory, "Channels", "WhatsApp", "scripted-bridge.mjs"),
             "--auth-dir", Home.Config.WhatsAppAuthDir, "--script", script, "--record", _record, "--media-dir", Home.Config.WhatsAppMediaSpoolDir]);
         var logs = Logs.CreateFactory();
-        Channel = new WhatsAppChannel(Home.Config, Home.Db, commandLine, logs,
+        WhatsAppChannel? channel = null;
+        Host = new AssistantHost(Home.Config, Home.Db, inbound => [channel = new WhatsAppChannel(Home.Config, Home.Db, commandLine, logs,
+            inbound,
             new BridgeTimings { RestartDelays = [TimeSpan.FromMilliseconds(50)], AckTimeout = TimeSpan.FromSeconds(5), MaxLineChars = setup.MaxLineChars ?? new BridgeTimings().MaxLineChars },
-            setup.Time);
-        Host = new AssistantHost(Home.Config, Home.Db, [Channel], runner, setup.Time ?? TimeProvider.System, logs);
+            setup.Time)], runner, setup.Time ?? TimeProvider.System, logs);
+        Channel = channel!;
     }
 
     public void Start()
     {
         Host.Start();
-        Channel.Start(Host.Loop, Host.Outbox, Host.Media);
+        Channel.Start();
     }
 
     /// <summary>Every command line the sidecar received, with the life (0, 1, ...) that received it.</summary>

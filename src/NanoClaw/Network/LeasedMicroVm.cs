@@ -1,9 +1,9 @@
-using NanoClaw.Network;
 using NanoClaw.Vm;
 
-namespace NanoClaw.Runs;
+namespace NanoClaw.Network;
 
-/// <summary>A VM that holds a TAP device: the TAP goes back to the pool only after the VM is gone.</summary>
+/// <summary>A VM that holds a TAP device: the TAP goes back to the pool only after the VM is gone. Next to the lease,
+/// so networking does not reach into the runs that use it (<see cref="TapPool.BootOnLeaseAsync"/> wraps each VM).</summary>
 sealed class LeasedMicroVm(IMicroVm vm, TapLease lease) : IMicroVm
 {
     public string RunId => vm.RunId;
