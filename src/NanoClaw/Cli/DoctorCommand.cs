@@ -81,7 +81,7 @@ static class DoctorCommand
     internal static Check NetworkCheck(Config config)
     {
         if (config.Network == "user")
-            return new("network", true, "QEMU user networking (NANOCLAW_NETWORK=user): guests reach the gateway at 10.0.2.100, the web through its egress proxy");
+            return new("network", true, "no NIC, gateway streams (NANOCLAW_NETWORK=user): guests reach the gateway at 10.0.2.100, the web through its egress proxy");
         Network.TapNetworkSettings settings;
         try { settings = Network.TapNetworkSettings.FromConfig(config); }
         catch (ConfigException ex) { return new("network", false, ex.Message, "Fix the value in .env or the environment."); }
@@ -92,7 +92,7 @@ static class DoctorCommand
                 (taps < config.MaxConcurrentAgents ? $" (fewer TAPs than MAX_CONCURRENT_AGENTS={config.MaxConcurrentAgents}: re-run `sudo ./nanoclaw setup --network --taps N`)" : ""));
         return config.Network == "tap"
             ? new("network", false, $"NANOCLAW_NETWORK=tap, but there is no bridge {settings.Bridge} with TAP devices", "Run `sudo ./nanoclaw setup --network` (after every reboot).")
-            : new("network", true, $"QEMU user networking (no bridge {settings.Bridge}; `sudo ./nanoclaw setup --network` makes TAP networking)");
+            : new("network", true, $"no NIC, gateway streams (no bridge {settings.Bridge}; `sudo ./nanoclaw setup --network` makes TAP networking)");
     }
 
     static Check StateFolder(Config config)

@@ -75,7 +75,7 @@ static class SetupCommand
             if (remove)
             {
                 await setup.RemoveAsync(ct);
-                Console.Error.WriteLine($"network removed: bridge {settings.Bridge}, its TAPs and the nftables tables {settings.Bridge} are gone. VMs use QEMU user networking again.");
+                Console.Error.WriteLine($"network removed: bridge {settings.Bridge}, its TAPs and the nftables tables {settings.Bridge} are gone. VMs have no NIC again and reach only the gateway (the gateway streams).");
                 return 0;
             }
             var owner = user ?? Environment.GetEnvironmentVariable("SUDO_USER") ?? Environment.UserName;

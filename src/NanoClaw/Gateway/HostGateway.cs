@@ -46,7 +46,7 @@ public sealed class HostGateway : IAsyncDisposable
     /// <summary>The egress proxy; its first endpoint is on 127.0.0.1.</summary>
     public EgressProxy Egress { get; }
 
-    /// <summary>The egress proxy's port on 127.0.0.1 (what QEMU user networking forwards 10.0.2.100:3128 to).</summary>
+    /// <summary>The egress proxy's port on 127.0.0.1 (where a QEMU guest's 10.0.2.100:3128 arrives, over the gateway streams).</summary>
     public int ProxyPort => Egress.Endpoints[0].Port;
 
     /// <summary>How guests reach this gateway and its proxy.</summary>
@@ -58,7 +58,7 @@ public sealed class HostGateway : IAsyncDisposable
     /// <summary>The agent tools served at <c>/mcp</c>, given at start; null: a gateway without them (tests of other parts).</summary>
     public AgentTools? Tools { get; }
 
-    /// <param name="listen">TAP networking: also listen on the bridge address. Null: loopback only (user networking).</param>
+    /// <param name="listen">TAP networking: also listen on the bridge address. Null: loopback only (no TAP: the gateway streams connect there).</param>
     /// <param name="resolver">The egress proxy's DNS (tests map names to chosen addresses); null: the system's.</param>
     /// <param name="egressOptions">The egress proxy's CONNECT ports and host-address source; null: 443 only, this host's interfaces.</param>
     /// <param name="tools">The agent tools <c>/mcp</c> serves; null: every tool call is answered with an error saying there are none.</param>

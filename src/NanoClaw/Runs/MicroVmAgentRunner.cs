@@ -27,7 +27,7 @@ public sealed partial class MicroVmAgentRunner(
     Config config, VmImage image, IVmm vmm, HostGateway gateway, RunTokens tokens, TimeProvider time, ILogger<MicroVmAgentRunner> log,
     WarmPool? warmPool = null) : IAgentRunner
 {
-    /// <summary>What the guest sees as its Messages API with QEMU user networking (TAP networking: <see cref="HostGateway.Guest"/>).</summary>
+    /// <summary>What the guest sees as its Messages API without TAP, over the gateway streams (TAP networking: <see cref="HostGateway.Guest"/>).</summary>
     public const string GuestGatewayUrl = "http://10.0.2.100";
     /// <summary>The name the agent's tools go by: the model sees them as <c>mcp__nanoclaw__&lt;tool&gt;</c>.</summary>
     public const string McpServerName = "nanoclaw";

@@ -77,7 +77,7 @@ public sealed class MicroVmRuntime : IAsyncDisposable
 
     /// <summary>
     /// TAP networking when <c>setup --network</c> made it (NANOCLAW_NETWORK=auto) or when asked for (tap, which fails
-    /// without it); QEMU user networking otherwise.
+    /// without it); no NIC otherwise (the gateway streams).
     /// </summary>
     static TapPool? ChooseTapNetwork(Config config)
     {

@@ -12,7 +12,7 @@ public sealed class NetworkDoctorTests
         var check = DoctorCommand.NetworkCheck(Config("auto"));
 
         check.Ok.ShouldBeTrue();
-        check.Detail.ShouldContain("QEMU user networking (no bridge ncnone0; `sudo ./nanoclaw setup --network` makes TAP networking)");
+        check.Detail.ShouldContain("no NIC, gateway streams (no bridge ncnone0; `sudo ./nanoclaw setup --network` makes TAP networking)");
     }
 
     [Fact]

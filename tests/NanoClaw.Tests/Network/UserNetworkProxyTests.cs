@@ -13,7 +13,7 @@ using NanoClaw.Vm.Qemu;
 namespace NanoClaw.Tests.Network;
 
 /// <summary>
-/// The egress proxy from a real guest on QEMU user networking (the default): its second forward,
+/// The egress proxy from a real guest without TAP (the default, the gateway streams): its second port,
 /// 10.0.2.100:3128, reaches the proxy, which lets a "public" site through and refuses a private address.
 /// </summary>
 [Collection(VmCollection.Name)]
