@@ -10,16 +10,34 @@ sealed record ClaudeLaunch(string FileName, IReadOnlyList<string> Arguments, str
     /// setpriv. It refuses --dangerously-skip-permissions as root anyway, and the agent must not own the VM.</param>
     public static ClaudeLaunch For(JobFrame job, GuestPaths paths, string claudePath, bool resume, bool dropPrivileges)
     {
-        var claudeArgs = new List<string>
-        {
-            "-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions",
-        };
+        var claudeArgs = CommonArguments();
         if (resume && job.SessionId is { } session) claudeArgs.AddRange(["--resume", session]);
         if (job.McpConfigJson is { } mcp) claudeArgs.AddRange(["--mcp-config", mcp]);
         if (SystemPromptAppendix(job, paths) is { } appendix) claudeArgs.AddRange(["--append-system-prompt", appendix]);
+        return Build(claudeArgs, job.Env, paths.GroupDir, paths, claudePath, dropPrivileges);
+    }
 
+    /// <summary>
+    /// A warm VM's Claude Code, started before any job and parked (<c>--await-claim</c>) in <see cref="GuestPaths.SpareDir"/>,
+    /// outside the synced folders. Environment and MCP config are fixed at its start (a claim can change neither), so
+    /// they come from the <c>spare</c> frame; the working directory and system prompt come with the claim.
+    /// </summary>
+    public static ClaudeLaunch ForSpare(SpareFrame spare, GuestPaths paths, string claudePath, bool dropPrivileges)
+    {
+        var claudeArgs = CommonArguments();
+        claudeArgs.Add("--await-claim");
+        if (spare.McpConfigJson is { } mcp) claudeArgs.AddRange(["--mcp-config", mcp]);
+        return Build(claudeArgs, spare.Env, paths.SpareDir, paths, claudePath, dropPrivileges);
+    }
+
+    static List<string> CommonArguments() =>
+        ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions"];
+
+    static ClaudeLaunch Build(List<string> claudeArgs, IReadOnlyDictionary<string, string> extraEnv, string workingDirectory, GuestPaths paths,
+        string claudePath, bool dropPrivileges)
+    {
         // Minimal and explicit: nothing from the guest agent's own environment leaks in.
-        var env = new Dictionary<string, string>(job.Env, StringComparer.Ordinal)
+        var env = new Dictionary<string, string>(extraEnv, StringComparer.Ordinal)
         {
             ["HOME"] = paths.Home,
             ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
@@ -31,16 +49,16 @@ sealed record ClaudeLaunch(string FileName, IReadOnlyList<string> Arguments, str
         env.TryAdd("USER", "agent");
 
         if (!dropPrivileges)
-            return new ClaudeLaunch(claudePath, claudeArgs, paths.GroupDir, env);
+            return new ClaudeLaunch(claudePath, claudeArgs, workingDirectory, env);
         var setpriv = SetprivLocations.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("setpriv (util-linux) is not installed; it is needed to run Claude Code as the agent user");
         string[] drop = [$"--reuid={GuestPaths.AgentUid}", $"--regid={GuestPaths.AgentGid}", "--clear-groups", "--no-new-privs", "--", claudePath];
-        return new ClaudeLaunch(setpriv, [.. drop, .. claudeArgs], paths.GroupDir, env);
+        return new ClaudeLaunch(setpriv, [.. drop, .. claudeArgs], workingDirectory, env);
     }
 
     /// <summary>The global CLAUDE.md (every group's shared memory; not in claude's working directory, so not read by
     /// it on its own) followed by the job's own appendix.</summary>
-    static string? SystemPromptAppendix(JobFrame job, GuestPaths paths)
+    public static string? SystemPromptAppendix(JobFrame job, GuestPaths paths)
     {
         var globalMemory = Path.Combine(paths.GlobalDir, "CLAUDE.md");
         var parts = new List<string>();

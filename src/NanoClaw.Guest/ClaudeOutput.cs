@@ -13,6 +13,12 @@ abstract record ClaudeOutput
     /// <summary><c>{"type":"result",...}</c>: a turn ended. <see cref="Errors"/> holds the CLI's own error texts.</summary>
     public sealed record Result(bool IsError, string Subtype, string? Text, IReadOnlyList<string> Errors) : ClaudeOutput;
 
+    /// <summary>
+    /// <c>{"type":"control_response","response":{"subtype":"success"|"error","request_id":...,"error":...}}</c>: the answer
+    /// to a control request on stdin (the claim of a parked Claude Code).
+    /// </summary>
+    public sealed record ControlResponse(string? RequestId, bool Success, string? Error) : ClaudeOutput;
+
     /// <summary>Anything else (assistant and user messages, hooks, ...): not needed by the agent.</summary>
     public sealed record Other : ClaudeOutput;
 
@@ -36,6 +42,10 @@ abstract record ClaudeOutput
                     Errors: root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array
                         ? errors.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : x.GetRawText()).ToList()
                         : []),
+                "control_response" when root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object =>
+                    new ControlResponse(String(response, "request_id"), String(response, "subtype") == "success",
+                        String(response, "error") ?? (response.TryGetProperty("error", out var error) ? error.GetRawText() : null)),
+                "control_response" => new ControlResponse(null, false, "no 'response' object"),
                 _ => new Other(),
             };
         }

@@ -16,6 +16,7 @@ sealed class ClaudeProcess : IAsyncDisposable
     readonly Process _process;
     readonly Queue<string> _stderrTail = new();
     readonly Task _pump;
+    bool _disposed;
 
     ClaudeProcess(Process process, int generation, ChannelWriter<GuestEvent> events)
     {
@@ -46,20 +47,45 @@ sealed class ClaudeProcess : IAsyncDisposable
     }
 
     /// <summary>Sends one user turn. False when the process no longer reads its input (it exited; the exit event follows).</summary>
-    public async Task<bool> SendUserMessageAsync(string text, CancellationToken cancellationToken)
+    public Task<bool> SendUserMessageAsync(string text, CancellationToken cancellationToken) => WriteLineAsync(json =>
+    {
+        json.WriteStartObject();
+        json.WriteString("type", "user");
+        json.WriteStartObject("message");
+        json.WriteString("role", "user");
+        json.WriteString("content", text);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }, cancellationToken);
+
+    /// <summary>The id of the claim request; its <c>control_response</c> carries it back.</summary>
+    public const string ClaimRequestId = "claim";
+
+    /// <summary>
+    /// Binds a parked (<c>--await-claim</c>) Claude Code to its session: working directory, system prompt appendix and
+    /// permission mode. Answered by a <c>control_response</c> with <see cref="ClaimRequestId"/>. False as for
+    /// <see cref="SendUserMessageAsync"/>.
+    /// </summary>
+    public Task<bool> SendClaimAsync(string cwd, string? appendSystemPrompt, CancellationToken cancellationToken) => WriteLineAsync(json =>
+    {
+        json.WriteStartObject();
+        json.WriteString("type", "control_request");
+        json.WriteString("request_id", ClaimRequestId);
+        json.WriteStartObject("request");
+        json.WriteString("subtype", "claim_session");
+        json.WriteString("cwd", cwd);
+        if (appendSystemPrompt is not null) json.WriteString("append_system_prompt", appendSystemPrompt);
+        json.WriteString("permission_mode", "bypassPermissions");
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }, cancellationToken);
+
+    async Task<bool> WriteLineAsync(Action<Utf8JsonWriter> write, CancellationToken cancellationToken)
     {
         var buffer = new MemoryStream();
         // Relaxed escaping: the text reaches Claude Code as written (no \u003C-style escapes of <, > and &).
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            json.WriteStartObject();
-            json.WriteString("type", "user");
-            json.WriteStartObject("message");
-            json.WriteString("role", "user");
-            json.WriteString("content", text);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
+            write(json);
         buffer.WriteByte((byte)'\n');
         try
         {
@@ -116,6 +142,9 @@ sealed class ClaudeProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Twice is harmless: a spare handed to the session is disposed by it and again by the agent's cleanup.
+        if (_disposed) return;
+        _disposed = true;
         Kill();
         await _pump.ConfigureAwait(false);
         _process.Dispose();

@@ -74,17 +74,88 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
     {
         // 1. Hello, job, clock.
         await _writer.WriteAsync(new ReadyFrame(), cancellationToken).ConfigureAwait(false);
-        var job = await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false) as JobFrame
-            ?? throw new GuestProtocolException("the first frame from the host must be 'job'");
-        _timings = new GuestTimings();
-        Primer.Stop();
+        var paths = new GuestPaths(_options.Root);
         var privileged = Environment.IsPrivilegedProcess;
-        await SetClockAsync(job.UtcNow, privileged, cancellationToken).ConfigureAwait(false);
+        var first = await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false);
+        ClaudeProcess? spare = null;
+        SpareFrame? spareFrame = null;
+        try
+        {
+            if (first is SpareFrame sparing)
+            {
+                // A warm VM: start Claude Code now and park it, so the job finds it booted.
+                Primer.Stop();
+                spareFrame = sparing;
+                spare = await StartSpareAsync(sparing, paths, privileged, cancellationToken).ConfigureAwait(false);
+                first = await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false);
+                if (first is not JobFrame) throw new GuestProtocolException("the frame after 'spare' must be 'job'");
+            }
+            var job = first as JobFrame ?? throw new GuestProtocolException("the first frame from the host must be 'job' (or 'spare')");
+            _timings = new GuestTimings();
+            Primer.Stop();
+            await SetClockAsync(job.UtcNow, privileged, cancellationToken).ConfigureAwait(false);
+            var claimable = SpareMismatch(spare, spareFrame, job);
+            if (spare is not null && claimable is not null)
+            {
+                // Kill it before the workspace arrives: it must never see this run's files under the wrong identity.
+                await LogAsync(GuestLogLevel.Info, $"claude code: not claiming the spare ({claimable}); starting it cold", cancellationToken).ConfigureAwait(false);
+                await spare.DisposeAsync().ConfigureAwait(false);
+            }
+            if (claimable is not null) spare = null;
+            // The finally disposes the spare too when the run fails before the session takes it (disposing twice is harmless).
+            return await RunJobAsync(job, paths, privileged, spare, spareFrame is not null ? SpareGeneration : 0, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (spare is not null) await spare.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
+    /// <summary>Why the job cannot claim the spare, or null when it can: a fresh session with exactly the spare's
+    /// environment and MCP config (a claim changes neither, and a parked Claude Code refuses <c>--resume</c>).</summary>
+    static string? SpareMismatch(ClaudeProcess? spare, SpareFrame? frame, JobFrame job)
+    {
+        if (spare is null || frame is null) return "no spare";
+        if (job.SessionId is not null) return "the job resumes a session";
+        if (!string.Equals(job.McpConfigJson, frame.McpConfigJson, StringComparison.Ordinal)) return "the job's MCP config differs";
+        if (job.Env.Count != frame.Env.Count
+            || job.Env.Any(e => !frame.Env.TryGetValue(e.Key, out var v) || !string.Equals(v, e.Value, StringComparison.Ordinal)))
+            return "the job's environment differs";
+        return null;
+    }
+
+    async Task<ClaudeProcess?> StartSpareAsync(SpareFrame spare, GuestPaths paths, bool privileged, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Claude Code keeps its state in CLAUDE_CONFIG_DIR from its start: it must exist and be the agent's, as the
+            // hand-over leaves it for a cold start. The working directory is private to the agent user.
+            Directory.CreateDirectory(paths.Home);
+            Directory.CreateDirectory(paths.ClaudeStateDir);
+            Directory.CreateDirectory(paths.SpareDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (privileged)
+            {
+                foreach (var dir in new[] { paths.Home, paths.ClaudeStateDir, paths.SpareDir })
+                    Native.LChownOrThrow(dir, GuestPaths.AgentUid, GuestPaths.AgentGid);
+            }
+            return ClaudeProcess.Start(ClaudeLaunch.ForSpare(spare, paths, _options.ClaudePath, privileged), SpareGeneration, _events.Writer);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            await LogAsync(GuestLogLevel.Warn, $"could not start the spare Claude Code ({e.Message}); the job will start it cold", cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    /// <summary>The spare is always the first Claude Code process; a cold start after it counts on from here, so events
+    /// of the killed spare still queued are never taken for the new process's.</summary>
+    const int SpareGeneration = 1;
+
+    async Task<string?> RunJobAsync(JobFrame job, GuestPaths paths, bool privileged, ClaudeProcess? spare, int spentGenerations, CancellationToken cancellationToken)
+    {
         // 2. Workspace.
         var workspace = await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false) as WorkspaceFrame
             ?? throw new GuestProtocolException("the frame after 'job' must be 'workspace'");
-        var paths = new GuestPaths(_options.Root);
         Directory.CreateDirectory(paths.Workspace);
         Directory.CreateDirectory(paths.Home);
         var (hashes, skipped) = await WorkspaceExtractor.ExtractAsync(reader.Payload, paths, cancellationToken).ConfigureAwait(false);
@@ -109,7 +180,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             _timings.Mark("workspace");
             _pumping = true;
             _ = PumpHostAsync(cancellationToken);
-            var loop = new SessionLoop(this, job, paths, privileged, tracker);
+            var loop = new SessionLoop(this, job, paths, privileged, tracker, spare, spentGenerations);
             return await loop.RunAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -178,16 +249,21 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
     /// <c>close</c> ends the input. If a resumed session does not exist, Claude Code is started once more without
     /// <c>--resume</c> and gets the same messages again. Returns the run's error, or null.
     /// </summary>
-    sealed class SessionLoop(GuestAgent agent, JobFrame job, GuestPaths paths, bool privileged, ChangeTracker tracker)
+    /// <param name="spare">A parked Claude Code this job may claim (already checked to match it), or null.</param>
+    /// <param name="spentGenerations">Process generations already used (the spare's), so a new process counts on.</param>
+    sealed class SessionLoop(GuestAgent agent, JobFrame job, GuestPaths paths, bool privileged, ChangeTracker tracker, ClaudeProcess? spare, int spentGenerations)
     {
         ClaudeProcess _claude = null!;
-        bool _resumed, _sawInit, _retrying, _closing;
+        bool _resumed, _sawInit, _retrying, _closing, _awaitingClaim;
         string? _sessionId, _failure;
         readonly List<string> _sentBeforeInit = [];
+        // Messages held while the spare's claim is unanswered: sent to it once claimed, or to a cold start if refused.
+        readonly List<string> _heldForClaim = [];
 
         public async Task<string?> RunAsync(CancellationToken cancellationToken)
         {
-            await StartAsync(resume: job.SessionId is not null, [job.Prompt], cancellationToken).ConfigureAwait(false);
+            if (spare is not null) await ClaimAsync(spare, cancellationToken).ConfigureAwait(false);
+            else await StartAsync(resume: job.SessionId is not null, [job.Prompt], cancellationToken).ConfigureAwait(false);
             try
             {
                 while (true)
@@ -203,9 +279,46 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             }
         }
 
+        /// <summary>
+        /// Binds the parked Claude Code to this job (working directory, system prompt) and holds the prompt until it
+        /// answers: a refused claim must leave nothing sent, so a cold start gets the same messages.
+        /// </summary>
+        async Task ClaimAsync(ClaudeProcess parked, CancellationToken cancellationToken)
+        {
+            _claude = parked;
+            (_resumed, _sawInit, _retrying, _awaitingClaim) = (false, false, false, true);
+            _heldForClaim.Add(job.Prompt);
+            agent._timings.Mark("claim-sent");
+            await parked.SendClaimAsync(paths.GroupDir, ClaudeLaunch.SystemPromptAppendix(job, paths), cancellationToken).ConfigureAwait(false);
+            // A write that fails means it exited: its exit event follows and starts Claude Code cold.
+        }
+
+        async Task ClaimAnsweredAsync(ClaudeOutput.ControlResponse response, CancellationToken cancellationToken)
+        {
+            _awaitingClaim = false;
+            List<string> held = [.. _heldForClaim];
+            _heldForClaim.Clear();
+            if (response.Success)
+            {
+                await agent.LogAsync(GuestLogLevel.Info, "claude code: claimed the spare started before the job", cancellationToken).ConfigureAwait(false);
+                foreach (var message in held) await SendAsync(message, cancellationToken).ConfigureAwait(false);
+                if (_closing) _claude.CloseInput();
+                return;
+            }
+            await ColdAfterSpareAsync($"spare refused: {response.Error ?? "(no reason)"}", held, cancellationToken).ConfigureAwait(false);
+        }
+
+        async Task ColdAfterSpareAsync(string why, List<string> held, CancellationToken cancellationToken)
+        {
+            _awaitingClaim = false;
+            _heldForClaim.Clear();
+            await agent.LogAsync(GuestLogLevel.Warn, $"{why}; starting Claude Code cold", cancellationToken).ConfigureAwait(false);
+            await StartAsync(resume: false, held, cancellationToken).ConfigureAwait(false);
+        }
+
         async Task StartAsync(bool resume, IReadOnlyList<string> messages, CancellationToken cancellationToken)
         {
-            var generation = _claude is null ? 1 : _claude.Generation + 1;
+            var generation = _claude is null ? spentGenerations + 1 : _claude.Generation + 1;
             if (_claude is not null) await _claude.DisposeAsync().ConfigureAwait(false);
             _claude = ClaudeProcess.Start(ClaudeLaunch.For(job, paths, agent._options.ClaudePath, resume, privileged), generation, agent._events.Writer);
             agent._timings.Mark("claude-spawned");
@@ -217,6 +330,11 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
 
         async Task SendAsync(string text, CancellationToken cancellationToken)
         {
+            if (_awaitingClaim)
+            {
+                _heldForClaim.Add(text);
+                return;
+            }
             if (!_sawInit) _sentBeforeInit.Add(text);
             await _claude.SendUserMessageAsync(text, cancellationToken).ConfigureAwait(false);
         }
@@ -242,7 +360,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
                 case GuestEvent.FromHost { Frame: CloseFrame }:
                     if (_closing) throw new GuestProtocolException("a second 'close'");
                     _closing = true;
-                    _claude.CloseInput();
+                    if (!_awaitingClaim) _claude.CloseInput(); // else once the claim is answered and the held messages sent
                     return null;
                 case GuestEvent.FromHost other:
                     throw new GuestProtocolException($"'{other.Frame.TypeName}' is only valid at the start of a run");
@@ -260,6 +378,12 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         {
             switch (output)
             {
+                case ClaudeOutput.ControlResponse response when _awaitingClaim && response.RequestId == ClaudeProcess.ClaimRequestId:
+                    await ClaimAnsweredAsync(response, cancellationToken).ConfigureAwait(false);
+                    break;
+                case ClaudeOutput.ControlResponse response:
+                    await agent.LogAsync(GuestLogLevel.Debug, $"unexpected control response from claude (request {response.RequestId ?? "?"})", cancellationToken).ConfigureAwait(false);
+                    break;
                 case ClaudeOutput.Init init:
                     agent._timings.Mark("claude-init");
                     _sawInit = true;
@@ -298,6 +422,12 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         async Task<Finished?> HandleExitAsync(int exitCode, CancellationToken cancellationToken)
         {
             var tail = _claude.StderrTail();
+            if (_awaitingClaim && _failure is null)
+            {
+                await ColdAfterSpareAsync($"spare refused: it exited with code {exitCode} before its claim was answered" + (tail.Length > 0 ? $" ({tail})" : ""),
+                    [.. _heldForClaim], cancellationToken).ConfigureAwait(false);
+                return null;
+            }
             var sessionMissing = _retrying || (_resumed && !_sawInit && exitCode != 0 && tail.Contains(MissingSession, StringComparison.Ordinal));
             if (sessionMissing && _failure is null)
             {

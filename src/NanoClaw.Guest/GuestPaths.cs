@@ -15,6 +15,10 @@ public sealed record GuestPaths(string Root)
     /// <summary><c>claude/</c> of the tar; CLAUDE_CONFIG_DIR, so sessions travel between VMs.</summary>
     public string ClaudeStateDir => Path.Combine(Home, ".claude");
 
+    /// <summary>A warm VM's parked Claude Code's working directory: outside the synced folders, so whatever it writes
+    /// before its claim is never sent to the host.</summary>
+    public string SpareDir => Path.Combine(Root, "tmp", "nanoclaw-spare");
+
     /// <summary>The tar's top folders and where each lives here.</summary>
     public IReadOnlyList<(string Top, string Dir)> Tops => [("group", GroupDir), ("global", GlobalDir), ("claude", ClaudeStateDir)];
 }

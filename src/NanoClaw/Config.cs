@@ -49,6 +49,9 @@ public sealed record Config
     public TimeSpan AgentIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>VMs kept booted and ready ahead of runs (0 = none); see <see cref="NanoClaw.Runs.WarmPool"/>.</summary>
     public int WarmPoolSize { get; init; } = 1;
+    /// <summary>Whether a warm VM starts Claude Code before its run and parks it, so a fresh session's run claims it
+    /// instead of waiting for Claude Code's start (VM_SPARE; docs/guest-protocol.md, "Spare Claude Code").</summary>
+    public bool VmSpare { get; init; } = true;
     /// <summary>The warm pool is emptied after this long without a run.</summary>
     public TimeSpan WarmPoolIdle { get; init; } = TimeSpan.FromMinutes(10);
     /// <summary>No warm VM is booted if MemAvailable minus its memory would fall under this many MiB.</summary>
@@ -124,6 +127,9 @@ public sealed record Config
             AgentTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_TIMEOUT_SECONDS", 30 * 60)),
             AgentIdleTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_IDLE_TIMEOUT_SECONDS", 5 * 60)),
             WarmPoolSize = NonNegativeInt(env, "WARM_POOL_SIZE", 1),
+            VmSpare = Get(env, "VM_SPARE") is { } spare
+                ? spare is "on" ? true : spare is "off" ? false : throw new ConfigException($"VM_SPARE={spare} must be on or off.")
+                : true,
             WarmPoolIdle = TimeSpan.FromMinutes(PositiveInt(env, "WARM_POOL_IDLE_MINUTES", 10)),
             WarmPoolMinFreeMb = NonNegativeInt(env, "WARM_POOL_MIN_FREE_MB", 1024),
             CacheDir = Get(env, "NANOCLAW_CACHE") ?? Path.Combine(cacheHome, "nanoclaw"),

@@ -67,6 +67,7 @@ public static class GuestProtocol
 
 /// <summary>One message on the control channel. The JSON <c>type</c> field selects the record.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
+[JsonDerivedType(typeof(SpareFrame), "spare")]
 [JsonDerivedType(typeof(JobFrame), "job")]
 [JsonDerivedType(typeof(WorkspaceFrame), "workspace")]
 [JsonDerivedType(typeof(MessageFrame), "message")]
@@ -86,6 +87,7 @@ public abstract record GuestFrame
     [JsonIgnore]
     public string TypeName => this switch
     {
+        SpareFrame => "spare",
         JobFrame => "job",
         WorkspaceFrame => "workspace",
         MessageFrame => "message",
@@ -117,6 +119,19 @@ public abstract record GuestFrame
 
     private protected static string? NoNul(string? value, string field) =>
         value is not null && value.Contains('\0') ? $"'{field}' must not contain NUL" : null;
+
+    private protected static string? CheckEnv(IReadOnlyDictionary<string, string> env)
+    {
+        foreach (var (name, value) in env)
+        {
+            if (!IsEnvName(name)) return $"env name '{name}' is not [A-Za-z_][A-Za-z0-9_]*";
+            if (value is null || value.Contains('\0')) return $"env '{name}' must be a string without NUL";
+        }
+        return null;
+    }
+
+    static bool IsEnvName(string name) =>
+        name.Length > 0 && !char.IsAsciiDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 }
 
 /// <summary>Frames the host sends to the guest.</summary>
@@ -125,7 +140,19 @@ public abstract record HostToGuestFrame : GuestFrame;
 /// <summary>Frames the guest sends to the host.</summary>
 public abstract record GuestToHostFrame : GuestFrame;
 
-/// <summary>The run to do; the first frame the host sends, once.</summary>
+/// <summary>
+/// A warm VM's pre-started Claude Code: optional, only as the first frame after <c>ready</c>, and then the next frame is
+/// <c>job</c>. The guest starts Claude Code parked (<c>--await-claim</c>) with this environment and MCP config, which are
+/// exactly what the claiming run's <c>job</c> must carry for the guest to claim it rather than start cold.
+/// </summary>
+/// <param name="Env">As <see cref="JobFrame.Env"/>: the gateway address and the VM's token (bound to no run yet).</param>
+/// <param name="McpConfigJson">As <see cref="JobFrame.McpConfigJson"/>: the parked Claude Code connects it at its start.</param>
+public sealed record SpareFrame(IReadOnlyDictionary<string, string> Env, string? McpConfigJson = null) : HostToGuestFrame
+{
+    internal override string? Check() => NoNul(McpConfigJson, "mcpConfigJson") ?? CheckEnv(Env);
+}
+
+/// <summary>The run to do; the first frame the host sends (after an optional <c>spare</c>), once.</summary>
 /// <param name="UtcNow">The host's clock: the guest's clock starts near 1970 and is set from this.</param>
 /// <param name="Env">Extra environment for Claude Code (ANTHROPIC_BASE_URL, the per-run ANTHROPIC_API_KEY token, ...).
 /// Never a real credential. The guest's own HOME, PATH and CLAUDE_CONFIG_DIR win over these.</param>
@@ -153,16 +180,8 @@ public sealed record JobFrame(
         if (ExtraFolder.CheckAll(ExtraFolders) is { } extra) return extra;
         if (SessionId is not null && (SessionId.Length is 0 or > 200 || SessionId.StartsWith('-') || SessionId.Any(char.IsControl)))
             return "'sessionId' must be a non-empty id without control characters that does not start with '-'";
-        foreach (var (name, value) in Env)
-        {
-            if (!IsEnvName(name)) return $"env name '{name}' is not [A-Za-z_][A-Za-z0-9_]*";
-            if (value is null || value.Contains('\0')) return $"env '{name}' must be a string without NUL";
-        }
-        return null;
+        return CheckEnv(Env);
     }
-
-    static bool IsEnvName(string name) =>
-        name.Length > 0 && !char.IsAsciiDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 }
 
 /// <summary>

@@ -16,8 +16,9 @@ namespace NanoClaw.Runs;
 /// <summary>
 /// Runs each agent run in a fresh microVM:
 /// 1. make sure the VM image exists (built on first use);
-/// 2. check the group's extra folders and build (or reuse) their images; issue a per-run gateway token (the only credential the guest ever sees);
-/// 3. claim a ready VM from the <see cref="WarmPool"/>, or boot one and wait for the guest agent's <c>ready</c>;
+/// 2. check the group's extra folders and build (or reuse) their images;
+/// 3. claim a ready VM from the <see cref="WarmPool"/>, or boot one and wait for the guest agent's <c>ready</c>; then the run's
+///    gateway token (the only credential the guest ever sees): the warm VM's spare token bound to this run, else a new one;
 /// 4. send the job and the group's workspace;
 /// 5. relay: guest output, session and idle become <see cref="AgentEvent"/>s, changed files are validated
 ///    and applied, follow-ups go in as <c>message</c> frames and the end of follow-ups as <c>close</c>;
@@ -73,7 +74,9 @@ public sealed partial class MicroVmAgentRunner(
         Directory.CreateDirectory(layout.GlobalDir);
         // The group's web rules are read from SQLite (never from the folder the VM writes back), fixed for the run.
         var egress = EgressRules.FromContainerConfig(group.ContainerConfigJson);
-        var token = tokens.Issue(new RunIdentity(runId, group.Folder, group.Jid, group.IsMain, egress, request.TaskId));
+        var identity = new RunIdentity(runId, group.Folder, group.Jid, group.IsMain, egress, request.TaskId);
+        // Issued once the VM is known: a warm VM with a spare already holds a token, which is bound to this run instead.
+        string? token = null;
         runLog.Write($"web access through the egress proxy ({gateway.Guest.ProxyAuthority}): {egress}; each destination is logged as `egress {group.Folder} run {runId}`");
         using var hardTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hardTimeout.CancelAfter(config.AgentTimeout);
@@ -90,10 +93,30 @@ public sealed partial class MicroVmAgentRunner(
             var reader = ready.Reader;
             var writer = new GuestFrameWriter(vm.Control);
 
+            // The run's credential: one VM, one token, one run. A warm VM's spare token is bound to this run (before the
+            // job is sent, so the spare's first tool or model call already speaks for it); its env and MCP config are
+            // then exactly what the spare was started with, which is what lets the guest claim it.
+            IReadOnlyDictionary<string, string> env;
+            string mcpConfig;
+            if (ready.Spare is { } spare && tokens.Bind(spare.Token, identity))
+            {
+                (token, env, mcpConfig) = (spare.Token, spare.Env, spare.McpConfigJson);
+                runLog.Write(sessionId is null
+                    ? "Claude Code: the warm VM's spare (started before this run) is bound to it; the guest claims it"
+                    : "Claude Code: cold start, the session is resumed (a spare cannot resume); the warm VM's token is bound to this run");
+            }
+            else
+            {
+                token = tokens.Issue(identity);
+                (env, mcpConfig) = (GuestEnvironment(gateway.Guest, token), McpConfigJson(token, gateway.Guest.GatewayUrl));
+                runLog.Write(ready.Spare is null
+                    ? "Claude Code: cold start (no spare in this VM)"
+                    : "Claude Code: cold start (the spare's token could not be bound; the guest kills the spare)");
+            }
+
             // 4. job and workspace
-            await writer.WriteAsync(new JobFrame(runId, group.Folder, group.IsMain, request.Prompt, time.GetUtcNow(),
-                new Dictionary<string, string>(gateway.Guest.ProxyEnvironment(token)) { ["ANTHROPIC_BASE_URL"] = gateway.Guest.GatewayUrl, ["ANTHROPIC_API_KEY"] = token },
-                SessionId: sessionId, McpConfigJson: McpConfigJson(token, gateway.Guest.GatewayUrl), ExtraFolders: extras.Folders.Count > 0 ? WithSerials(extras.Folders, vm) : null), ct);
+            await writer.WriteAsync(new JobFrame(runId, group.Folder, group.IsMain, request.Prompt, time.GetUtcNow(), env,
+                SessionId: sessionId, McpConfigJson: mcpConfig, ExtraFolders: extras.Folders.Count > 0 ? WithSerials(extras.Folders, vm) : null), ct);
             await SendWorkspaceAsync(layout, writer, runLog, ct);
 
             // 5. relay until done
@@ -129,7 +152,7 @@ public sealed partial class MicroVmAgentRunner(
         {
             // 6. the token dies with the VM (the VM itself is disposed by its using above); then no file can be asked
             // for any more, and the ones whose file never reached the host are refused (the chat is told).
-            tokens.Revoke(token);
+            if (token is not null) tokens.Revoke(token);
             foreach (var line in gateway.Tools?.Files?.AfterSync(runId, final: true) ?? []) runLog.Write(line);
             runLog.Write($"run ended after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
         }
@@ -179,6 +202,11 @@ public sealed partial class MicroVmAgentRunner(
         runLog.Write($"guest ready after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
         return ready;
     }
+
+    /// <summary>The environment a job (or a warm VM's spare) gives Claude Code: the gateway's address, the token as the API
+    /// key, and the egress proxy with the token as its password. One place, so a spare's and its claiming job's match.</summary>
+    public static Dictionary<string, string> GuestEnvironment(GuestEndpoints guest, string token) =>
+        new(guest.ProxyEnvironment(token), StringComparer.Ordinal) { ["ANTHROPIC_BASE_URL"] = guest.GatewayUrl, ["ANTHROPIC_API_KEY"] = token };
 
     /// <summary>Claude Code's <c>--mcp-config</c> for a run: the gateway's MCP server, with the run's token as the
     /// bearer, which is how the gateway knows which group every tool call speaks for.</summary>

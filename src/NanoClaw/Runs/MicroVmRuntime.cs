@@ -69,7 +69,7 @@ public sealed class MicroVmRuntime : IAsyncDisposable
             c => image.TryGetCached() is null
                 ? throw new VmImageException("the VM image is not built yet (the first run builds it, or `nanoclaw setup`)")
                 : image.EnsureAsync(new Progress<string>(), c),
-            gateway.Port, TimeProvider.System, logs.CreateLogger<WarmPool>(), proxyPort: gateway.ProxyPort);
+            gateway.Port, TimeProvider.System, logs.CreateLogger<WarmPool>(), proxyPort: gateway.ProxyPort, spares: (tokens, gateway.Guest));
         var runner = new MicroVmAgentRunner(config, image, vmm, gateway, tokens, TimeProvider.System, logs.CreateLogger<MicroVmAgentRunner>(), warmPool);
         warmPool.Start();
         return new MicroVmRuntime(runner, gateway, kvm, warmPool);

@@ -1,3 +1,4 @@
+using NanoClaw.Gateway;
 using NanoClaw.Guest;
 using NanoClaw.Vm;
 
@@ -24,6 +25,14 @@ public sealed class ReadyVm : IAsyncDisposable
     /// <summary>When <c>ready</c> arrived (<see cref="TimeProvider.GetTimestamp"/> of the provider passed to <see cref="BootAsync"/>).</summary>
     public long ReadyAt { get; }
 
+    /// <summary>
+    /// The Claude Code this VM's guest has pre-started (sent as <c>spare</c>), or null. Its token is revoked when this is
+    /// disposed, whoever owns the VM then: a warm VM discarded, drained or dead takes its token with it, and a run
+    /// that bound it revokes it too.
+    /// </summary>
+    public WarmSpare? Spare { get; private set; }
+
+    RunTokens? spareTokens;
     string? consoleLogTarget;
     bool deleteConsoleLog;
 
@@ -56,6 +65,17 @@ public sealed class ReadyVm : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Issues the VM's token (unbound) and sends <c>spare</c>, the first frame after <c>ready</c>: the guest starts Claude
+    /// Code and parks it. On failure this throws; the VM is then unusable and its disposal revokes the token.
+    /// </summary>
+    public async Task SendSpareAsync(RunTokens tokens, GuestEndpoints guest, CancellationToken ct)
+    {
+        var spare = WarmSpare.Issue(tokens, guest);
+        (Spare, spareTokens) = (spare, tokens);
+        await new GuestFrameWriter(Vm.Control).WriteAsync(new SpareFrame(spare.Env, spare.McpConfigJson), ct);
+    }
+
     /// <summary>The console log moves here when the VM is destroyed (a warm VM booted before its run had a log folder).</summary>
     public void KeepConsoleLogAt(string path) => (consoleLogTarget, deleteConsoleLog) = (path, false);
 
@@ -64,6 +84,7 @@ public sealed class ReadyVm : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Spare is { } spare) spareTokens?.Revoke(spare.Token);
         await Vm.DisposeAsync();
         // After the VM is gone nothing writes the file any more, so a move (even across file systems) loses nothing.
         try

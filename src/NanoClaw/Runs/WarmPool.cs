@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using NanoClaw.Gateway;
 using NanoClaw.Vm;
 using NanoClaw.Vm.Image;
 
@@ -36,6 +37,7 @@ public sealed partial class WarmPool : IAsyncDisposable
     readonly TimeProvider time;
     readonly ILogger log;
     readonly Func<long?> memAvailableMb;
+    readonly (RunTokens Tokens, GuestEndpoints Guest)? spares;
     readonly Lock gate = new();
     /// <summary>Warm VMs, booting or ready, oldest first. A slot leaves this list exactly once: claimed, discarded, drained or disposed.</summary>
     readonly List<Slot> slots = [];
@@ -47,10 +49,13 @@ public sealed partial class WarmPool : IAsyncDisposable
 
     /// <param name="artifacts">The VM image (<see cref="VmImage.EnsureAsync"/>); asked before each boot, cached after the first.</param>
     /// <param name="memAvailableMb">MemAvailable in MiB, null when unknown; /proc/meminfo unless a test says otherwise.</param>
+    /// <param name="spares">The gateway's tokens and guest endpoints: with them (and <see cref="Config.VmSpare"/> on) each warm
+    /// VM gets an unbound token and starts Claude Code parked (<see cref="ReadyVm.SendSpareAsync"/>); without, VMs only boot.</param>
     public WarmPool(Config config, IVmm vmm, Func<CancellationToken, Task<VmArtifacts>> artifacts, int gatewayPort, TimeProvider time,
-        ILogger<WarmPool> log, Func<long?>? memAvailableMb = null, int proxyPort = 0)
+        ILogger<WarmPool> log, Func<long?>? memAvailableMb = null, int proxyPort = 0, (RunTokens Tokens, GuestEndpoints Guest)? spares = null)
     {
         this.proxyPort = proxyPort;
+        this.spares = config.VmSpare ? spares : null;
         (this.config, this.vmm, this.artifacts, this.gatewayPort, this.time, this.log) = (config, vmm, artifacts, gatewayPort, time, log);
         this.memAvailableMb = memAvailableMb ?? ReadMemAvailableMb;
     }
@@ -194,6 +199,15 @@ public sealed partial class WarmPool : IAsyncDisposable
             Directory.CreateDirectory(WarmLogDir);
             var spec = Spec(config, image, gatewayPort, proxyPort, slot.Id, Path.Combine(WarmLogDir, slot.Id + ".console.log"));
             var vm = await ReadyVm.BootAsync(vmm, spec, BootTimeout, time, slot.Cancel.Token);
+            if (spares is { } spare)
+            {
+                try { await vm.SendSpareAsync(spare.Tokens, spare.Guest, slot.Cancel.Token); }
+                catch
+                {
+                    await vm.DisposeAsync(); // revokes the token it was given
+                    throw;
+                }
+            }
             LogReady(log, slot.Id, time.GetElapsedTime(started).TotalMilliseconds);
             _ = WatchAsync(slot, vm);
             return vm;

@@ -54,8 +54,10 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
     static QemuVmm Vmm() => new(new KvmStatus(false, "tests run under TCG"), NullLogger<QemuVmm>.Instance);
 
     /// <param name="gatewayPort">9 (discard) where the guests never call out.</param>
-    WarmPool NewPool(Config config, TimeProvider time, int gatewayPort = 9, Func<long?>? memAvailableMb = null) =>
-        new(config, Vmm(), _ => Task.FromResult(vm.Artifacts), gatewayPort, time, logs.CreateFactory().CreateLogger<WarmPool>(), memAvailableMb);
+    /// <param name="spares">The gateway whose tokens warm VMs' spare Claude Codes get (VM_SPARE on); null: VMs only boot.</param>
+    WarmPool NewPool(Config config, TimeProvider time, int gatewayPort = 9, Func<long?>? memAvailableMb = null, HostGateway? spares = null) =>
+        new(config, Vmm(), _ => Task.FromResult(vm.Artifacts), gatewayPort, time, logs.CreateFactory().CreateLogger<WarmPool>(), memAvailableMb,
+            spares: spares is null ? null : (tokens, spares.Guest));
 
     string VmsDir => Path.Combine(home, "data", "vms");
 
@@ -76,7 +78,8 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
 
         await using (var gateway = await StartGatewayAsync(fake))
         {
-            var pool = NewPool(config, TimeProvider.System, gateway.Port);
+            // Spares on, as by default: the Claude Code started before the run must not carry anything across either.
+            var pool = NewPool(config, TimeProvider.System, gateway.Port, spares: gateway);
             await using (pool)
             {
                 var runner = NewRunner(config, gateway, pool);
@@ -122,6 +125,52 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
             }
         }
         // Shutdown: the refilled warm VM is stopped with the pool, and nothing of any VM is left.
+        ProcessTable.Mentioning(home).ShouldBeEmpty();
+        Directory.GetDirectories(VmsDir).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task AFreshSessionIsAnsweredByTheClaimedSpareAndItsNextRunResumesItCold()
+    {
+        await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
+        fake.AnswerEvery(r => FakeReply.Text(r.Mentions("second question") ? "second answer" : "first answer"));
+        var config = NewConfig() with { UpstreamBaseUrl = fake.BaseUrl };
+        var group = Group("delta", config);
+        await using (var gateway = await StartGatewayAsync(fake))
+        {
+            var pool = NewPool(config, TimeProvider.System, gateway.Port, spares: gateway);
+            await using (pool)
+            {
+                var runner = NewRunner(config, gateway, pool);
+                pool.Start();
+                await Eventually.True(() => pool.ReadyCount == 1, "the first warm VM is ready", BootWait);
+                tokens.Count.ShouldBe(1); // the warm VM's token, bound to no run yet
+
+                // 1. A new session: the warm VM's parked Claude Code is claimed and answers.
+                var first = await RunAsync(runner, group, "first question");
+                first.Outputs.ShouldBe(["first answer"]);
+                var firstLog = File.ReadAllText(first.RunLog);
+                WarmVmOf(first.RunLog);
+                firstLog.ShouldContain("the warm VM's spare (started before this run) is bound to it");
+                firstLog.ShouldContain("guest info: claude code: claimed the spare");
+                firstLog.ShouldNotContain("starting Claude Code cold");
+
+                // 2. The next run resumes that session: a spare cannot, so the guest kills it and starts cold.
+                await Eventually.True(() => pool.ReadyCount == 1, "the pool refilled", BootWait);
+                var second = await RunAsync(runner, group, "second question", first.SessionId.ShouldNotBeNull());
+                second.Outputs.ShouldBe(["second answer"]);
+                second.SessionId.ShouldBe(first.SessionId);
+                var secondLog = File.ReadAllText(second.RunLog);
+                WarmVmOf(second.RunLog);
+                secondLog.ShouldContain("not claiming the spare (the job resumes a session)");
+                // The resumed request carries the first exchange: the session the spare served was stored and resumed.
+                var resumed = fake.Requests.Last(r => !r.IsSide && r.Mentions("second question"));
+                resumed.Mentions("first question").ShouldBeTrue();
+                resumed.Mentions("first answer").ShouldBeTrue();
+            }
+        }
+        // Every token died with its VM: the two claimed ones and the refilled warm VM's.
+        tokens.Count.ShouldBe(0);
         ProcessTable.Mentioning(home).ShouldBeEmpty();
         Directory.GetDirectories(VmsDir).ShouldBeEmpty();
     }
@@ -223,14 +272,14 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
 
     sealed record RunResult(List<string> Outputs, string? SessionId, string RunLog);
 
-    async Task<RunResult> RunAsync(MicroVmAgentRunner runner, RegisteredGroup group, string prompt)
+    async Task<RunResult> RunAsync(MicroVmAgentRunner runner, RegisteredGroup group, string prompt, string? sessionId = null)
     {
         var followUps = Channel.CreateUnbounded<string>();
         followUps.Writer.Complete();
         List<string> outputs = [];
         string? session = null;
         using var timeout = new CancellationTokenSource(RunTimeout);
-        await foreach (var e in runner.RunAsync(new AgentRequest(group, prompt, SessionId: null), followUps.Reader, timeout.Token))
+        await foreach (var e in runner.RunAsync(new AgentRequest(group, prompt, SessionId: sessionId), followUps.Reader, timeout.Token))
         {
             if (e is AgentEvent.Output o) outputs.Add(o.Text);
             if (e is AgentEvent.SessionStarted s) session = s.SessionId;

@@ -67,16 +67,18 @@ public class CredentialProxyTests
     }
 
     [Fact]
-    public async Task AMissingUnknownOrRevokedTokenGets401AndTheUpstreamSeesNothing()
+    public async Task AMissingUnknownRevokedOrUnboundTokenGets401AndTheUpstreamSeesNothing()
     {
         await using var fake = await FakeMessagesApi.StartAsync();
         var tokens = new RunTokens();
         await using var gateway = await HostGateway.StartAsync(ApiKeyUpstream(fake), tokens);
         var revoked = tokens.Issue(Family);
         tokens.Revoke(revoked);
+        // A warm VM's token before a run claims it speaks for nobody: no model call on anyone's account.
+        var unbound = tokens.IssueUnbound();
         using var http = new HttpClient();
 
-        foreach (var presented in new[] { null, "not-a-token", revoked, RealKey })
+        foreach (var presented in new[] { null, "not-a-token", revoked, unbound, RealKey })
         {
             using var request = MessagesRequest(gateway, stream: true);
             if (presented is not null) request.Headers.Add("x-api-key", presented);

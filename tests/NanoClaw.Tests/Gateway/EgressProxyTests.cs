@@ -74,6 +74,15 @@ public sealed class EgressProxyTests : IAsyncLifetime
         (await SendAsync(Connect($"echo.test:{DestinationPort}", token))).ShouldStartWith("HTTP/1.1 407 ");
     }
 
+    [Fact]
+    public async Task AnUnboundTokenIsRefusedUntilARunClaimsIt()
+    {
+        var token = tokens.IssueUnbound();
+
+        (await SendAsync(Connect($"echo.test:{DestinationPort}", token))).ShouldStartWith("HTTP/1.1 407 ");
+        lock (resolved) resolved.ShouldBeEmpty();
+    }
+
     [Theory]
     [InlineData("CONNECT", "127.0.0.1:443", "loopback")]
     [InlineData("GET", "http://127.0.0.1/", "loopback")]

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
 using NanoClaw.Gateway;
 using NanoClaw.Gateway.Credentials;
 
@@ -91,6 +92,40 @@ public sealed class McpEndpointTests : IAsyncLifetime
     {
         var (status, _) = await PostAsync(token, "tools/list");
         status.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    async Task<McpClient> ConnectAsync(string token) => await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+    {
+        Endpoint = new Uri(gateway.BaseUrl, "/mcp"),
+        TransportMode = HttpTransportMode.StreamableHttp,
+        AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {token}" },
+    }));
+
+    [Fact]
+    public async Task AnUnboundTokenListsToolsButEveryCallIsAToolErrorUntilBound()
+    {
+        // A warm VM's parked Claude Code connects its MCP server before any run claims the VM: a real client over HTTP.
+        var token = tokens.IssueUnbound();
+        await using (var parked = await ConnectAsync(token))
+        {
+            (await parked.ListToolsAsync()).Select(t => t.Name).ShouldContain("send_message");
+            var refused = await parked.CallToolAsync("send_message", new Dictionary<string, object?> { ["text"] = "hello?" });
+            refused.IsError.ShouldBe(true);
+            refused.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Single().Text.ShouldContain("no run yet");
+            (await parked.CallToolAsync("list_tasks")).IsError.ShouldBe(true);
+        }
+        (await h.DeliveredAsync()).ShouldBeEmpty();
+
+        tokens.Bind(token, h.FamilyRun).ShouldBeTrue();
+        await using (var claimed = await ConnectAsync(token))
+        {
+            var sent = await claimed.CallToolAsync("send_message", new Dictionary<string, object?> { ["text"] = "on my way" });
+            sent.IsError.ShouldNotBe(true);
+        }
+        (await h.DeliveredAsync()).ShouldBe([("family@g.us", "Andy: on my way")]);
+
+        tokens.Revoke(token).ShouldBeTrue();
+        (await PostAsync(token, "tools/list")).Status.ShouldBe(HttpStatusCode.Unauthorized);
     }
 
     [Fact]

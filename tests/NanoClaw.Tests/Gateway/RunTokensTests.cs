@@ -53,4 +53,56 @@ public class RunTokensTests
         tokens.TryValidate(token, out _).ShouldBeFalse();
         tokens.Revoke(token).ShouldBeFalse();
     }
+
+    [Fact]
+    public void AnUnboundTokenAuthenticatesNothingUntilBoundOnce()
+    {
+        var tokens = new RunTokens();
+        var token = tokens.IssueUnbound();
+
+        tokens.TryValidate(token, out _).ShouldBeFalse();
+        tokens.TryValidateLive(token, out var parked).ShouldBeTrue();
+        parked.ShouldBeNull();
+
+        tokens.Bind(token, Family).ShouldBeTrue();
+        tokens.TryValidate(token, out var run).ShouldBeTrue();
+        run.ShouldBe(Family);
+        // Once only: a bound token is never moved to another run.
+        tokens.Bind(token, Main).ShouldBeFalse();
+        tokens.TryValidate(token, out run).ShouldBeTrue();
+        run.ShouldBe(Family);
+    }
+
+    [Fact]
+    public void BindRefusesUnknownRevokedAndIssuedTokens()
+    {
+        var tokens = new RunTokens();
+        var issued = tokens.Issue(Main);
+        var revoked = tokens.IssueUnbound();
+        tokens.Revoke(revoked).ShouldBeTrue();
+
+        tokens.Bind("not-a-token", Family).ShouldBeFalse();
+        tokens.Bind("", Family).ShouldBeFalse();
+        tokens.Bind(revoked, Family).ShouldBeFalse();
+        tokens.Bind(issued, Family).ShouldBeFalse();
+        tokens.TryValidate(issued, out var run).ShouldBeTrue();
+        run.ShouldBe(Main);
+        tokens.TryValidateLive(revoked, out _).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void RevokeEndsAnUnboundOrABoundToken()
+    {
+        var tokens = new RunTokens();
+        var unbound = tokens.IssueUnbound();
+        var bound = tokens.IssueUnbound();
+        tokens.Bind(bound, Family).ShouldBeTrue();
+
+        tokens.Revoke(unbound).ShouldBeTrue();
+        tokens.Revoke(bound).ShouldBeTrue();
+
+        tokens.TryValidate(bound, out _).ShouldBeFalse();
+        tokens.TryValidateLive(unbound, out _).ShouldBeFalse();
+        tokens.Count.ShouldBe(0);
+    }
 }

@@ -163,7 +163,87 @@ public sealed class GuestAgentTests : IAsyncLifetime
         (await _guest.ReadAsync()).Frame.ShouldBe(new ReadyFrame());
         await _guest.SendAsync(new MessageFrame("hello?"));
         var (done, _) = await _guest.ReadAsync();
-        done.ShouldBeOfType<DoneFrame>().Error.ShouldBe("protocol error: the first frame from the host must be 'job'");
+        done.ShouldBeOfType<DoneFrame>().Error.ShouldBe("protocol error: the first frame from the host must be 'job' (or 'spare')");
         (await _guest.WaitForExitAsync()).ShouldBe(1);
+    }
+
+    static readonly Dictionary<string, string> TokenEnv = new() { ["ANTHROPIC_API_KEY"] = "per-run-token" };
+
+    async Task BeginWithSpareAsync(IReadOnlyDictionary<string, string> spareEnv, JobFrame job)
+    {
+        (await _guest.ReadAsync()).Frame.ShouldBe(new ReadyFrame());
+        await _guest.SendAsync(new SpareFrame(spareEnv));
+        await _guest.StartJobAsync(job, _layout);
+    }
+
+    [Fact]
+    public async Task AFreshJobClaimsTheSpareWhichThenWorksInTheGroupFolder()
+    {
+        await BeginWithSpareAsync(TokenEnv, Job("echo $(id -u) $PWD $CLAIMED $(cat notes/a.txt) $ANTHROPIC_API_KEY"));
+
+        var logs = new List<string>();
+        var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
+
+        logs.ShouldContain(l => l.Contains("claude code: claimed the spare"));
+        frames.Select(f => f.Frame).ShouldBe([
+            new SessionFrame(ScriptedClaude.KnownSession),
+            new OutputFrame($"1000 {_vmRoot}/workspace/group yes hello per-run-token"),
+            new ChangesFrame(0, []),
+            new IdleFrame()]);
+        // The parked process's folder is outside the synced tops and the agent's alone.
+        File.GetUnixFileMode(Path.Combine(_vmRoot, "tmp", "nanoclaw-spare")).ShouldBe((UnixFileMode)0b111_000_000);
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task ARefusedClaimStartsClaudeCodeColdWithTheSameMessages()
+    {
+        var env = new Dictionary<string, string>(TokenEnv) { ["SCRIPTED_CLAIM"] = "refuse" };
+        await BeginWithSpareAsync(env, Job("echo cold:$CLAIMED $PWD") with { Env = env });
+        await _guest.SendAsync(new MessageFrame("echo second"));
+
+        var logs = new List<string>();
+        var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
+
+        logs.ShouldContain(l => l.Contains("spare refused: claim refused for the test; starting Claude Code cold"));
+        frames.Select(f => f.Frame).ShouldContain(new OutputFrame($"cold: {_vmRoot}/workspace/group"));
+        (await _guest.ReadUntilAsync<IdleFrame>()).Select(f => f.Frame).ShouldContain(new OutputFrame("second"));
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("other-token", null, "the job's environment differs")]
+    [InlineData("per-run-token", "11111111-2222-3333-4444-555555555555", "the job resumes a session")]
+    public async Task AJobThatCannotClaimTheSpareKillsItAndStartsCold(string spareToken, string? session, string why)
+    {
+        await BeginWithSpareAsync(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = spareToken }, Job("echo cold:$CLAIMED", sessionId: session));
+
+        var logs = new List<string>();
+        var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
+
+        logs.ShouldContain(l => l.Contains($"not claiming the spare ({why})"));
+        frames.Select(f => f.Frame).ShouldContain(new OutputFrame("cold:"));
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task SpareIsOnlyValidBeforeTheJob()
+    {
+        (await _guest.ReadAsync()).Frame.ShouldBe(new ReadyFrame());
+        await _guest.SendAsync(new SpareFrame(TokenEnv));
+        await _guest.SendAsync(new SpareFrame(TokenEnv));
+        var frames = await _guest.ReadUntilAsync<DoneFrame>();
+        ((DoneFrame)frames[^1].Frame).Error.ShouldBe("protocol error: the frame after 'spare' must be 'job'");
+        (await _guest.WaitForExitAsync()).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task SpareAfterTheJobIsAProtocolError()
+    {
+        (await _guest.ReadAsync()).Frame.ShouldBe(new ReadyFrame());
+        await _guest.SendAsync(Job("echo hi"));
+        await _guest.SendAsync(new SpareFrame(TokenEnv));
+        var frames = await _guest.ReadUntilAsync<DoneFrame>();
+        ((DoneFrame)frames[^1].Frame).Error.ShouldBe("protocol error: the frame after 'job' must be 'workspace'");
     }
 }

@@ -16,7 +16,7 @@ public sealed class GuestProtocolTests
     {
         GuestFrame[] frames =
         [
-            Job, new WorkspaceFrame(42), new MessageFrame("more"), new CloseFrame(),
+            Job, new SpareFrame(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "t" }, "{}"), new WorkspaceFrame(42), new MessageFrame("more"), new CloseFrame(),
             new ReadyFrame(), new SessionFrame("s-1"), new OutputFrame("hi"), new ChangesFrame(0, ["group/a.txt"]),
             new IdleFrame(), new LogFrame(GuestLogLevel.Warn, "careful"), new DoneFrame(), new DoneFrame("claude exited with code 1"),
         ];
@@ -24,7 +24,13 @@ public sealed class GuestProtocolTests
         {
             var parsed = GuestProtocol.Parse(GuestProtocol.Serialize(frame));
             parsed.GetType().ShouldBe(frame.GetType());
-            if (frame is JobFrame job)
+            if (frame is SpareFrame spare)
+            {
+                var back = (SpareFrame)parsed;
+                back.Env.ShouldBe(spare.Env);
+                back.McpConfigJson.ShouldBe(spare.McpConfigJson);
+            }
+            else if (frame is JobFrame job)
             {
                 var back = (JobFrame)parsed;
                 back.Env.ShouldBe(job.Env);
@@ -74,6 +80,10 @@ public sealed class GuestProtocolTests
     [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{},\"extraFolders\":[{\"disk\":0,\"name\":\"a\",\"rw\":true}]}", "rw")]
     [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{},\"extraFolders\":[{\"name\":\"a\"}]}", "disk")]
     [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"p\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{},\"extraFolders\":[null]}", "objects only")]
+    [InlineData("{\"type\":\"spare\"}", "env")]
+    [InlineData("{\"type\":\"spare\",\"env\":{\"BAD-NAME\":\"x\"}}", "env name")]
+    [InlineData("{\"type\":\"spare\",\"env\":{},\"sessionId\":\"s\"}", "sessionId")]
+    [InlineData("{\"type\":\"spare\",\"env\":{},\"mcpConfigJson\":\"a\\u0000b\"}", "NUL")]
     [InlineData("[1,2]", "malformed frame")]
     [InlineData("null", "null")]
     [InlineData("{\"type\":\"output\",\"text\":\"a\"} trailing", "malformed frame")]

@@ -6,7 +6,9 @@ namespace NanoClaw.Tests.Guest;
 /// A stand-in for the Claude Code CLI, named as such: a shell script speaking the same stream-json (one
 /// <c>system/init</c> and one <c>result</c> per user message). Each message is a shell command run in the working
 /// directory; its output is the result text. It knows one session id and fails a <c>--resume</c> of any other the way
-/// the real CLI does. Used to test the guest's workspace and session handling fast; real-CLI tests sit beside it.
+/// the real CLI does. With <c>--await-claim</c> it parks like the real CLI: its first input line must be the claim
+/// (answered with a <c>control_response</c>; refused when its environment has <c>SCRIPTED_CLAIM=refuse</c>), after which
+/// it works in the claim's <c>cwd</c> with <c>CLAIMED=yes</c> in its environment. Used to test the guest's workspace and session handling fast; real-CLI tests sit beside it.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public static class ScriptedClaude
@@ -17,7 +19,18 @@ public static class ScriptedClaude
         #!/bin/bash
         sid=__SESSION__
         resume=""
-        while [ $# -gt 0 ]; do case "$1" in --resume) resume="$2"; shift 2;; *) shift;; esac; done
+        spare=""
+        while [ $# -gt 0 ]; do case "$1" in --resume) resume="$2"; shift 2;; --await-claim) spare=1; shift;; *) shift;; esac; done
+        if [ -n "$spare" ]; then
+          IFS= read -r claim
+          cwd=$(printf '%s' "$claim" | sed -n -e 's/.*"claim_session","cwd":"\([^"]*\)".*/\1/p')
+          if [ "$SCRIPTED_CLAIM" = refuse ] || [ -z "$cwd" ]; then
+            echo '{"type":"control_response","response":{"subtype":"error","request_id":"claim","error":"claim refused for the test"}}'
+            exit 1
+          fi
+          cd "$cwd" && export CLAIMED=yes
+          echo "{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"claim\",\"response\":{\"status\":\"ok\",\"cwd\":\"$cwd\",\"session_id\":\"$sid\"}}}"
+        fi
         if [ -n "$resume" ] && [ "$resume" != "$sid" ]; then
           echo "{\"type\":\"result\",\"subtype\":\"error_during_execution\",\"is_error\":true,\"errors\":[\"No conversation found with session ID: $resume\"]}"
           echo "No conversation found with session ID: $resume" >&2

@@ -28,6 +28,16 @@ public sealed class WarmPoolTests : IDisposable
     }
 
     [Fact]
+    public void SparesAreOnByDefaultAndVmSpareOffTurnsThemOff()
+    {
+        Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home }).VmSpare.ShouldBeTrue();
+        Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home, ["VM_SPARE"] = "on" }).VmSpare.ShouldBeTrue();
+        Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home, ["VM_SPARE"] = "off" }).VmSpare.ShouldBeFalse();
+        Should.Throw<ConfigException>(() => Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home, ["VM_SPARE"] = "yes" }))
+            .Message.ShouldContain("VM_SPARE=yes must be on or off");
+    }
+
+    [Fact]
     public async Task AnOffPoolBootsNothingArmsNoTimerAndEveryClaimIsCold()
     {
         var time = new FakeTimeProvider();

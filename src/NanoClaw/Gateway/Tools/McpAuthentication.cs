@@ -7,6 +7,8 @@ namespace NanoClaw.Gateway.Tools;
 /// <summary>
 /// Authenticates every request to <c>/mcp</c> by its run token (<c>Authorization: Bearer</c>, as the run's
 /// <c>--mcp-config</c> sends it) and records the <see cref="RunIdentity"/> for the tools. Unknown or revoked: 401.
+/// An unbound token (a warm VM's parked Claude Code, before any run claims the VM) passes with no caller set: the MCP
+/// handshake and <c>tools/list</c> work, and every tool call answers a tool error (<see cref="NanoClawMcpTools"/>).
 /// </summary>
 public static class McpAuthentication
 {
@@ -15,7 +17,7 @@ public static class McpAuthentication
     /// <summary>Tool calls are small; the 64 MB the Messages API route allows is not for them.</summary>
     public const long MaxRequestBodyBytes = 1024 * 1024;
 
-    /// <summary>The caller of the current request, set once its token is validated.</summary>
+    /// <summary>The caller of the current request, set once its token is validated; null for an unbound token.</summary>
     public static RunIdentity? Caller(HttpContext context) => context.Items[typeof(RunIdentity)] as RunIdentity;
 
     public static Func<HttpContext, RequestDelegate, Task> Middleware(RunTokens tokens) => async (context, next) =>
@@ -25,7 +27,7 @@ public static class McpAuthentication
             await next(context);
             return;
         }
-        if (!tokens.TryValidate(BearerToken(context.Request), out var run))
+        if (!tokens.TryValidateLive(BearerToken(context.Request), out var run))
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.ContentType = "application/json";
@@ -40,7 +42,7 @@ public static class McpAuthentication
         }
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = MaxRequestBodyBytes;
-        context.Items[typeof(RunIdentity)] = run;
+        if (run is not null) context.Items[typeof(RunIdentity)] = run;
         await next(context);
     };
 

@@ -25,7 +25,7 @@ public sealed class NanoClawMcpTools(IHttpContextAccessor http, AgentTools? tool
         [Description("The message text (at most 16 KB); with an attachment, its caption (at most 1000 characters, may be left out).")] string? text = null,
         [Description("Main chat only: the jid of another registered chat to send to. Leave out for this chat.")] string? target_group_jid = null,
         [Description("A file in your group folder to send, e.g. \"/workspace/group/out/chart.png\" (or relative to it).")] string? attachment = null) =>
-        Call(tools => tools.SendMessage(Caller, text, target_group_jid, attachment));
+        Call((tools, caller) => tools.SendMessage(caller, text, target_group_jid, attachment));
 
     [McpServerTool(Name = ToolNames.ScheduleTask, Destructive = false, OpenWorld = false)]
     [Description("Schedule a task: the prompt runs later as a new agent run for the group, and its answer is sent to the group's chat. " +
@@ -37,30 +37,30 @@ public sealed class NanoClawMcpTools(IHttpContextAccessor http, AgentTools? tool
             "For once: local time \"yyyy-MM-ddTHH:mm:ss\" (no Z), in the future.")] string schedule_value,
         [Description("group: run in this group's conversation, with its history. isolated: a fresh conversation (the prompt must say everything). Default group.")] string? context_mode = null,
         [Description("Main chat only: the jid of another registered group to schedule the task for.")] string? target_group_jid = null) =>
-        Call(tools => tools.ScheduleTask(Caller, prompt, schedule_type, schedule_value, context_mode, target_group_jid));
+        Call((tools, caller) => tools.ScheduleTask(caller, prompt, schedule_type, schedule_value, context_mode, target_group_jid));
 
     [McpServerTool(Name = ToolNames.ListTasks, ReadOnly = true, OpenWorld = false)]
     [Description("List scheduled tasks with their ids, status, schedule and next run. A group sees its own tasks; the main chat sees all.")]
-    public CallToolResult ListTasks() => Call(tools => tools.ListTasks(Caller));
+    public CallToolResult ListTasks() => Call((tools, caller) => tools.ListTasks(caller));
 
     [McpServerTool(Name = ToolNames.PauseTask, Idempotent = false, OpenWorld = false)]
     [Description("Pause an active scheduled task (it stops running until resumed).")]
     public CallToolResult PauseTask([Description("The task id, from list_tasks.")] string task_id) =>
-        Call(tools => tools.PauseTask(Caller, task_id));
+        Call((tools, caller) => tools.PauseTask(caller, task_id));
 
     [McpServerTool(Name = ToolNames.ResumeTask, Idempotent = false, OpenWorld = false)]
     [Description("Resume a paused scheduled task.")]
     public CallToolResult ResumeTask([Description("The task id, from list_tasks.")] string task_id) =>
-        Call(tools => tools.ResumeTask(Caller, task_id));
+        Call((tools, caller) => tools.ResumeTask(caller, task_id));
 
     [McpServerTool(Name = ToolNames.CancelTask, Destructive = true, OpenWorld = false)]
     [Description("Cancel a scheduled task for good.")]
     public CallToolResult CancelTask([Description("The task id, from list_tasks.")] string task_id) =>
-        Call(tools => tools.CancelTask(Caller, task_id));
+        Call((tools, caller) => tools.CancelTask(caller, task_id));
 
     [McpServerTool(Name = ToolNames.ListChats, ReadOnly = true, OpenWorld = false)]
     [Description("Main chat only: list the chats the assistant has seen (jid, name, last activity) and which are registered groups.")]
-    public CallToolResult ListChats() => Call(tools => tools.ListChats(Caller));
+    public CallToolResult ListChats() => Call((tools, caller) => tools.ListChats(caller));
 
     [McpServerTool(Name = ToolNames.RegisterGroup, Destructive = false, OpenWorld = false)]
     [Description("Main chat only: register (join) a chat so the assistant answers there. It gets its own folder and memory.")]
@@ -70,7 +70,7 @@ public sealed class NanoClawMcpTools(IHttpContextAccessor http, AgentTools? tool
         [Description("Folder name for the group's files and memory: letters, digits, '-' or '_', e.g. \"family-chat\".")] string folder,
         [Description("The word that wakes the assistant there; default @<assistant name>.")] string? trigger = null,
         [Description("false: every message wakes the assistant (e.g. a chat with one person). Default true.")] bool? requires_trigger = null) =>
-        Call(tools => tools.RegisterGroup(Caller, jid, name, folder, trigger, requires_trigger));
+        Call((tools, caller) => tools.RegisterGroup(caller, jid, name, folder, trigger, requires_trigger));
 
     [McpServerTool(Name = ToolNames.Usage, ReadOnly = true, OpenWorld = false)]
     [Description("Main chat only: what the assistant's Messages API calls cost (USD, priced from a dated table; null cost = a model without a price) " +
@@ -80,15 +80,18 @@ public sealed class NanoClawMcpTools(IHttpContextAccessor http, AgentTools? tool
         [Description("month (default: since the 1st, local time), today, 7d, 24h, or a date like 2026-12-01.")] string? since = null,
         [Description("task (default), day, group or run.")] string? by = null,
         [Description("Only this group's calls (its folder). Leave out for all groups.")] string? group_folder = null) =>
-        Call(tools => tools.Usage(Caller, since, by, group_folder));
+        Call((tools, caller) => tools.Usage(caller, since, by, group_folder));
 
-    RunIdentity Caller => (http.HttpContext is { } context ? McpAuthentication.Caller(context) : null)
-        ?? throw new InvalidOperationException("An MCP tool ran outside an authenticated /mcp request.");
+    /// <summary>What a tool call answers when the VM's token is not bound to a run yet (a warm VM's parked Claude Code).</summary>
+    public const string NoRunYet = "This VM has no run yet: tools work once a run has claimed it.";
 
-    CallToolResult Call(Func<AgentTools, ToolResult> call)
+    CallToolResult Call(Func<AgentTools, RunIdentity, ToolResult> call)
     {
-        var result = tools is { } agentTools
-            ? call(agentTools)
+        // No caller: the middleware let an unbound token through for the handshake only. A tool error, not an
+        // exception, so the agent sees a plain answer and nothing is done on anyone's behalf.
+        var caller = http.HttpContext is { } context ? McpAuthentication.Caller(context) : null;
+        var result = caller is null ? new ToolResult.Error(NoRunYet)
+            : tools is { } agentTools ? call(agentTools, caller)
             : new ToolResult.Error("This gateway serves no agent tools.");
         return ToCallToolResult(result);
     }
