@@ -26,7 +26,9 @@ public sealed class PhaseBench(BenchEnvironment env)
     static readonly TimeSpan PrimeBound = TimeSpan.FromMinutes(4);
 
     /// <param name="Spare">The warm VM starts Claude Code parked before the run (VM_SPARE) and the run claims it.</param>
-    sealed record Variant(string Name, string What, GuestPriming Prime, bool Warm, bool SettleFirst, bool Spare = false);
+    /// <param name="Resume">The measured run resumes the session of an unmeasured run just before it (as most runs do),
+    /// so a parked spare cannot serve it: what does the spare's CPU cost such a run?</param>
+    sealed record Variant(string Name, string What, GuestPriming Prime, bool Warm, bool SettleFirst, bool Spare = false, bool Resume = false);
 
     /// <summary>How long a spare variant waits after the VM is ready before its run: Claude Code's own start in the
     /// guest takes ~10 s under TCG (BENCHMARKS.md), and a spare still starting would measure a race, not a parked spare.</summary>
@@ -37,6 +39,9 @@ public sealed class PhaseBench(BenchEnvironment env)
         new("cold-unprimed", "cold boot, priming off", GuestPriming.Off, Warm: false, SettleFirst: false),
         new("warm-unprimed", "warm claim, priming off (before)", GuestPriming.Off, Warm: true, SettleFirst: true),
         new("warm-spare", "warm claim, priming off, Claude Code started and parked before the run (after)", GuestPriming.Off, Warm: true, SettleFirst: true, Spare: true),
+        new("warm-resume", "warm claim, priming off, the run resumes a session (spares off)", GuestPriming.Off, Warm: true, SettleFirst: true, Resume: true),
+        new("warm-resume-spare", "warm claim, priming off, the run resumes a session, spares on (its VM's spare is killed, the refill starts one)",
+            GuestPriming.Off, Warm: true, SettleFirst: true, Spare: true, Resume: true),
         new("warm-cache", "warm claim, page cache primed only", GuestPriming.PageCache, Warm: true, SettleFirst: true),
         new("warm", "warm claim, fully primed (page cache + throwaway start)", GuestPriming.Full, Warm: true, SettleFirst: true),
         new("warm-now", "warm claim the instant the VM is ready (priming still running, stopped at the job)", GuestPriming.Full, Warm: true, SettleFirst: false),
@@ -64,14 +69,21 @@ public sealed class PhaseBench(BenchEnvironment env)
                     spares: v.Spare ? (tokens, gateway.Guest) : null) : null;
                 var runner = new MicroVmAgentRunner(config, new VmImage(config, env.RepoRoot), vmm, gateway, tokens, TimeProvider.System,
                     env.Logs.CreateLogger<MicroVmAgentRunner>(), pool);
+                string? session = null;
                 if (pool is not null)
                 {
                     pool.Start();
                     await WaitForReadyAsync(pool, ct);
+                    if (v.Resume)
+                    {
+                        // The session the measured run resumes, made by a run of its own (unmeasured); the pool refills.
+                        (_, session) = await OneRunAsync(runner, fake, group, config, $"{v.Name} run {i + 1} (its session)", null, ct);
+                        await WaitForReadyAsync(pool, ct);
+                    }
                     if (v.SettleFirst) await WaitForPrimedAsync(config, ct);
                     if (v.Spare) await Task.Delay(SpareSettle, ct);
                 }
-                var phases = await OneRunAsync(runner, fake, group, config, $"{v.Name} run {i + 1}", ct);
+                var (phases, _) = await OneRunAsync(runner, fake, group, config, $"{v.Name} run {i + 1}", session, ct);
                 samples[v.Name].Add(phases);
                 Console.Error.WriteLine($"phases {v.Name} {i + 1}/{runs}: {phases}");
             }
@@ -143,7 +155,9 @@ public sealed class PhaseBench(BenchEnvironment env)
         catch (IOException) { return false; }
     }
 
-    static async Task<RunPhases> OneRunAsync(MicroVmAgentRunner runner, FakeMessagesApi fake, RegisteredGroup group, Config config, string what, CancellationToken ct)
+    /// <returns>The run's phases and the session it ran in.</returns>
+    static async Task<(RunPhases Phases, string? Session)> OneRunAsync(MicroVmAgentRunner runner, FakeMessagesApi fake, RegisteredGroup group, Config config, string what,
+        string? resume, CancellationToken ct)
     {
         fake.Script(Reply);
         var followUps = Channel.CreateUnbounded<string>();
@@ -152,8 +166,10 @@ public sealed class PhaseBench(BenchEnvironment env)
         var before = Directory.Exists(logsDir) ? Directory.GetFiles(logsDir, "*.log").ToHashSet() : [];
         var started = DateTimeOffset.UtcNow;
         var outputs = new List<string>();
-        await foreach (var e in runner.RunAsync(new AgentRequest(group, "hello", SessionId: null), followUps.Reader, ct))
+        string? session = null;
+        await foreach (var e in runner.RunAsync(new AgentRequest(group, "hello", SessionId: resume), followUps.Reader, ct))
         {
+            if (e is AgentEvent.SessionStarted s) session = s.SessionId;
             if (e is AgentEvent.Output o) outputs.Add(o.Text);
             if (e is AgentEvent.Failed f) throw new InvalidOperationException($"{what} failed: {f.Error} (run logs: {logsDir})");
         }
@@ -162,6 +178,9 @@ public sealed class PhaseBench(BenchEnvironment env)
             throw new InvalidOperationException($"{what} answered [{string.Join(" | ", outputs)}] instead of \"{Reply}\"");
         var runLog = Directory.GetFiles(logsDir, "*.log").Where(f => !f.EndsWith(".console.log", StringComparison.Ordinal) && !before.Contains(f)).Single();
         var turn = fake.Requests.Where(r => r.ReceivedAt >= started && r.Path == "/v1/messages" && !r.IsSide).OrderBy(r => r.ReceivedAt).First();
-        return RunPhases.From(started, ended, File.ReadAllLines(runLog), turn.ReceivedAt, turn.AnsweredAt ?? ended);
+        // A resumed run's turn carries the earlier exchange: the reply of the run that made the session.
+        if (resume is not null && !turn.RawBody.Contains(Reply, StringComparison.Ordinal))
+            throw new InvalidOperationException($"{what} was to resume session {resume}, but its turn does not carry the earlier reply");
+        return (RunPhases.From(started, ended, File.ReadAllLines(runLog), turn.ReceivedAt, turn.AnsweredAt ?? ended), session);
     }
 }

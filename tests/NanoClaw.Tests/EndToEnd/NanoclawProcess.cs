@@ -25,7 +25,9 @@ static class NanoclawProcess
     public static async Task<NanoclawResult> RunAsync(string repoRoot, IReadOnlyDictionary<string, string> env, string stdin,
         Func<Func<string>, CancellationToken, Task>? until, TimeSpan timeout, string signal = "TERM", params string[] args)
     {
-        var psi = new ProcessStartInfo(Path.Combine(repoRoot, "nanoclaw"))
+        // Through env(1), which execs it with SIGINT at its default: a test suite started in the background by a shell
+        // without job control inherits SIGINT ignored, and .NET keeps an ignored SIGINT ignored, so Ctrl-C would never arrive.
+        var psi = new ProcessStartInfo("env")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -33,6 +35,8 @@ static class NanoclawProcess
             UseShellExecute = false,
             WorkingDirectory = repoRoot,
         };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add(Path.Combine(repoRoot, "nanoclaw"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         // A clean environment: only what a user's shell would have plus the test's settings. No inherited secrets.
         psi.Environment.Clear();
