@@ -3,19 +3,27 @@ using NanoClaw.Guest;
 
 namespace NanoClaw.Tests.Guest;
 
-/// <summary>A hand-driven end of a gateway-streams channel: writes any frame, well-formed or not, and reads frames.</summary>
+/// <summary>A hand-driven end of a gateway-streams channel: writes any frame, well-formed or not, and reads frames.
+/// Every write and read is bounded: a peer that stops reading fails the test instead of hanging the suite.</summary>
 sealed class RawMuxPeer(Stream stream)
 {
+    static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    /// <summary>Cancelled, every pending and later write fails at once: for a test whose other end stops reading.</summary>
+    public CancellationTokenSource Stop { get; } = new();
+
     public async Task SendAsync(GatewayMuxFrameType type, uint id, byte[]? payload = null, int? declaredLength = null)
     {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(Stop.Token);
+        bound.CancelAfter(Bound);
         payload ??= [];
         var frame = new byte[GatewayMux.HeaderBytes + payload.Length];
         frame[0] = (byte)type;
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), id);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(5), (ushort)(declaredLength ?? payload.Length));
         payload.CopyTo(frame, GatewayMux.HeaderBytes);
-        await stream.WriteAsync(frame);
-        await stream.FlushAsync();
+        await stream.WriteAsync(frame, bound.Token);
+        await stream.FlushAsync(bound.Token);
     }
 
     public Task OpenAsync(uint id, ushort port)
@@ -33,8 +41,10 @@ sealed class RawMuxPeer(Stream stream)
     }
 
     /// <summary>The next frame, or null at the end of the channel.</summary>
-    public async Task<(GatewayMuxFrameType Type, uint Id, byte[] Payload)?> ReadAsync(CancellationToken ct = default)
+    public async Task<(GatewayMuxFrameType Type, uint Id, byte[] Payload)?> ReadAsync()
     {
+        using var bound = new CancellationTokenSource(Bound);
+        var ct = bound.Token;
         var header = new byte[GatewayMux.HeaderBytes];
         try { await stream.ReadExactlyAsync(header, ct); }
         catch (EndOfStreamException) { return null; }
