@@ -28,7 +28,10 @@ public sealed class PhaseBench(BenchEnvironment env)
     /// <param name="Spare">The warm VM starts Claude Code parked before the run (VM_SPARE) and the run claims it.</param>
     /// <param name="Resume">The measured run resumes the session of an unmeasured run just before it (as most runs do),
     /// so a parked spare cannot serve it: what does the spare's CPU cost such a run?</param>
-    sealed record Variant(string Name, string What, GuestPriming Prime, bool Warm, bool SettleFirst, bool Spare = false, bool Resume = false);
+    /// <param name="Prepared">The measured run is a prepared one (AGENT_PREPARE_MINUTES): started with no message, Claude Code
+    /// resuming the session, given <see cref="SpareSettle"/> to start; then the message goes in as its first turn, and
+    /// the run is timed from that moment.</param>
+    sealed record Variant(string Name, string What, GuestPriming Prime, bool Warm, bool SettleFirst, bool Spare = false, bool Resume = false, bool Prepared = false);
 
     /// <summary>How long a spare variant waits after the VM is ready before its run: Claude Code's own start in the
     /// guest takes ~10 s under TCG (BENCHMARKS.md), and a spare still starting would measure a race, not a parked spare.</summary>
@@ -42,6 +45,8 @@ public sealed class PhaseBench(BenchEnvironment env)
         new("warm-resume", "warm claim, priming off, the run resumes a session (spares off)", GuestPriming.Off, Warm: true, SettleFirst: true, Resume: true),
         new("warm-resume-spare", "warm claim, priming off, the run resumes a session, spares on (its VM's spare is killed, the refill starts one)",
             GuestPriming.Off, Warm: true, SettleFirst: true, Spare: true, Resume: true),
+        new("warm-resume-prepared", "a prepared run (resuming a session, started before the message), spares on: timed from the message",
+            GuestPriming.Off, Warm: true, SettleFirst: true, Spare: true, Resume: true, Prepared: true),
         new("warm-cache", "warm claim, page cache primed only", GuestPriming.PageCache, Warm: true, SettleFirst: true),
         new("warm", "warm claim, fully primed (page cache + throwaway start)", GuestPriming.Full, Warm: true, SettleFirst: true),
         new("warm-now", "warm claim the instant the VM is ready (priming still running, stopped at the job)", GuestPriming.Full, Warm: true, SettleFirst: false),
@@ -81,9 +86,9 @@ public sealed class PhaseBench(BenchEnvironment env)
                         await WaitForReadyAsync(pool, ct);
                     }
                     if (v.SettleFirst) await WaitForPrimedAsync(config, ct);
-                    if (v.Spare) await Task.Delay(SpareSettle, ct);
+                    if (v.Spare && !v.Prepared) await Task.Delay(SpareSettle, ct);
                 }
-                var (phases, _) = await OneRunAsync(runner, fake, group, config, $"{v.Name} run {i + 1}", session, ct);
+                var (phases, _) = await OneRunAsync(runner, fake, group, config, $"{v.Name} run {i + 1}", session, ct, v.Prepared);
                 samples[v.Name].Add(phases);
                 Console.Error.WriteLine($"phases {v.Name} {i + 1}/{runs}: {phases}");
             }
@@ -156,23 +161,37 @@ public sealed class PhaseBench(BenchEnvironment env)
     }
 
     /// <returns>The run's phases and the session it ran in.</returns>
+    /// <param name="prepared">Start the run with no message, let Claude Code start (<see cref="SpareSettle"/>), then send
+    /// "hello" as its first turn and time the run from there.</param>
     static async Task<(RunPhases Phases, string? Session)> OneRunAsync(MicroVmAgentRunner runner, FakeMessagesApi fake, RegisteredGroup group, Config config, string what,
-        string? resume, CancellationToken ct)
+        string? resume, CancellationToken ct, bool prepared = false)
     {
         fake.Script(Reply);
         var followUps = Channel.CreateUnbounded<string>();
-        followUps.Writer.Complete();
+        if (!prepared) followUps.Writer.Complete();
         var logsDir = Path.Combine(config.GroupDir(group.Folder), "logs");
         var before = Directory.Exists(logsDir) ? Directory.GetFiles(logsDir, "*.log").ToHashSet() : [];
         var started = DateTimeOffset.UtcNow;
         var outputs = new List<string>();
         string? session = null;
-        await foreach (var e in runner.RunAsync(new AgentRequest(group, "hello", SessionId: resume), followUps.Reader, ct))
+        var events = runner.RunAsync(new AgentRequest(group, prepared ? "" : "hello", SessionId: resume, Prepared: prepared), followUps.Reader, ct);
+        var reading = Task.Run(async () =>
         {
-            if (e is AgentEvent.SessionStarted s) session = s.SessionId;
-            if (e is AgentEvent.Output o) outputs.Add(o.Text);
-            if (e is AgentEvent.Failed f) throw new InvalidOperationException($"{what} failed: {f.Error} (run logs: {logsDir})");
+            await foreach (var e in events)
+            {
+                if (e is AgentEvent.SessionStarted s) session = s.SessionId;
+                if (e is AgentEvent.Output o) outputs.Add(o.Text);
+                if (e is AgentEvent.Idle) followUps.Writer.TryComplete(); // one turn, then the run winds down
+                if (e is AgentEvent.Failed f) throw new InvalidOperationException($"{what} failed: {f.Error} (run logs: {logsDir})");
+            }
+        }, ct);
+        if (prepared)
+        {
+            await Task.WhenAny(reading, Task.Delay(SpareSettle, ct));
+            started = DateTimeOffset.UtcNow;
+            await followUps.Writer.WriteAsync("hello", ct);
         }
+        await reading;
         var ended = DateTimeOffset.UtcNow;
         if (outputs is not [Reply])
             throw new InvalidOperationException($"{what} answered [{string.Join(" | ", outputs)}] instead of \"{Reply}\"");
@@ -181,6 +200,6 @@ public sealed class PhaseBench(BenchEnvironment env)
         // A resumed run's turn carries the earlier exchange: the reply of the run that made the session.
         if (resume is not null && !turn.RawBody.Contains(Reply, StringComparison.Ordinal))
             throw new InvalidOperationException($"{what} was to resume session {resume}, but its turn does not carry the earlier reply");
-        return (RunPhases.From(started, ended, File.ReadAllLines(runLog), turn.ReceivedAt, turn.AnsweredAt ?? ended), session);
+        return (RunPhases.From(started, ended, File.ReadAllLines(runLog), turn.ReceivedAt, turn.AnsweredAt ?? ended, prepared), session);
     }
 }

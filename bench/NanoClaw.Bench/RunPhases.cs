@@ -18,15 +18,20 @@ public sealed partial record RunPhases(
     /// <summary>Guest milestones above this are not believed (no run here takes an hour to start).</summary>
     const double MaxGuestMs = 3_600_000;
 
-    public static RunPhases From(DateTimeOffset started, DateTimeOffset ended, IReadOnlyList<string> runLog, DateTimeOffset requestAt, DateTimeOffset answeredAt)
+    /// <param name="prepared">A prepared run, timed from its first message: "ready" is that message going into the VM, and
+    /// the guest's milestones (counted from the job, long before) are not shown.</param>
+    public static RunPhases From(DateTimeOffset started, DateTimeOffset ended, IReadOnlyList<string> runLog, DateTimeOffset requestAt, DateTimeOffset answeredAt,
+        bool prepared = false)
     {
         DateTimeOffset At(string what, Func<string, bool> match) =>
             runLog.Select(Parse).FirstOrDefault(l => l.Text is { } t && match(t)).At
             ?? throw new InvalidOperationException($"the run log has no line for {what}");
-        var ready = At("claim or guest ready", t => t.StartsWith("claimed warm VM ", StringComparison.Ordinal) || t.StartsWith("guest ready after ", StringComparison.Ordinal));
+        var ready = prepared
+            ? At("the first follow-up", t => t.StartsWith("follow-up (", StringComparison.Ordinal))
+            : At("claim or guest ready", t => t.StartsWith("claimed warm VM ", StringComparison.Ordinal) || t.StartsWith("guest ready after ", StringComparison.Ordinal));
         var output = At("output", t => t.StartsWith("output (", StringComparison.Ordinal));
         var changes = runLog.Select(Parse).FirstOrDefault(l => l.At >= output && l.Text!.StartsWith("changes: ", StringComparison.Ordinal)).At ?? output;
-        var guest = GuestMilestones(runLog);
+        var guest = prepared ? [] : GuestMilestones(runLog);
         double Ms(DateTimeOffset a, DateTimeOffset b) => (b - a).TotalMilliseconds;
         var readyToRequest = Ms(ready, requestAt);
         double? ratio = guest.TryGetValue("result", out var r) && r > 0 ? Ms(ready, output) / r : null;

@@ -2,7 +2,8 @@
 # Claude Code's own start inside a VM (issue 19): boots the product's cached image with a probe in stage 2
 # (guest-probe.sh), N times per variant, interleaved, and prints what the guest measured. Not part of the product;
 # see BENCHMARKS.md, "Claude Code's start in the guest". Needs `./nanoclaw setup` first (the cached image).
-# Usage: bench/claude-start/experiment.sh [RUNS] [VARIANTS...]   (variants: cold spare; default both, 3 runs)
+# Usage: bench/claude-start/experiment.sh [RUNS] [VARIANTS...]   (variants: cold spare prestarted, each also
+# as <variant>-resume except spare; default: cold spare, 3 runs)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 runs="${1:-3}"; shift || true

@@ -263,7 +263,8 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         public async Task<string?> RunAsync(CancellationToken cancellationToken)
         {
             if (spare is not null) await ClaimAsync(spare, cancellationToken).ConfigureAwait(false);
-            else await StartAsync(resume: job.SessionId is not null, [job.Prompt], cancellationToken).ConfigureAwait(false);
+            // A prepared run's job has no prompt: Claude Code starts (and resumes) now, its first turn is the first message.
+            else await StartAsync(resume: job.SessionId is not null, job.Prompt is null ? [] : [job.Prompt], cancellationToken).ConfigureAwait(false);
             try
             {
                 while (true)
@@ -287,7 +288,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         {
             _claude = parked;
             (_resumed, _sawInit, _retrying, _awaitingClaim) = (false, false, false, true);
-            _heldForClaim.Add(job.Prompt);
+            if (job.Prompt is not null) _heldForClaim.Add(job.Prompt);
             agent._timings.Mark("claim-sent");
             await parked.SendClaimAsync(paths.GroupDir, ClaudeLaunch.SystemPromptAppendix(job, paths), cancellationToken).ConfigureAwait(false);
             // A write that fails means it exited: its exit event follows and starts Claude Code cold.

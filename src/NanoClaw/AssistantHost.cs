@@ -44,7 +44,8 @@ public sealed class AssistantHost : IAsyncDisposable
         (Db, Outbox, Files, Budgets, Tasks, Media, Inbound, Channels, _pruner) =
             (parts.Db, parts.Outbox, parts.Files, parts.Budgets, parts.Tasks, parts.Media, parts.Inbound, parts.Channels, parts.Pruner);
         Queue = new GroupQueue(config.MaxConcurrentAgents, time, logs.CreateLogger<GroupQueue>());
-        Loop = new MessageLoop(Db, parts.Inbox, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>(), config.AgentIdleTimeout, Budgets);
+        Loop = new MessageLoop(Db, parts.Inbox, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>(), config.AgentIdleTimeout, Budgets,
+            PreparedRuns.For(config, Db));
         Scheduler = new Scheduler(Db, Queue, Outbox, runner, parts.TaskChanges, config.TimeZone, time, logs.CreateLogger<Scheduler>(), Budgets);
     }
 

@@ -28,6 +28,7 @@ public sealed partial class Conversation
     readonly Budgets? _budgets;
     readonly TimeProvider _time;
     readonly TimeSpan _idleTimeout;
+    readonly PreparedRuns? _prepared;
     readonly ILogger _log;
     readonly Lock _lock = new();
 
@@ -44,9 +45,12 @@ public sealed partial class Conversation
     ConversationState _state = ConversationState.Quiet;
     Channel<HandOver>? _followUps;
     ITimer? _idleTimer;
+    // Set while the run is a prepared one that has taken no message yet: the stamp of the inputs it was built from.
+    string? _preparedStamp;
 
-    internal Conversation(string chatJid, Database db, GroupQueue queue, Outbox outbox, AgentRunEvents events, Budgets? budgets, TimeProvider time, TimeSpan idleTimeout, ILogger log) =>
-        (_chatJid, _db, _queue, _outbox, _events, _budgets, _time, _idleTimeout, _log) = (chatJid, db, queue, outbox, events, budgets, time, idleTimeout, log);
+    internal Conversation(string chatJid, Database db, GroupQueue queue, Outbox outbox, AgentRunEvents events, Budgets? budgets, TimeProvider time,
+        TimeSpan idleTimeout, PreparedRuns? prepared, ILogger log) =>
+        (_chatJid, _db, _queue, _outbox, _events, _budgets, _time, _idleTimeout, _prepared, _log) = (chatJid, db, queue, outbox, events, budgets, time, idleTimeout, prepared, log);
 
     public string ChatJid => _chatJid;
 
@@ -61,6 +65,18 @@ public sealed partial class Conversation
             if (_state is not (ConversationState.Busy or ConversationState.Idle) || _followUps is null) return false;
             var pending = _db.MessagesAfter(ChatJid, _db.AgentCursor(ChatJid));
             if (pending.Count == 0) return true; // already handed over
+            if (_preparedStamp is { } stamp)
+            {
+                // A prepared run takes its first message only if what it was built from is still what the host holds
+                // (files edited, settings or session changed since): else it closes and the message gets a fresh run.
+                if (_db.GroupByJid(ChatJid) is not { } group || _prepared?.InputsStamp(group) != stamp)
+                {
+                    LogPreparedStale(_log, ChatJid);
+                    Close();
+                    return false;
+                }
+                _preparedStamp = null;
+            }
             var handOver = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), CatchUpPrompt.Format(pending.Select(p => p.Message), _db.GroupByJid(ChatJid)?.TriggerPattern));
             _handOvers.Add(handOver);
             _followUps.Writer.TryWrite(handOver);
@@ -81,37 +97,68 @@ public sealed partial class Conversation
 
     /// <summary>One message run in the slot the queue gave: takes the pending messages, runs the agent, settles the
     /// hand-overs. True when done (or nothing to do); false for the queue to retry later.</summary>
-    public async Task<bool> RunAsync(RunSlot slot)
+    public Task<bool> RunAsync(RunSlot slot) => RunAsync(slot, prepare: false);
+
+    /// <summary>The group's next run, started before its next message (<see cref="PreparedRuns"/>); if messages are
+    /// already pending, a plain message run.</summary>
+    Task<bool> PreparedRunAsync(RunSlot slot) => RunAsync(slot, prepare: true);
+
+    async Task<bool> RunAsync(RunSlot slot, bool prepare)
     {
         // Read per run: the group's settings (trigger, extra folders) may have changed since the last one.
         if (_db.GroupByJid(ChatJid) is not { } group) return true;
         IReadOnlyList<SequencedMessage> pending;
+        AgentRequest request;
         lock (_lock)
         {
             pending = _db.MessagesAfter(ChatJid, _db.AgentCursor(ChatJid));
-            if (pending.Count == 0 || !Trigger.ShouldRespond(group, pending.Select(p => p.Message))) return true;
+            var answer = pending.Count > 0 && Trigger.ShouldRespond(group, pending.Select(p => p.Message));
+            if (!answer && !prepare) return true;
             // Budget gate: an over-budget group's run does not start; its messages stay pending (nothing handed over) for
             // after the reset. Only here, with a run to refuse: a slot with nothing to run (the one right after the run that
             // crossed the limit, or chatter without the trigger) must not use up the told-once notice, or the next message
             // for the assistant gets silence. (The notice is only stored and queued: nothing here waits.)
-            if (_budgets?.Check(group, _time.GetUtcNow()) is BudgetDecision.Over over) { _budgets.RunRefused(group, over); return true; }
-            var first = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), "") { Covered = true, Read = true };
+            if (_budgets?.Check(group, _time.GetUtcNow()) is BudgetDecision.Over over)
+            {
+                if (answer) _budgets.RunRefused(group, over);
+                return true;
+            }
             _handOvers.Clear();
-            _handOvers.Add(first);
             _followUps = Channel.CreateUnbounded<HandOver>(new UnboundedChannelOptions { SingleReader = true });
-            _state = ConversationState.Busy;
+            if (answer)
+            {
+                _handOvers.Add(new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), "") { Covered = true, Read = true });
+                _state = ConversationState.Busy;
+                request = new AgentRequest(group, CatchUpPrompt.Format(pending.Select(p => p.Message), group.TriggerPattern), _db.GetSession(group.Folder));
+            }
+            else
+            {
+                // Prepared: only a session that exists is worth resuming ahead (a new one is what a warm VM's spare
+                // serves), and only with inputs that can be checked when the message comes.
+                if (_prepared is null || slot.Yield.IsCancellationRequested || _db.GetSession(group.Folder) is not { } session
+                    || _prepared.InputsStamp(group) is not { } stamp) return true;
+                _preparedStamp = stamp;
+                _state = ConversationState.Idle;
+                _idleTimer = _time.CreateTimer(_ => { lock (_lock) if (_state == ConversationState.Idle) Close(); }, null, _prepared.Wait, Timeout.InfiniteTimeSpan);
+                request = new AgentRequest(group, "", session, Prepared: true);
+            }
         }
         using var yield = slot.Yield.Register(() => { lock (_lock) if (_state == ConversationState.Idle) Close(); });
 
-        var request = new AgentRequest(group, CatchUpPrompt.Format(pending.Select(p => p.Message), group.TriggerPattern), _db.GetSession(group.Folder));
-        LogRunStarting(_log, group.Name, pending.Count);
-        await _outbox.SetTypingAsync(ChatJid, true, slot.Stopping);
+        if (prepare && request.Prepared) LogPreparing(_log, group.Name, _prepared!.Wait.TotalMinutes);
+        else LogRunStarting(_log, group.Name, pending.Count);
+        if (!request.Prepared) await _outbox.SetTypingAsync(ChatJid, true, slot.Stopping);
         var outcome = await _events.RunAsync(request, ChatJid, new FollowUpTexts(this, _followUps.Reader), storeSession: true,
             OnOutput, () => OnIdle(slot), slot.Stopping);
-        await _outbox.SetTypingAsync(ChatJid, false, CancellationToken.None);
+        bool tookMessages;
+        lock (_lock) tookMessages = _handOvers.Count > 0;
+        if (tookMessages) await _outbox.SetTypingAsync(ChatJid, false, CancellationToken.None);
         var (result, runAgain) = Settle(group, outcome, slot);
         // Outside the lock: the queue runs yield callbacks (which take it) under its own lock.
         if (runAgain) RequestRun();
+        // A run that answered prepares the next one; a prepared run that waited in vain does not (it would go on for ever).
+        else if (_prepared is not null && result && tookMessages && outcome.Error is null && !outcome.Cancelled)
+            _queue.PrepareAfterRun(ChatJid, PreparedRunAsync);
         return result;
     }
 
@@ -148,6 +195,7 @@ public sealed partial class Conversation
     void Close()
     {
         _state = ConversationState.Closing;
+        _preparedStamp = null;
         _idleTimer?.Dispose();
         _idleTimer = null;
         _followUps?.Writer.TryComplete();
@@ -221,6 +269,12 @@ public sealed partial class Conversation
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Run for {Group} failed after replying ({Error}); not retried, to avoid a duplicate reply")]
     static partial void LogFailedAfterOutput(ILogger logger, string group, string error);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Preparing the next run for {Group}: it waits up to {Minutes} min for the group's next message")]
+    static partial void LogPreparing(ILogger logger, string group, double minutes);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Information, Message = "The prepared run for {ChatJid} is out of date (files, settings or session changed): closed; the message gets a new run")]
+    static partial void LogPreparedStale(ILogger logger, string chatJid);
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Run for {Group} failed on attempt {Attempt} ({Error}); giving up, the chat is told")]
     static partial void LogGaveUp(ILogger logger, string group, int attempt, string error);

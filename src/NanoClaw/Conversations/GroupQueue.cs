@@ -23,6 +23,8 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILo
         public readonly Queue<QueuedTask> Tasks = new();
         /// <summary>Set while the group's messages want a run (the owner's run function).</summary>
         public MessageRun? Messages;
+        /// <summary>Set during a run: what to start when it ends, if nothing else wants the group or a slot (a prepared run).</summary>
+        public MessageRun? Prepared;
         public int Retries;
         public ITimer? RetryTimer;
         public CancellationTokenSource? Yield;
@@ -52,6 +54,20 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILo
             g.Messages = run;
             if (g.RetryTimer is not null) return; // the pending retry covers these messages, after its backoff
             TryStart(chatJid, g);
+        }
+    }
+
+    /// <summary>
+    /// When the group's current run ends, starts <paramref name="run"/> in its slot, but only if then nothing else wants
+    /// the group (messages, a task, a retry), no group waits for a slot and one is free, and the host is not draining:
+    /// a prepared run never delays a real one. Otherwise it is dropped. It runs as a message run (a task makes it yield).
+    /// </summary>
+    public void PrepareAfterRun(string chatJid, MessageRun run)
+    {
+        lock (_lock)
+        {
+            var g = GroupOf(chatJid);
+            if (g.State == SlotState.MessageRun && !_draining) g.Prepared = run;
         }
     }
 
@@ -123,18 +139,24 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILo
         if (_running >= maxConcurrent || (_waiting.Count > 0 && _waiting.First!.Value != chatJid))
         {
             if (!_waiting.Contains(chatJid)) _waiting.AddLast(chatJid);
+            // A group waiting for a slot never waits for another group's conversation that only idles (or a prepared
+            // run): those close now, at their next idle if busy.
+            foreach (var other in _groups.Values.Where(o => o.State == SlotState.MessageRun)) other.Yield?.Cancel();
             return;
         }
         _waiting.Remove(chatJid);
         // Tasks go before messages: tasks are not re-discovered from the store, messages are.
         if (g.Tasks.TryDequeue(out var task)) StartTask(chatJid, g, task);
-        else StartMessageRun(chatJid, g);
+        else
+        {
+            var run = g.Messages!;
+            g.Messages = null;
+            StartMessageRun(chatJid, g, run);
+        }
     }
 
-    void StartMessageRun(string chatJid, Group g)
+    void StartMessageRun(string chatJid, Group g, MessageRun run)
     {
-        var run = g.Messages!;
-        g.Messages = null;
         g.State = SlotState.MessageRun;
         g.Yield = new CancellationTokenSource();
         if (_draining || g.Tasks.Count > 0) g.Yield.Cancel();
@@ -172,6 +194,8 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILo
         g.Yield?.Dispose();
         g.Yield = null;
         _running--;
+        var prepared = g.Prepared;
+        g.Prepared = null;
         // Fairness: if other groups already wait for a slot, this group goes behind them.
         if (HasWork(g) && _waiting.Count > 0 && !_waiting.Contains(chatJid)) _waiting.AddLast(chatJid);
         else TryStart(chatJid, g);
@@ -181,6 +205,9 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILo
             if (next.State != SlotState.Free || !HasWork(next)) { _waiting.RemoveFirst(); continue; }
             TryStart(head.Value, next);
         }
+        if (prepared is not null && g.State == SlotState.Free && !HasWork(g) && g.RetryTimer is null && _waiting.Count == 0
+            && _running < maxConcurrent && !_draining && !_stopping.IsCancellationRequested)
+            StartMessageRun(chatJid, g, prepared);
         CheckQuiet();
     }
 

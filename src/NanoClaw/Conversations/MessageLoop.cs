@@ -26,11 +26,12 @@ public sealed partial class MessageLoop
     readonly Lock _lock = new();
     readonly Dictionary<string, Conversation> _conversations = new();
     readonly Budgets? _budgets;
+    readonly PreparedRuns? _prepared;
 
     public MessageLoop(Database db, Inbox inbox, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeProvider time, ILogger<MessageLoop> log, TimeSpan? idleTimeout = null,
-        Budgets? budgets = null)
+        Budgets? budgets = null, PreparedRuns? prepared = null)
     {
-        (_db, _inbox, _queue, _outbox, _time, _log, _budgets) = (db, inbox, queue, outbox, time, log, budgets);
+        (_db, _inbox, _queue, _outbox, _time, _log, _budgets, _prepared) = (db, inbox, queue, outbox, time, log, budgets, prepared);
         _idleTimeout = idleTimeout ?? TimeSpan.FromMinutes(30);
         _events = new AgentRunEvents(db, outbox, runner, log);
     }
@@ -60,7 +61,7 @@ public sealed partial class MessageLoop
         {
             if (_conversations.TryGetValue(chatJid, out var c)) return c;
             if (_db.GroupByJid(chatJid) is null) return null;
-            return _conversations[chatJid] = new Conversation(chatJid, _db, _queue, _outbox, _events, _budgets, _time, _idleTimeout, _log);
+            return _conversations[chatJid] = new Conversation(chatJid, _db, _queue, _outbox, _events, _budgets, _time, _idleTimeout, _prepared, _log);
         }
     }
 

@@ -159,13 +159,14 @@ public sealed record SpareFrame(IReadOnlyDictionary<string, string> Env, string?
 /// <param name="McpConfigJson">Passed to <c>claude --mcp-config</c> as is.</param>
 /// <param name="AppendSystemPrompt">Appended to the system prompt, after the global CLAUDE.md.</param>
 /// <param name="ExtraFolders">Disks to mount at <c>/workspace/extra/&lt;name&gt;</c> before Claude Code starts (read-only unless marked writable).</param>
+/// <param name="Prompt">The first user turn; absent for a prepared run, whose Claude Code starts and waits for the first <c>message</c>.</param>
 public sealed record JobFrame(
     string RunId,
     string GroupFolder,
     bool IsMain,
-    string Prompt,
     DateTimeOffset UtcNow,
     IReadOnlyDictionary<string, string> Env,
+    string? Prompt = null,
     string? SessionId = null,
     string? McpConfigJson = null,
     string? AppendSystemPrompt = null,
@@ -174,7 +175,7 @@ public sealed record JobFrame(
 
     internal override string? Check()
     {
-        var problem = NotEmpty(RunId, "runId") ?? NotEmpty(GroupFolder, "groupFolder") ?? NotEmpty(Prompt, "prompt")
+        var problem = NotEmpty(RunId, "runId") ?? NotEmpty(GroupFolder, "groupFolder") ?? (Prompt is null ? null : NotEmpty(Prompt, "prompt"))
             ?? NoNul(Prompt, "prompt") ?? NoNul(McpConfigJson, "mcpConfigJson") ?? NoNul(AppendSystemPrompt, "appendSystemPrompt");
         if (problem is not null) return problem;
         if (ExtraFolder.CheckAll(ExtraFolders) is { } extra) return extra;

@@ -16,19 +16,47 @@ public static partial class WorkspaceSync
     /// </summary>
     public static async Task<WorkspacePackResult> PackAsync(WorkspaceLayout layout, Stream destination, CancellationToken cancellationToken)
     {
-        var result = new PackState();
+        int files = 0, directories = 0;
+        long fileBytes = 0;
+        var skipped = new List<string>();
         await using (var writer = new TarWriter(destination, TarEntryFormat.Pax, leaveOpen: true))
         {
-            foreach (var (top, dir) in new[] { ("group", layout.GroupDir), ("global", layout.GlobalDir), ("claude", layout.ClaudeStateDir) })
+            foreach (var entry in Walk(layout, skipped))
             {
-                await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, top + "/") { Mode = DirMode }, cancellationToken).ConfigureAwait(false);
-                if (LinuxStat.Lstat(dir)?.Type == LinuxFileType.Directory)
-                    await PackDirectoryAsync(writer, dir, top, skipLogs: top == "group", result, cancellationToken).ConfigureAwait(false);
-                else if (Directory.Exists(dir))
-                    result.Skipped.Add(top + "/ (the host folder is reached through a symlink)");
+                cancellationToken.ThrowIfCancellationRequested();
+                if (entry.Status.Type == LinuxFileType.Directory)
+                {
+                    await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, entry.Name + "/") { Mode = DirMode }, cancellationToken).ConfigureAwait(false);
+                    if (entry.Name.Contains('/')) directories++;
+                    continue;
+                }
+                FileStream data;
+                try { data = new FileStream(entry.FullPath, System.IO.FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true); }
+                catch (FileNotFoundException) { continue; } // vanished while we looked
+                await using (data)
+                {
+                    var executable = (entry.Status.Mode & 0b001_001_001) != 0;
+                    var tarEntry = new PaxTarEntry(TarEntryType.RegularFile, entry.Name) { Mode = executable ? ExecMode : FileMode, DataStream = data };
+                    await writer.WriteEntryAsync(tarEntry, cancellationToken).ConfigureAwait(false);
+                    files++;
+                    fileBytes += data.Length;
+                }
             }
         }
-        return new WorkspacePackResult(result.Files, result.Directories, result.FileBytes, result.Skipped);
+        return new WorkspacePackResult(files, directories, fileBytes, skipped);
+    }
+
+    /// <summary>
+    /// A fingerprint of what <see cref="PackAsync"/> would send now (every entry's name, type, size and mtime), without
+    /// reading any file: equal stamps mean a workspace sent earlier is still what the host holds. A prepared run
+    /// (<see cref="NanoClaw.Conversations.Conversation"/>) compares it before it takes a message.
+    /// </summary>
+    public static string Stamp(WorkspaceLayout layout)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var entry in Walk(layout, skipped: []))
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{entry.Name}\0{entry.Status.Type}\0{entry.Status.Size}\0{entry.Status.MtimeNanoseconds}\n"));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     const UnixFileMode DirMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
@@ -36,12 +64,34 @@ public static partial class WorkspaceSync
     const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
     const UnixFileMode ExecMode = FileMode | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
 
-    static async Task PackDirectoryAsync(TarWriter writer, string dir, string prefix, bool skipLogs, PackState state, CancellationToken cancellationToken)
+    /// <summary>One directory or regular file of the workspace: its name in the tar, where it is, its lstat.</summary>
+    readonly record struct WorkspaceEntry(string Name, string FullPath, LinuxFileStatus Status);
+
+    /// <summary>
+    /// The workspace in tar order: the three top folders (<c>group/</c> without its <c>logs/</c>, <c>global/</c>,
+    /// <c>claude/</c>), then their directories and regular files, depth first, names in ordinal order. Anything else
+    /// (symlinks, devices, FIFOs, sockets, names the host executes) is left out and listed in <paramref name="skipped"/>.
+    /// </summary>
+    static IEnumerable<WorkspaceEntry> Walk(WorkspaceLayout layout, List<string> skipped)
     {
-        var names = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal);
+        foreach (var (top, dir) in new[] { ("group", layout.GroupDir), ("global", layout.GlobalDir), ("claude", layout.ClaudeStateDir) })
+        {
+            // A missing top folder is sent as an empty one.
+            yield return new WorkspaceEntry(top, dir, new LinuxFileStatus(LinuxFileType.Directory, 0, 0, 0));
+            if (LinuxStat.Lstat(dir)?.Type == LinuxFileType.Directory)
+            {
+                foreach (var entry in WalkDirectory(dir, top, skipLogs: top == "group", skipped)) yield return entry;
+            }
+            else if (Directory.Exists(dir))
+                skipped.Add(top + "/ (the host folder is reached through a symlink)");
+        }
+    }
+
+    static IEnumerable<WorkspaceEntry> WalkDirectory(string dir, string prefix, bool skipLogs, List<string> skipped)
+    {
+        var names = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
         foreach (var name in names)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             if (skipLogs && name == "logs") continue;
             var full = Path.Combine(dir, name);
             var entryName = prefix + "/" + name;
@@ -49,39 +99,24 @@ public static partial class WorkspaceSync
             // A repository's config may hold remote tokens, and the guest could not send these names back anyway.
             if (status is { } s && HostExecutedName.Reason(name, isFile: s.Type != LinuxFileType.Directory) is not null)
             {
-                state.Skipped.Add($"{entryName} (runs on the host; never synced)");
+                skipped.Add($"{entryName} (runs on the host; never synced)");
                 continue;
             }
             switch (status?.Type)
             {
                 case LinuxFileType.Directory:
-                    await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, entryName + "/") { Mode = DirMode }, cancellationToken).ConfigureAwait(false);
-                    state.Directories++;
-                    await PackDirectoryAsync(writer, full, entryName, skipLogs: false, state, cancellationToken).ConfigureAwait(false);
+                    yield return new WorkspaceEntry(entryName, full, status.Value);
+                    foreach (var entry in WalkDirectory(full, entryName, skipLogs: false, skipped)) yield return entry;
                     break;
                 case LinuxFileType.Regular:
-                    await using (var data = new FileStream(full, System.IO.FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true))
-                    {
-                        var executable = (status.Value.Mode & 0b001_001_001) != 0;
-                        var entry = new PaxTarEntry(TarEntryType.RegularFile, entryName) { Mode = executable ? ExecMode : FileMode, DataStream = data };
-                        await writer.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
-                        state.Files++;
-                        state.FileBytes += data.Length;
-                    }
+                    yield return new WorkspaceEntry(entryName, full, status.Value);
                     break;
                 case null:
                     break; // vanished while we looked
                 default:
-                    state.Skipped.Add($"{entryName} ({status.Value.Type})");
+                    skipped.Add($"{entryName} ({status.Value.Type})");
                     break;
             }
         }
-    }
-
-    sealed class PackState
-    {
-        public int Files, Directories;
-        public long FileBytes;
-        public List<string> Skipped { get; } = [];
     }
 }

@@ -8,7 +8,9 @@ namespace NanoClaw.Runs;
 /// <param name="Prompt">The catch-up prompt (<c>&lt;messages&gt;...</c>) or a scheduled task's prompt.</param>
 /// <param name="SessionId">The Claude session to resume, or null for a fresh one.</param>
 /// <param name="TaskId">Set when a scheduled task started this run.</param>
-public sealed record AgentRequest(RegisteredGroup Group, string Prompt, string? SessionId, string? TaskId = null);
+/// <param name="Prepared">A run started before its first message (<see cref="PreparedRuns"/>): <paramref name="Prompt"/>
+/// is empty, the session starts and waits, and the first follow-up is its first turn. The run's time limit counts from it.</param>
+public sealed record AgentRequest(RegisteredGroup Group, string Prompt, string? SessionId, string? TaskId = null, bool Prepared = false);
 
 /// <summary>What comes out of a run, in order. A run ends with exactly one <see cref="Completed"/> or <see cref="Failed"/>.</summary>
 public abstract record AgentEvent

@@ -64,12 +64,7 @@ public sealed partial class MicroVmAgentRunner(
 
         // 2. extra folders, then the run's credential (it dies with the VM)
         var extras = await PrepareExtraFoldersAsync(config, group, runLog, log, cancellationToken);
-        var layout = new WorkspaceLayout(
-            GroupDir: config.GroupDir(group.Folder),
-            GlobalDir: config.GroupDir(GroupFolder.Global),
-            ClaudeStateDir: Path.Combine(config.DataDir, "sessions", group.Folder, ".claude"),
-            GlobalWritable: group.IsMain,
-            WritableExtras: extras.Writable);
+        var layout = Layout(config, group, extras.Writable);
         Directory.CreateDirectory(layout.ClaudeStateDir);
         Directory.CreateDirectory(layout.GlobalDir);
         // The group's web rules are read from SQLite (never from the folder the VM writes back), fixed for the run.
@@ -79,7 +74,10 @@ public sealed partial class MicroVmAgentRunner(
         string? token = null;
         runLog.Write($"web access through the egress proxy ({gateway.Guest.ProxyAuthority}): {egress}; each destination is logged as `egress {group.Folder} run {runId}`");
         using var hardTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        hardTimeout.CancelAfter(config.AgentTimeout);
+        // A prepared run's limit counts from its first message (see the feeding below), not from while it waited for one;
+        // until then it is bounded by the wait plus a run, so a guest that hangs while it waits is still stopped.
+        hardTimeout.CancelAfter(request.Prepared ? config.AgentPrepareWait + config.AgentTimeout : config.AgentTimeout);
+        if (request.Prepared) runLog.Write("prepared run: Claude Code starts now and waits; the group's next message is its first turn");
         var ct = hardTimeout.Token;
         try
         {
@@ -115,13 +113,14 @@ public sealed partial class MicroVmAgentRunner(
             }
 
             // 4. job and workspace
-            await writer.WriteAsync(new JobFrame(runId, group.Folder, group.IsMain, request.Prompt, time.GetUtcNow(), env,
-                SessionId: sessionId, McpConfigJson: mcpConfig, ExtraFolders: extras.Folders.Count > 0 ? WithSerials(extras.Folders, vm) : null), ct);
+            await writer.WriteAsync(new JobFrame(runId, group.Folder, group.IsMain, time.GetUtcNow(), env,
+                Prompt: request.Prepared ? null : request.Prompt, SessionId: sessionId, McpConfigJson: mcpConfig, ExtraFolders: extras.Folders.Count > 0 ? WithSerials(extras.Folders, vm) : null), ct);
             await SendWorkspaceAsync(layout, writer, runLog, ct);
 
             // 5. relay until done
             using var relayEnd = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var feeding = FeedFollowUpsAsync(followUps, writer, runLog, relayEnd.Token);
+            var feeding = FeedFollowUpsAsync(followUps, writer, runLog,
+                request.Prepared ? () => hardTimeout.CancelAfter(config.AgentTimeout) : null, relayEnd.Token);
             try
             {
                 var files = gateway.Tools?.Files;
@@ -157,6 +156,14 @@ public sealed partial class MicroVmAgentRunner(
             runLog.Write($"run ended after {(time.GetUtcNow() - started).TotalSeconds:F1} s");
         }
     }
+
+    /// <summary>Where a group's workspace lives on the host: its folder, the global folder, its Claude Code state.</summary>
+    public static WorkspaceLayout Layout(Config config, RegisteredGroup group, IReadOnlyList<WritableExtraFolder>? writableExtras = null) => new(
+        GroupDir: config.GroupDir(group.Folder),
+        GlobalDir: config.GroupDir(GroupFolder.Global),
+        ClaudeStateDir: Path.Combine(config.DataDir, "sessions", group.Folder, ".claude"),
+        GlobalWritable: group.IsMain,
+        WritableExtras: writableExtras);
 
     /// <summary>The stored session to resume, or null for a new one. An id of another shape can only have come from a guest
     /// before ids were checked; resuming it would fail every run of the group, so it is dropped (logged) and the new
@@ -238,12 +245,15 @@ public sealed partial class MicroVmAgentRunner(
         finally { File.Delete(tarPath); }
     }
 
-    static async Task FeedFollowUpsAsync(ChannelReader<string> followUps, GuestFrameWriter writer, RunLog runLog, CancellationToken ct)
+    /// <param name="onFirst">Called once, before the first follow-up is sent.</param>
+    static async Task FeedFollowUpsAsync(ChannelReader<string> followUps, GuestFrameWriter writer, RunLog runLog, Action? onFirst, CancellationToken ct)
     {
         try
         {
             await foreach (var text in followUps.ReadAllAsync(ct))
             {
+                onFirst?.Invoke();
+                onFirst = null;
                 runLog.Write($"follow-up ({text.Length} chars) sent into the session");
                 await writer.WriteAsync(new MessageFrame(text), ct);
             }

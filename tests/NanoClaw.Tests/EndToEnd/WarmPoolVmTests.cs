@@ -130,10 +130,10 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
     }
 
     [Fact]
-    public async Task AFreshSessionIsAnsweredByTheClaimedSpareAndItsNextRunResumesItCold()
+    public async Task AFreshSessionIsAnsweredByTheClaimedSpareAResumedOneColdAndAPreparedRunTakesTheNextMessage()
     {
         await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
-        fake.AnswerEvery(r => FakeReply.Text(r.Mentions("second question") ? "second answer" : "first answer"));
+        fake.AnswerEvery(r => FakeReply.Text(r.Mentions("third question") ? "third answer" : r.Mentions("second question") ? "second answer" : "first answer"));
         var config = NewConfig() with { UpstreamBaseUrl = fake.BaseUrl };
         var group = Group("delta", config);
         await using (var gateway = await StartGatewayAsync(fake))
@@ -167,9 +167,36 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
                 var resumed = fake.Requests.Last(r => !r.IsSide && r.Mentions("second question"));
                 resumed.Mentions("first question").ShouldBeTrue();
                 resumed.Mentions("first answer").ShouldBeTrue();
+
+                // 3. A prepared run: started with no message (Claude Code resumes the session and waits); the next
+                // message is its first turn, and that turn carries the whole session.
+                await Eventually.True(() => pool.ReadyCount == 1, "the pool refilled", BootWait);
+                var followUps = Channel.CreateUnbounded<string>();
+                using var timeout = new CancellationTokenSource(RunTimeout);
+                var prepared = runner.RunAsync(new AgentRequest(group, "", first.SessionId, Prepared: true), followUps.Reader, timeout.Token).GetAsyncEnumerator();
+                var third = new List<AgentEvent>();
+                var next = prepared.MoveNextAsync().AsTask();
+                await followUps.Writer.WriteAsync("<messages><message sender=\"Alice\">third question</message></messages>");
+                while (await next)
+                {
+                    third.Add(prepared.Current);
+                    if (prepared.Current is AgentEvent.Idle) followUps.Writer.TryComplete();
+                    next = prepared.MoveNextAsync().AsTask();
+                }
+                await prepared.DisposeAsync();
+                third.OfType<AgentEvent.Failed>().ShouldBeEmpty();
+                third.OfType<AgentEvent.Output>().Select(o => o.Text).ShouldBe(["third answer"]);
+                third.OfType<AgentEvent.SessionStarted>().Select(e => e.SessionId).Distinct().ShouldBe([first.SessionId]);
+                var preparedLog = File.ReadAllText(Directory.GetFiles(Path.Combine(home, "groups", group.Folder, "logs"), "*.log")
+                    .Where(p => !p.EndsWith(".console.log", StringComparison.Ordinal)).OrderBy(File.GetLastWriteTimeUtc).Last());
+                preparedLog.ShouldContain("prepared run: Claude Code starts now and waits");
+                preparedLog.ShouldContain("follow-up (");
+                var thirdRequest = fake.Requests.Last(r => !r.IsSide && r.Mentions("third question"));
+                thirdRequest.Mentions("first answer").ShouldBeTrue();
+                thirdRequest.Mentions("second answer").ShouldBeTrue();
             }
         }
-        // Every token died with its VM: the two claimed ones and the refilled warm VM's.
+        // Every token died with its VM: the three claimed ones and the refilled warm VM's.
         tokens.Count.ShouldBe(0);
         ProcessTable.Mentioning(home).ShouldBeEmpty();
         Directory.GetDirectories(VmsDir).ShouldBeEmpty();

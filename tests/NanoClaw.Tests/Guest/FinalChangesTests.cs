@@ -43,8 +43,8 @@ public sealed class FinalChangesTests : IAsyncLifetime
     public async Task ALargeTurnChangeAndAFinalDeletionWithoutArchiveBothApply()
     {
         (await _guest.ReadAsync()).Frame.ShouldBe(new ReadyFrame());
-        await _guest.StartJobAsync(new JobFrame("run-1", "fam", false, "head -c 10485760 /dev/urandom > big; (sleep 1; rm CLAUDE.md) >/dev/null 2>&1 &",
-            DateTimeOffset.UtcNow, new Dictionary<string, string>()), _layout);
+        await _guest.StartJobAsync(new JobFrame("run-1", "fam", false, DateTimeOffset.UtcNow, new Dictionary<string, string>(),
+            Prompt: "head -c 10485760 /dev/urandom > big; (sleep 1; rm CLAUDE.md) >/dev/null 2>&1 &"), _layout);
         var turn = await _guest.ReadUntilAsync<IdleFrame>();
         await Task.Delay(2000);
         await _guest.SendAsync(new CloseFrame());

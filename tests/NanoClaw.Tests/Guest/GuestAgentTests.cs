@@ -41,8 +41,8 @@ public sealed class GuestAgentTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    static JobFrame Job(string prompt, string? sessionId = null, bool isMain = false) =>
-        new("run-1", "fam", isMain, prompt, DateTimeOffset.UtcNow, new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "per-run-token" }, sessionId);
+    static JobFrame Job(string? prompt, string? sessionId = null, bool isMain = false) =>
+        new("run-1", "fam", isMain, DateTimeOffset.UtcNow, new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "per-run-token" }, prompt, sessionId);
 
     async Task BeginAsync(JobFrame job)
     {
@@ -140,6 +140,35 @@ public sealed class GuestAgentTests : IAsyncLifetime
 
         logs.ShouldContain(l => l.Contains("session 99999999-0000-0000-0000-000000000000 was not found; starting a new session"));
         frames.Select(f => f.Frame).ShouldBe([new SessionFrame(ScriptedClaude.KnownSession), new OutputFrame("fresh"), new ChangesFrame(0, []), new IdleFrame()]);
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task APreparedJobStartsClaudeCodeBeforeItsFirstMessageWhichIsItsFirstTurn()
+    {
+        // No prompt: Claude Code starts at once. The session is unknown, so the start itself fails and is retried
+        // without --resume, which the guest says before any message exists.
+        await BeginAsync(Job(prompt: null, sessionId: "99999999-0000-0000-0000-000000000000"));
+        var logs = new List<string>();
+        while (!logs.Any(l => l.Contains("was not found; starting a new session")))
+        {
+            var frame = (await _guest.ReadAsync()).Frame;
+            if (frame is LogFrame log) logs.Add(log.Text);
+            else throw new ShouldAssertException($"only logs before the first message, got {frame}");
+        }
+
+        await _guest.SendAsync(new MessageFrame("echo first turn"));
+
+        var frames = await _guest.ReadUntilAsync<IdleFrame>();
+        frames.Select(f => f.Frame).ShouldBe([new SessionFrame(ScriptedClaude.KnownSession), new OutputFrame("first turn"), new ChangesFrame(0, []), new IdleFrame()]);
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task APreparedJobClosedBeforeAnyMessageEndsCleanly()
+    {
+        await BeginAsync(Job(prompt: null, sessionId: ScriptedClaude.KnownSession));
+
         (await CloseAsync()).ShouldBeNull();
     }
 

@@ -7,16 +7,16 @@ public sealed class GuestProtocolTests
 {
     static GuestFrame Parse(string line) => GuestProtocol.Parse(Encoding.UTF8.GetBytes(line));
 
-    static readonly JobFrame Job = new("run-1", "family", IsMain: false, "<messages/>", DateTimeOffset.Parse("2026-11-24T10:00:00Z"),
+    static readonly JobFrame Job = new("run-1", "family", IsMain: false, DateTimeOffset.Parse("2026-11-24T10:00:00Z"),
         new Dictionary<string, string> { ["ANTHROPIC_BASE_URL"] = "http://10.0.2.100", ["ANTHROPIC_API_KEY"] = "run-token" },
-        SessionId: "3a662833-509a-4ea1-89e1-d4e55360d947", McpConfigJson: "{\"mcpServers\":{}}", AppendSystemPrompt: "Ünïcode ✓");
+        Prompt: "<messages/>", SessionId: "3a662833-509a-4ea1-89e1-d4e55360d947", McpConfigJson: "{\"mcpServers\":{}}", AppendSystemPrompt: "Ünïcode ✓");
 
     [Fact]
     public void EveryFrameRoundTrips()
     {
         GuestFrame[] frames =
         [
-            Job, new SpareFrame(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "t" }, "{}"), new WorkspaceFrame(42), new MessageFrame("more"), new CloseFrame(),
+            Job, Job with { Prompt = null }, new SpareFrame(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "t" }, "{}"), new WorkspaceFrame(42), new MessageFrame("more"), new CloseFrame(),
             new ReadyFrame(), new SessionFrame("s-1"), new OutputFrame("hi"), new ChangesFrame(0, ["group/a.txt"]),
             new IdleFrame(), new LogFrame(GuestLogLevel.Warn, "careful"), new DoneFrame(), new DoneFrame("claude exited with code 1"),
         ];
@@ -60,6 +60,7 @@ public sealed class GuestProtocolTests
     [InlineData("{\"type\":\"output\"}", "text")]
     [InlineData("{\"type\":\"output\",\"text\":null}", "text")]
     [InlineData("{\"type\":\"output\",\"text\":\"\"}", "'text' must not be empty")]
+    [InlineData("{\"type\":\"job\",\"runId\":\"r\",\"groupFolder\":\"g\",\"isMain\":false,\"prompt\":\"\",\"utcNow\":\"2026-11-24T10:00:00Z\",\"env\":{}}", "'prompt' must not be empty")]
     [InlineData("{\"type\":\"output\",\"text\":\"a\",\"extra\":1}", "extra")]
     [InlineData("{\"type\":\"output\",\"text\":\"a\",\"text\":\"b\"}", "Duplicate")]
     [InlineData("{\"type\":\"changes\",\"bytes\":-1,\"deleted\":[]}", "negative")]

@@ -14,7 +14,8 @@ sealed class TestHome : IDisposable
 
     public TestHome(Action<Dictionary<string, string?>>? configure = null)
     {
-        var env = new Dictionary<string, string?> { ["NANOCLAW_HOME"] = Dir, ["NANOCLAW_CACHE"] = Path.Combine(Dir, "cache"), ["TZ"] = "UTC" };
+        // No prepared runs unless a test asks (PreparedRunTests): a scripted runner answers whatever it is asked.
+        var env = new Dictionary<string, string?> { ["NANOCLAW_HOME"] = Dir, ["NANOCLAW_CACHE"] = Path.Combine(Dir, "cache"), ["TZ"] = "UTC", ["AGENT_PREPARE_MINUTES"] = "0" };
         configure?.Invoke(env);
         Config = Config.Load(env);
         Db = Database.Open(Config.DatabasePath);

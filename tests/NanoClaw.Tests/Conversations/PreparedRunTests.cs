@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Time.Testing;
+using NanoClaw.Runs;
+using NanoClaw.Tests.Support;
+
+namespace NanoClaw.Tests.Conversations;
+
+/// <summary>Prepared runs (AGENT_PREPARE_MINUTES): the group's next run starts when its run ends and takes the next
+/// message as its first turn, unless what it was built from changed; it never keeps a slot from another group.</summary>
+public sealed class PreparedRunTests : IDisposable
+{
+    const string Family = "family@g.us";
+    const string Work = "work@g.us";
+    const string SessionId = "11111111-2222-3333-4444-555555555555";
+    static readonly TimeSpan Idle = TimeSpan.FromMinutes(5);
+
+    readonly TestHome _home = new(env => env["AGENT_PREPARE_MINUTES"] = "30");
+    readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    readonly RecordingChannel _channel = new();
+    // Per run (by request), what its session was given as turns: the prompt (unless prepared), then each follow-up.
+    readonly ConcurrentDictionary<AgentRequest, ConcurrentQueue<string>> _turns = new(ReferenceEqualityComparer.Instance);
+
+    public void Dispose() => _home.Dispose();
+
+    /// <summary>A session as the real runner reports one: the session id once a turn starts, each turn's answer, idle;
+    /// a prepared run reports nothing until its first follow-up.</summary>
+    async IAsyncEnumerable<AgentEvent> Session(AgentRequest request, RunContext run, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var turns = _turns.GetOrAdd(request, _ => new());
+        if (!request.Prepared)
+        {
+            turns.Enqueue(request.Prompt);
+            yield return new AgentEvent.SessionStarted(SessionId);
+            yield return new AgentEvent.Output("answered " + Last(request.Prompt));
+            yield return new AgentEvent.Idle();
+        }
+        await foreach (var followUp in run.FollowUps.ReadAllAsync(run.CancellationToken))
+        {
+            turns.Enqueue(followUp);
+            yield return new AgentEvent.SessionStarted(SessionId);
+            yield return new AgentEvent.Output("answered " + Last(followUp));
+            yield return new AgentEvent.Idle();
+        }
+        yield return new AgentEvent.Completed();
+
+        // The last message's text in a catch-up prompt: "...>text</message>\n</messages>".
+        static string Last(string prompt) => prompt[(prompt.LastIndexOf("\">", StringComparison.Ordinal) + 2)..prompt.LastIndexOf("</message>", StringComparison.Ordinal)];
+    }
+
+    async Task<(AssistantHost Host, ScriptedRunner Runner)> StartAsync()
+    {
+        var runner = new ScriptedRunner((request, run) => Session(request, run));
+        var host = new AssistantHost(_home.Config, _home.Db, [_channel], runner, _clock, _home.Logs);
+        host.Start();
+        await Task.CompletedTask;
+        return (host, runner);
+    }
+
+    /// <summary>The first message's run, answered and then closed by its idle timeout: the prepared run follows.</summary>
+    async Task<AgentRequest> FirstRunThenPreparedAsync(AssistantHost host, ScriptedRunner runner)
+    {
+        host.Loop.Deliver(_home.Message(Family, "@Andy first"));
+        await _channel.WaitForAsync(1);
+        _clock.Advance(Idle);
+        await Eventually.True(() => runner.Requests.Count == 2, "the next run to be prepared");
+        var prepared = runner.Requests.Last();
+        await Eventually.True(() => host.Queue.RunningCount == 1, "only the prepared run to hold a slot");
+        return prepared;
+    }
+
+    [Fact]
+    public async Task AfterARunEndsTheNextIsPreparedAndTheNextMessageIsItsFirstTurn()
+    {
+        _home.Register(Family, "family");
+        var (host, runner) = await StartAsync();
+        await using var _ = host;
+
+        var prepared = await FirstRunThenPreparedAsync(host, runner);
+        prepared.Prepared.ShouldBeTrue();
+        prepared.SessionId.ShouldBe(SessionId, "the prepared run resumes the group's session");
+        prepared.Group.Folder.ShouldBe("family");
+
+        _clock.Advance(TimeSpan.FromMinutes(20));
+        host.Loop.Deliver(_home.Message(Family, "@Andy second"));
+
+        (await _channel.WaitForAsync(2))[1].Text.ShouldBe("Andy: answered @Andy second");
+        runner.Requests.Count.ShouldBe(2, "the message went into the prepared run: no run was started for it");
+        _turns[prepared].Single().ShouldContain("@Andy second");
+    }
+
+    [Fact]
+    public async Task AFileChangedSinceThePreparationGivesTheMessageAFreshRun()
+    {
+        _home.Register(Family, "family");
+        var (host, runner) = await StartAsync();
+        await using var _ = host;
+        var prepared = await FirstRunThenPreparedAsync(host, runner);
+
+        // The owner edits a file of the group: the prepared VM holds the old one.
+        File.WriteAllText(Path.Combine(Directory.CreateDirectory(_home.Config.GroupDir("family")).FullName, "shopping.md"), "milk");
+        host.Loop.Deliver(_home.Message(Family, "@Andy what is on the list?"));
+
+        (await _channel.WaitForAsync(2))[1].Text.ShouldBe("Andy: answered @Andy what is on the list?");
+        runner.Requests.Count.ShouldBe(3);
+        var fresh = runner.Requests.Last();
+        fresh.Prepared.ShouldBeFalse();
+        fresh.Prompt.ShouldContain("what is on the list?");
+        _turns[prepared].ShouldBeEmpty("the out-of-date prepared run was closed without the message");
+    }
+
+    [Fact]
+    public async Task ASessionChangedSinceThePreparationGivesTheMessageAFreshRun()
+    {
+        _home.Register(Family, "family");
+        var (host, runner) = await StartAsync();
+        await using var _ = host;
+        var prepared = await FirstRunThenPreparedAsync(host, runner);
+
+        _home.Db.SetSession("family", "99999999-0000-0000-0000-000000000000"); // e.g. a scheduled task's run moved it on
+        host.Loop.Deliver(_home.Message(Family, "@Andy again"));
+
+        await _channel.WaitForAsync(2);
+        runner.Requests.Count.ShouldBe(3);
+        runner.Requests.Last().SessionId.ShouldBe("99999999-0000-0000-0000-000000000000");
+        _turns[prepared].ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task APreparedRunThatWaitedInVainEndsAndIsNotPreparedAgain()
+    {
+        _home.Register(Family, "family");
+        var (host, runner) = await StartAsync();
+        await using var _ = host;
+        await FirstRunThenPreparedAsync(host, runner);
+
+        _clock.Advance(TimeSpan.FromMinutes(30));
+
+        await Eventually.True(() => host.Queue.RunningCount == 0, "the prepared run to end after its wait");
+        _clock.Advance(TimeSpan.FromMinutes(30));
+        runner.Requests.Count.ShouldBe(2);
+        _channel.Sent.Count.ShouldBe(1, "a prepared run that got no message says nothing");
+    }
+
+    [Fact]
+    public async Task AGroupWithoutASessionIsNotPrepared()
+    {
+        _home.Register(Family, "family");
+        // A run that reports no session (nothing to resume ahead: a new session is what a warm VM's spare serves).
+        var runner = new ScriptedRunner((request, _) => ScriptedRunner.Events(new AgentEvent.Output("hello"), new AgentEvent.Completed()));
+        await using var host = new AssistantHost(_home.Config, _home.Db, [_channel], runner, _clock, _home.Logs);
+        host.Start();
+
+        host.Loop.Deliver(_home.Message(Family, "@Andy hi"));
+        await _channel.WaitForAsync(1);
+        await Eventually.True(() => host.Queue.RunningCount == 0, "the run to end");
+
+        runner.Requests.Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task APreparedRunGivesUpItsSlotWhenAnotherGroupWaitsForOne()
+    {
+        using var home = new TestHome(env => { env["AGENT_PREPARE_MINUTES"] = "30"; env["MAX_CONCURRENT_AGENTS"] = "1"; });
+        home.Register(Family, "family");
+        home.Register(Work, "work");
+        var runner = new ScriptedRunner((request, run) => Session(request, run));
+        await using var host = new AssistantHost(home.Config, home.Db, [_channel], runner, _clock, home.Logs);
+        host.Start();
+        host.Loop.Deliver(home.Message(Family, "@Andy first"));
+        await _channel.WaitForAsync(1);
+        _clock.Advance(Idle);
+        await Eventually.True(() => runner.Requests.Count == 2 && runner.Requests.Last().Prepared, "family's next run to be prepared");
+
+        host.Loop.Deliver(home.Message(Work, "@Andy status?"));
+
+        (await _channel.WaitForAsync(2))[1].ShouldBe((Work, "Andy: answered @Andy status?"));
+        runner.Requests.Last().Group.Folder.ShouldBe("work");
+    }
+}
