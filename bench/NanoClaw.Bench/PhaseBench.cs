@@ -103,7 +103,8 @@ public sealed class PhaseBench(BenchEnvironment env)
         IEnumerable<(string Name, string What, Func<RunPhases, double?> Pick)> columns =
         [
             ("first-output", "start -> the answer reaches the host (what the user waits for)", p => p.FirstOutput),
-            (v.Warm ? "claim" : "boot", v.Warm ? "start -> a ready VM claimed from the pool" : "start -> booted VM's guest ready", p => p.ToReady),
+            v.Prepared ? ("message-in", "the message -> written into the prepared VM (its run log)", p => p.ToReady)
+                : (v.Warm ? "claim" : "boot", v.Warm ? "start -> a ready VM claimed from the pool" : "start -> booted VM's guest ready", p => p.ToReady),
             ("ready-to-request", "guest ready -> the turn's API request reaches the fake (job, workspace, Claude Code start)", p => p.ReadyToRequest),
             ("workspace-in", "of which job read -> workspace extracted, baseline taken (guest clock, scaled)", p => p.WorkspaceIn),
             ("claude-to-request", "of which the rest: Claude Code process start -> its API request", p => p.ClaudeToRequest),

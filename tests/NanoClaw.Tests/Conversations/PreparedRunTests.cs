@@ -48,35 +48,26 @@ public sealed class PreparedRunTests : IDisposable
         static string Last(string prompt) => prompt[(prompt.LastIndexOf("\">", StringComparison.Ordinal) + 2)..prompt.LastIndexOf("</message>", StringComparison.Ordinal)];
     }
 
-    async Task<(AssistantHost Host, ScriptedRunner Runner)> StartAsync()
+    /// <summary>Family's first message, answered, then its run closed by the idle timeout: the prepared run follows.</summary>
+    async Task<(AssistantHost Host, ScriptedRunner Runner, AgentRequest Prepared)> StartPreparedAsync()
     {
+        _home.Register(Family, "family");
         var runner = new ScriptedRunner((request, run) => Session(request, run));
         var host = new AssistantHost(_home.Config, _home.Db, [_channel], runner, _clock, _home.Logs);
         host.Start();
-        await Task.CompletedTask;
-        return (host, runner);
-    }
-
-    /// <summary>The first message's run, answered and then closed by its idle timeout: the prepared run follows.</summary>
-    async Task<AgentRequest> FirstRunThenPreparedAsync(AssistantHost host, ScriptedRunner runner)
-    {
         host.Loop.Deliver(_home.Message(Family, "@Andy first"));
         await _channel.WaitForAsync(1);
         _clock.Advance(Idle);
         await Eventually.True(() => runner.Requests.Count == 2, "the next run to be prepared");
-        var prepared = runner.Requests.Last();
         await Eventually.True(() => host.Queue.RunningCount == 1, "only the prepared run to hold a slot");
-        return prepared;
+        return (host, runner, runner.Requests.Last());
     }
 
     [Fact]
     public async Task AfterARunEndsTheNextIsPreparedAndTheNextMessageIsItsFirstTurn()
     {
-        _home.Register(Family, "family");
-        var (host, runner) = await StartAsync();
+        var (host, runner, prepared) = await StartPreparedAsync();
         await using var _ = host;
-
-        var prepared = await FirstRunThenPreparedAsync(host, runner);
         prepared.Prepared.ShouldBeTrue();
         prepared.SessionId.ShouldBe(SessionId, "the prepared run resumes the group's session");
         prepared.Group.Folder.ShouldBe("family");
@@ -92,10 +83,8 @@ public sealed class PreparedRunTests : IDisposable
     [Fact]
     public async Task AFileChangedSinceThePreparationGivesTheMessageAFreshRun()
     {
-        _home.Register(Family, "family");
-        var (host, runner) = await StartAsync();
+        var (host, runner, prepared) = await StartPreparedAsync();
         await using var _ = host;
-        var prepared = await FirstRunThenPreparedAsync(host, runner);
 
         // The owner edits a file of the group: the prepared VM holds the old one.
         File.WriteAllText(Path.Combine(Directory.CreateDirectory(_home.Config.GroupDir("family")).FullName, "shopping.md"), "milk");
@@ -112,10 +101,8 @@ public sealed class PreparedRunTests : IDisposable
     [Fact]
     public async Task ASessionChangedSinceThePreparationGivesTheMessageAFreshRun()
     {
-        _home.Register(Family, "family");
-        var (host, runner) = await StartAsync();
+        var (host, runner, prepared) = await StartPreparedAsync();
         await using var _ = host;
-        var prepared = await FirstRunThenPreparedAsync(host, runner);
 
         _home.Db.SetSession("family", "99999999-0000-0000-0000-000000000000"); // e.g. a scheduled task's run moved it on
         host.Loop.Deliver(_home.Message(Family, "@Andy again"));
@@ -129,10 +116,8 @@ public sealed class PreparedRunTests : IDisposable
     [Fact]
     public async Task APreparedRunThatWaitedInVainEndsAndIsNotPreparedAgain()
     {
-        _home.Register(Family, "family");
-        var (host, runner) = await StartAsync();
-        await using var _ = host;
-        await FirstRunThenPreparedAsync(host, runner);
+        var (host, runner, _) = await StartPreparedAsync();
+        await using var __ = host;
 
         _clock.Advance(TimeSpan.FromMinutes(30));
 
