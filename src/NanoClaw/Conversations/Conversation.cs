@@ -136,7 +136,7 @@ public sealed partial class Conversation
                 // Prepared: only a session that exists is worth resuming ahead (a new one is what a warm VM's spare
                 // serves), and only with inputs that can be checked when the message comes.
                 if (_prepared is null || slot.Yield.IsCancellationRequested || _db.GetSession(group.Folder) is not { } session
-                    || _prepared.InputsStamp(group) is not { } stamp) return true;
+                    || !_prepared.HasRoom() || _prepared.InputsStamp(group) is not { } stamp) return true;
                 _preparedStamp = stamp;
                 _state = ConversationState.Idle;
                 _idleTimer = _time.CreateTimer(_ => { lock (_lock) if (_state == ConversationState.Idle) Close(); }, null, _prepared.Wait, Timeout.InfiniteTimeSpan);

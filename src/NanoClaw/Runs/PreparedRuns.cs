@@ -16,11 +16,14 @@ namespace NanoClaw.Runs;
 /// </summary>
 /// <param name="InputsStamp">A fingerprint of everything the group's job is built from, or null when the group's runs are
 /// not prepared.</param>
-public sealed record PreparedRuns(TimeSpan Wait, Func<RegisteredGroup, string?> InputsStamp)
+/// <param name="HasRoom">Asked before a run is prepared: false when the machine has no room for a VM that waits.</param>
+public sealed record PreparedRuns(TimeSpan Wait, Func<RegisteredGroup, string?> InputsStamp, Func<bool> HasRoom)
 {
     /// <summary>Off (null) when <see cref="Config.AgentPrepareWait"/> is zero.</summary>
     public static PreparedRuns? For(Config config, Database db) =>
-        config.AgentPrepareWait <= TimeSpan.Zero ? null : new(config.AgentPrepareWait, group => MicroVmInputsStamp(config, db, group));
+        config.AgentPrepareWait <= TimeSpan.Zero ? null : new(config.AgentPrepareWait, group => MicroVmInputsStamp(config, db, group),
+            // A waiting VM is memory nobody uses yet: under the warm pool's floor, nothing is prepared.
+            () => WarmPool.ReadMemAvailableMb() is not { } free || free - config.VmMemoryMb >= config.WarmPoolMinFreeMb);
 
     /// <summary>
     /// What a microVM run's job is built from: the workspace (<see cref="WorkspaceSync.Stamp"/>: the group's folder, the

@@ -274,7 +274,8 @@ public sealed partial class WarmPool : IAsyncDisposable
         }
     }
 
-    static long? ReadMemAvailableMb()
+    /// <summary>MemAvailable in MiB from /proc/meminfo, null when unknown.</summary>
+    internal static long? ReadMemAvailableMb()
     {
         try
         {

@@ -144,6 +144,23 @@ public sealed class PreparedRunTests : IDisposable
     }
 
     [Fact]
+    public async Task NothingIsPreparedWhenMemoryIsUnderTheFloor()
+    {
+        using var home = new TestHome(env => (env["AGENT_PREPARE_MINUTES"], env["WARM_POOL_MIN_FREE_MB"]) = ("30", "100000000"));
+        home.Register(Family, "family");
+        var runner = new ScriptedRunner((request, run) => Session(request, run));
+        await using var host = new AssistantHost(home.Config, home.Db, [_channel], runner, _clock, home.Logs);
+        host.Start();
+        host.Loop.Deliver(home.Message(Family, "@Andy first"));
+        await _channel.WaitForAsync(1);
+
+        _clock.Advance(Idle);
+
+        await Eventually.True(() => host.Queue.RunningCount == 0, "the run to end");
+        runner.Requests.Count.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task APreparedRunGivesUpItsSlotWhenAnotherGroupWaitsForOne()
     {
         using var home = new TestHome(env => { env["AGENT_PREPARE_MINUTES"] = "30"; env["MAX_CONCURRENT_AGENTS"] = "1"; });
