@@ -48,16 +48,23 @@ public sealed class PreparedRunTests : IDisposable
         static string Last(string prompt) => prompt[(prompt.LastIndexOf("\">", StringComparison.Ordinal) + 2)..prompt.LastIndexOf("</message>", StringComparison.Ordinal)];
     }
 
-    /// <summary>Family's first message, answered, then its run closed by the idle timeout: the prepared run follows.</summary>
-    async Task<(AssistantHost Host, ScriptedRunner Runner, AgentRequest Prepared)> StartPreparedAsync()
+    /// <summary>Family's first message answered, then its run closed by the idle timeout.</summary>
+    async Task<(AssistantHost Host, ScriptedRunner Runner)> FirstRunEndedAsync(TestHome home)
     {
-        _home.Register(Family, "family");
+        home.Register(Family, "family");
         var runner = new ScriptedRunner((request, run) => Session(request, run));
-        var host = new AssistantHost(_home.Config, _home.Db, [_channel], runner, _clock, _home.Logs);
+        var host = new AssistantHost(home.Config, home.Db, [_channel], runner, _clock, home.Logs);
         host.Start();
-        host.Loop.Deliver(_home.Message(Family, "@Andy first"));
+        host.Loop.Deliver(home.Message(Family, "@Andy first"));
         await _channel.WaitForAsync(1);
         _clock.Advance(Idle);
+        return (host, runner);
+    }
+
+    /// <summary>As <see cref="FirstRunEndedAsync"/>, in this test's home: the prepared run follows.</summary>
+    async Task<(AssistantHost Host, ScriptedRunner Runner, AgentRequest Prepared)> StartPreparedAsync()
+    {
+        var (host, runner) = await FirstRunEndedAsync(_home);
         await Eventually.True(() => runner.Requests.Count == 2, "the next run to be prepared");
         await Eventually.True(() => host.Queue.RunningCount == 1, "only the prepared run to hold a slot");
         return (host, runner, runner.Requests.Last());
@@ -147,14 +154,8 @@ public sealed class PreparedRunTests : IDisposable
     public async Task NothingIsPreparedWhenMemoryIsUnderTheFloor()
     {
         using var home = new TestHome(env => (env["AGENT_PREPARE_MINUTES"], env["WARM_POOL_MIN_FREE_MB"]) = ("30", "100000000"));
-        home.Register(Family, "family");
-        var runner = new ScriptedRunner((request, run) => Session(request, run));
-        await using var host = new AssistantHost(home.Config, home.Db, [_channel], runner, _clock, home.Logs);
-        host.Start();
-        host.Loop.Deliver(home.Message(Family, "@Andy first"));
-        await _channel.WaitForAsync(1);
-
-        _clock.Advance(Idle);
+        var (host, runner) = await FirstRunEndedAsync(home);
+        await using var _ = host;
 
         await Eventually.True(() => host.Queue.RunningCount == 0, "the run to end");
         runner.Requests.Count.ShouldBe(1);
@@ -164,14 +165,9 @@ public sealed class PreparedRunTests : IDisposable
     public async Task APreparedRunGivesUpItsSlotWhenAnotherGroupWaitsForOne()
     {
         using var home = new TestHome(env => { env["AGENT_PREPARE_MINUTES"] = "30"; env["MAX_CONCURRENT_AGENTS"] = "1"; });
-        home.Register(Family, "family");
         home.Register(Work, "work");
-        var runner = new ScriptedRunner((request, run) => Session(request, run));
-        await using var host = new AssistantHost(home.Config, home.Db, [_channel], runner, _clock, home.Logs);
-        host.Start();
-        host.Loop.Deliver(home.Message(Family, "@Andy first"));
-        await _channel.WaitForAsync(1);
-        _clock.Advance(Idle);
+        var (host, runner) = await FirstRunEndedAsync(home);
+        await using var _ = host;
         await Eventually.True(() => runner.Requests.Count == 2 && runner.Requests.Last().Prepared, "family's next run to be prepared");
 
         host.Loop.Deliver(home.Message(Work, "@Andy status?"));
