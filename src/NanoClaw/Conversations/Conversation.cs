@@ -60,36 +60,48 @@ public sealed partial class Conversation
     /// (then they wait for the next run); true when they were fed, or nothing was pending.</summary>
     public bool TryFeed()
     {
+        var startsTurn = false;
         lock (_lock)
         {
-            if (_state is not (ConversationState.Busy or ConversationState.Idle) || _followUps is null) return false;
-            var pending = _db.MessagesAfter(ChatJid, _db.AgentCursor(ChatJid));
-            if (pending.Count == 0) return true; // already handed over
-            if (_preparedStamp is { } stamp)
-            {
-                // A prepared run takes its first message only if what it was built from is still what the host holds
-                // (files edited, settings or session changed since): else it closes and the message gets a fresh run.
-                if (_db.GroupByJid(ChatJid) is not { } group || _prepared?.InputsStamp(group) != stamp)
-                {
-                    LogPreparedStale(_log, ChatJid);
-                    Close();
-                    return false;
-                }
-                _preparedStamp = null;
-            }
-            var handOver = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), CatchUpPrompt.Format(pending.Select(p => p.Message), _db.GroupByJid(ChatJid)?.TriggerPattern));
-            _handOvers.Add(handOver);
-            _followUps.Writer.TryWrite(handOver);
-            if (_state == ConversationState.Idle)
-            {
-                // The session was waiting: this follow-up starts its next turn at once.
-                handOver.Covered = true;
-                _state = ConversationState.Busy;
-                _idleTimer?.Dispose();
-                _idleTimer = null;
-            }
-            return true;
+            if (!TryFeedLocked(ref startsTurn)) return false;
         }
+        // A waiting session (idle, or a prepared run) starts its turn now: show that the assistant is on it, as a run's
+        // start does. Fire and forget: the outbox only logs a failed indicator.
+        if (startsTurn) _ = _outbox.SetTypingAsync(ChatJid, true, CancellationToken.None);
+        return true;
+    }
+
+    /// <param name="startsTurn">Set when the fed messages start the session's next turn (it was waiting).</param>
+    bool TryFeedLocked(ref bool startsTurn)
+    {
+        if (_state is not (ConversationState.Busy or ConversationState.Idle) || _followUps is null) return false;
+        var pending = _db.MessagesAfter(ChatJid, _db.AgentCursor(ChatJid));
+        if (pending.Count == 0) return true; // already handed over
+        if (_preparedStamp is { } stamp)
+        {
+            // A prepared run takes its first message only if what it was built from is still what the host holds
+            // (files edited, settings or session changed since): else it closes and the message gets a fresh run.
+            if (_db.GroupByJid(ChatJid) is not { } group || _prepared?.InputsStamp(group) != stamp)
+            {
+                LogPreparedStale(_log, ChatJid);
+                Close();
+                return false;
+            }
+            _preparedStamp = null;
+        }
+        var handOver = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), CatchUpPrompt.Format(pending.Select(p => p.Message), _db.GroupByJid(ChatJid)?.TriggerPattern));
+        _handOvers.Add(handOver);
+        _followUps.Writer.TryWrite(handOver);
+        if (_state == ConversationState.Idle)
+        {
+            // The session was waiting: this follow-up starts its next turn at once.
+            handOver.Covered = true;
+            _state = ConversationState.Busy;
+            _idleTimer?.Dispose();
+            _idleTimer = null;
+            startsTurn = true;
+        }
+        return true;
     }
 
     /// <summary>Asks the queue for a slot for the group's pending messages.</summary>

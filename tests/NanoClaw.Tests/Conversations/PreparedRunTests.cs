@@ -80,9 +80,11 @@ public sealed class PreparedRunTests : IDisposable
         prepared.Group.Folder.ShouldBe("family");
 
         _clock.Advance(TimeSpan.FromMinutes(20));
+        var typingBefore = _channel.Typing.Count;
         host.Loop.Deliver(_home.Message(Family, "@Andy second"));
 
         (await _channel.WaitForAsync(2))[1].Text.ShouldBe("Andy: answered @Andy second");
+        _channel.Typing.Skip(typingBefore).ShouldContain((Family, true), "the prepared run's turn shows the assistant typing, as a run's start does");
         runner.Requests.Count.ShouldBe(2, "the message went into the prepared run: no run was started for it");
         _turns[prepared].Single().ShouldContain("@Andy second");
     }

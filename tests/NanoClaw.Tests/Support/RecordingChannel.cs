@@ -10,6 +10,13 @@ sealed class RecordingChannel(string ownedPrefix = "", bool prefixesReplies = tr
     readonly SemaphoreSlim _arrived = new(0);
 
     public string Name => "recording";
+    /// <summary>Every typing indicator asked for, in order.</summary>
+    public ConcurrentQueue<(string Jid, bool On)> Typing { get; } = new();
+    public Task SetTypingAsync(string chatJid, bool typing, CancellationToken cancellationToken)
+    {
+        Typing.Enqueue((chatJid, typing));
+        return Task.CompletedTask;
+    }
     public bool Owns(string chatJid) => chatJid.StartsWith(ownedPrefix, StringComparison.Ordinal);
     public bool IsConnected { get; set; } = true;
     public int MaxMessageLength => maxLength;
