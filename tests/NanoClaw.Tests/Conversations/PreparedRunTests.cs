@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Time.Testing;
+using NanoClaw.Conversations;
 using NanoClaw.Runs;
 using NanoClaw.Tests.Support;
 
@@ -57,6 +58,8 @@ public sealed class PreparedRunTests : IDisposable
         host.Start();
         host.Loop.Deliver(home.Message(Family, "@Andy first"));
         await _channel.WaitForAsync(1);
+        // The reply can reach the channel before the run's idle event arms its timer: advance only once it is armed.
+        await Eventually.True(() => host.Loop.ConversationOf(Family)?.State == ConversationState.Idle, "the first run to be idle");
         _clock.Advance(Idle);
         return (host, runner);
     }
