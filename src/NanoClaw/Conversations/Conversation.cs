@@ -135,6 +135,11 @@ public sealed partial class Conversation
                 if (answer) _budgets.RunRefused(group, over);
                 return true;
             }
+            string? session = null, stamp = null;
+            // Prepared: only a session that exists is worth resuming ahead (a new one is what a warm VM's spare serves),
+            // and only with inputs that can be checked when the message comes.
+            if (!answer && (_prepared is null || slot.Yield.IsCancellationRequested || (session = _db.GetSession(group.Folder)) is null
+                || !_prepared.HasRoom() || (stamp = _prepared.InputsStamp(group)) is null)) return true;
             _handOvers.Clear();
             _followUps = Channel.CreateUnbounded<HandOver>(new UnboundedChannelOptions { SingleReader = true });
             if (answer)
@@ -145,19 +150,15 @@ public sealed partial class Conversation
             }
             else
             {
-                // Prepared: only a session that exists is worth resuming ahead (a new one is what a warm VM's spare
-                // serves), and only with inputs that can be checked when the message comes.
-                if (_prepared is null || slot.Yield.IsCancellationRequested || _db.GetSession(group.Folder) is not { } session
-                    || !_prepared.HasRoom() || _prepared.InputsStamp(group) is not { } stamp) return true;
                 _preparedStamp = stamp;
                 _state = ConversationState.Idle;
-                _idleTimer = _time.CreateTimer(_ => { lock (_lock) if (_state == ConversationState.Idle) Close(); }, null, _prepared.Wait, Timeout.InfiniteTimeSpan);
+                _idleTimer = _time.CreateTimer(_ => { lock (_lock) if (_state == ConversationState.Idle) Close(); }, null, _prepared!.Wait, Timeout.InfiniteTimeSpan);
                 request = new AgentRequest(group, "", session, Prepared: true);
             }
         }
         using var yield = slot.Yield.Register(() => { lock (_lock) if (_state == ConversationState.Idle) Close(); });
 
-        if (prepare && request.Prepared) LogPreparing(_log, group.Name, _prepared!.Wait.TotalMinutes);
+        if (request.Prepared) LogPreparing(_log, group.Name, _prepared!.Wait.TotalMinutes);
         else LogRunStarting(_log, group.Name, pending.Count);
         if (!request.Prepared) await _outbox.SetTypingAsync(ChatJid, true, slot.Stopping);
         var outcome = await _events.RunAsync(request, ChatJid, new FollowUpTexts(this, _followUps.Reader), storeSession: true,
