@@ -49,9 +49,16 @@ public sealed class BenchEnvironment : IAsyncDisposable
         return Config with { Home = home };
     }
 
+    /// <summary>Deletes the bench's homes, unless NANOCLAW_BENCH_KEEP=1: then their run logs and console logs stay, for an
+    /// outlier's story (the folder is printed).</summary>
     public ValueTask DisposeAsync()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Environment.GetEnvironmentVariable("NANOCLAW_BENCH_KEEP") == "1")
+        {
+            Console.Error.WriteLine($"kept the benchmark homes (run logs under */groups/*/logs): {Config.Home}");
+            return ValueTask.CompletedTask;
+        }
         try { Directory.Delete(Config.Home, recursive: true); }
         catch (IOException e) { Console.Error.WriteLine($"could not delete {Config.Home}: {e.Message}"); }
         return ValueTask.CompletedTask;
