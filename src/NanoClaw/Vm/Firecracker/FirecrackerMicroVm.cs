@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Vm.Qemu;
@@ -139,7 +140,9 @@ public sealed class FirecrackerMicroVm : IMicroVm
     async Task WaitForApiSocketAsync(string apiSocket, TimeSpan bound, CancellationToken ct)
     {
         var deadline = Stopwatch.StartNew();
-        while (!File.Exists(apiSocket))
+        // The file appears at bind(), a moment before listen(): a request sent in between is refused, so wait for a
+        // connection to be accepted, not only for the file.
+        while (!await AcceptsConnectionsAsync(apiSocket, ct))
         {
             if (Exited.IsCompleted)
             {
@@ -147,8 +150,24 @@ public sealed class FirecrackerMicroVm : IMicroVm
                 throw new VmBootException($"firecracker exited with code {exit.ExitCode} before its API socket {apiSocket} appeared: {vmm.Or(exit.Detail)} (console log: {spec.ConsoleLogPath})");
             }
             if (deadline.Elapsed > bound)
-                throw new VmBootException($"firecracker pid {Pid} did not create its API socket {apiSocket} within {bound.TotalSeconds:F0} s: {vmm.StderrTail()}");
+                throw new VmBootException($"firecracker pid {Pid} did not open its API socket {apiSocket} within {bound.TotalSeconds:F0} s: {vmm.StderrTail()}");
             await Task.Delay(20, ct);
+        }
+    }
+
+    /// <summary>Whether something listens on the Unix socket <paramref name="path"/> (a connection is opened and closed).</summary>
+    internal static async Task<bool> AcceptsConnectionsAsync(string path, CancellationToken ct)
+    {
+        if (!File.Exists(path)) return false;
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await probe.ConnectAsync(new UnixDomainSocketEndPoint(path), ct);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 
