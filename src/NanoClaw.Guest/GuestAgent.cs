@@ -94,6 +94,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             _timings = new GuestTimings();
             Primer.Stop();
             await SetClockAsync(job.UtcNow, privileged, cancellationToken).ConfigureAwait(false);
+            _timings.Mark("clock");
             var claimable = SpareMismatch(spare, spareFrame, job);
             if (spare is not null && claimable is not null)
             {
@@ -159,9 +160,11 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         Directory.CreateDirectory(paths.Workspace);
         Directory.CreateDirectory(paths.Home);
         var (hashes, skipped) = await WorkspaceExtractor.ExtractAsync(reader.Payload, paths, cancellationToken).ConfigureAwait(false);
+        _timings.Mark("extracted");
         if (skipped.Count > 0)
             await LogAsync(GuestLogLevel.Warn, $"workspace entries not extracted: {string.Join(", ", skipped.Take(20))}", cancellationToken).ConfigureAwait(false);
         if (privileged) WorkspaceExtractor.HandOver(paths, globalWritable: job.IsMain);
+        _timings.Mark("handed-over");
         // After the hand-over, which must not touch them: read-only ones stay owned as the image says.
         IReadOnlyList<(string Top, string Dir)> extraTops = [];
         if (job.ExtraFolders is { Count: > 0 } extras)

@@ -172,6 +172,28 @@ public sealed class GuestAgentTests : IAsyncLifetime
         (await CloseAsync()).ShouldBeNull();
     }
 
+    /// <summary>The guest's own split of a run's start (what the phase benchmark reads): each milestone once, in the
+    /// order reached, on one clock; sent once per run, after the first answer.</summary>
+    [Theory]
+    [InlineData(false, "clock extracted handed-over workspace claude-spawned claude-init result")]
+    [InlineData(true, "clock extracted handed-over workspace claim-sent claude-init result")]
+    public async Task TheFirstAnswerIsFollowedByTheGuestsTimingLine(bool spare, string milestones)
+    {
+        if (spare) await BeginWithSpareAsync(TokenEnv, Job("echo one"));
+        else await BeginAsync(Job("echo one"));
+        var logs = new List<string>();
+        await _guest.ReadUntilAsync<IdleFrame>(logs);
+        await _guest.SendAsync(new MessageFrame("echo two"));
+        await _guest.ReadUntilAsync<IdleFrame>(logs);
+
+        var timing = logs.Where(l => l.StartsWith("timing (guest ms since job):", StringComparison.Ordinal)).ShouldHaveSingleItem();
+        var marks = timing["timing (guest ms since job):".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(m => m.Split('=')).ToList();
+        string.Join(' ', marks.Select(m => m[0])).ShouldBe(milestones);
+        var ms = marks.Select(m => int.Parse(m[1], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        ms.ShouldBe(ms.Order().ToList());
+        (await CloseAsync()).ShouldBeNull();
+    }
+
     [Fact]
     public async Task AClaudeCrashEndsTheRunWithTheStderrTail()
     {
