@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using NanoClaw.Outbound;
 using NanoClaw.Runs;
 using NanoClaw.Storage;
 
@@ -8,14 +7,15 @@ namespace NanoClaw.Conversations;
 
 /// <summary>
 /// The one place that consumes a run's <see cref="AgentEvent"/>s, for message runs and task runs alike: output goes
-/// into the durable outbox of <paramref name="chatJid"/> (and then to <paramref name="onOutput"/> with whether any part
-/// was queued), the session id is stored when <paramref name="storeSession"/>, idle goes to <paramref name="onIdle"/>,
-/// and every way a run can end (failed event, exception, cancellation) becomes one <see cref="AgentRunOutcome"/>.
+/// to <paramref name="queueOutput"/>, which puts it into the durable outbox (with whatever must be recorded in the same
+/// transaction) and says whether any part was queued, the session id is stored when <paramref name="storeSession"/>,
+/// idle goes to <paramref name="onIdle"/>, and every way a run can end (failed event, exception, cancellation) becomes
+/// one <see cref="AgentRunOutcome"/>.
 /// </summary>
-public sealed partial class AgentRunEvents(Database db, Outbox outbox, IAgentRunner runner, ILogger log)
+public sealed partial class AgentRunEvents(Database db, IAgentRunner runner, ILogger log)
 {
-    public async Task<AgentRunOutcome> RunAsync(AgentRequest request, string chatJid, ChannelReader<string> followUps, bool storeSession,
-        Action<string, bool> onOutput, Action onIdle, CancellationToken cancellationToken)
+    public async Task<AgentRunOutcome> RunAsync(AgentRequest request, ChannelReader<string> followUps, bool storeSession,
+        Func<string, bool> queueOutput, Action onIdle, CancellationToken cancellationToken)
     {
         var sent = false;
         string? error = null;
@@ -26,9 +26,7 @@ public sealed partial class AgentRunEvents(Database db, Outbox outbox, IAgentRun
                 switch (e)
                 {
                     case AgentEvent.Output o:
-                        var queued = outbox.Enqueue(chatJid, o.Text) > 0;
-                        sent |= queued;
-                        onOutput(o.Text, queued);
+                        sent |= queueOutput(o.Text);
                         break;
                     case AgentEvent.SessionStarted s when storeSession: db.SetSession(request.Group.Folder, s.SessionId); break;
                     case AgentEvent.Idle: onIdle(); break;

@@ -161,8 +161,8 @@ public sealed partial class Conversation
         if (request.Prepared) LogPreparing(_log, group.Name, _prepared!.Wait.TotalMinutes);
         else LogRunStarting(_log, group.Name, pending.Count);
         if (!request.Prepared) await _outbox.SetTypingAsync(ChatJid, true, slot.Stopping);
-        var outcome = await _events.RunAsync(request, ChatJid, new FollowUpTexts(this, _followUps.Reader), storeSession: true,
-            OnOutput, () => OnIdle(slot), slot.Stopping);
+        var outcome = await _events.RunAsync(request, new FollowUpTexts(this, _followUps.Reader), storeSession: true,
+            QueueOutput, () => OnIdle(slot), slot.Stopping);
         bool tookMessages;
         lock (_lock) tookMessages = _handOvers.Count > 0;
         if (tookMessages) await _outbox.SetTypingAsync(ChatJid, false, CancellationToken.None);
@@ -175,14 +175,16 @@ public sealed partial class Conversation
         return result;
     }
 
-    void OnOutput(string text, bool queued)
+    /// <summary>Queues a reply; the hand-overs it answers become <c>output_sent</c> in the same transaction (a crash
+    /// between the two would otherwise run answered messages again and send a second reply).</summary>
+    bool QueueOutput(string text)
     {
-        if (!queued) return; // nothing reached the outbox (e.g. only <internal> text)
         lock (_lock)
         {
             var answered = _handOvers.Where(h => h.Covered && !h.Answered).ToList();
+            if (_outbox.Enqueue(ChatJid, text, [.. answered.Select(h => h.Run.Id)]) == 0) return false; // e.g. only <internal> text
             foreach (var h in answered) h.Answered = true;
-            if (answered.Count > 0) _db.SetMessageRunState(answered.Select(h => h.Run.Id), MessageRunState.Started, MessageRunState.OutputSent);
+            return true;
         }
     }
 

@@ -33,7 +33,7 @@ public sealed partial class MessageLoop
     {
         (_db, _inbox, _queue, _outbox, _time, _log, _budgets, _prepared) = (db, inbox, queue, outbox, time, log, budgets, prepared);
         _idleTimeout = idleTimeout ?? TimeSpan.FromMinutes(30);
-        _events = new AgentRunEvents(db, outbox, runner, log);
+        _events = new AgentRunEvents(db, runner, log);
     }
 
     /// <summary>Stores an inbound message and wakes the loop (<see cref="Inbox.Deliver"/>). False when it was already stored.</summary>

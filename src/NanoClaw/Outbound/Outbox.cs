@@ -19,16 +19,18 @@ public sealed partial class Outbox(Database db, IReadOnlyList<IChannel> channels
     // One delivery pass at a time, or two passes could send the same entry twice.
     readonly SemaphoreSlim _deliverLock = new(1, 1);
 
-    /// <summary>Stores the prepared reply (prefix, internal spans, split) and wakes delivery. Returns how many parts were queued.</summary>
-    public int Enqueue(string chatJid, string text)
+    /// <summary>Stores the prepared reply (prefix, internal spans, split) and wakes delivery. Returns how many parts were
+    /// queued. <paramref name="answers"/>: the message runs this reply answers, marked <c>output_sent</c> in the same
+    /// transaction as its parts (only if it has any: a reply of only internal text answers nothing).</summary>
+    public int Enqueue(string chatJid, string text, IReadOnlyCollection<long>? answers = null)
     {
         var channel = ChannelFor(chatJid);
         var parts = OutboundText.Prepare(text, config.AssistantName,
             prefix: !config.AssistantHasOwnNumber && (channel?.PrefixesReplies ?? true),
             maxLength: channel?.MaxMessageLength ?? 4000);
-        var now = time.GetUtcNow();
-        foreach (var part in parts) db.EnqueueOutbound(chatJid, part, now);
-        if (parts.Count > 0) Wake();
+        if (parts.Count == 0) return 0;
+        db.EnqueueReply(chatJid, parts, time.GetUtcNow(), answers ?? []);
+        Wake();
         return parts.Count;
     }
 

@@ -77,8 +77,12 @@ public sealed partial class Scheduler
         // A task takes no follow-ups: the run ends after its turn.
         var followUps = Channel.CreateUnbounded<string>();
         var result = new StringBuilder();
-        var outcome = await _events.RunAsync(request, task.ChatJid, followUps.Reader, storeSession: task.ContextMode == ContextMode.Group,
-            (text, _) => { if (result.Length < MaxResultLength) result.Append(result.Length > 0 ? "\n" : "").Append(text); },
+        var outcome = await _events.RunAsync(request, followUps.Reader, storeSession: task.ContextMode == ContextMode.Group,
+            text =>
+            {
+                if (result.Length < MaxResultLength) result.Append(result.Length > 0 ? "\n" : "").Append(text);
+                return _outbox.Enqueue(task.ChatJid, text) > 0;
+            },
             () => followUps.Writer.TryComplete(), linked.Token);
         var error = !outcome.Cancelled ? outcome.Error
             : cancel.IsCancellationRequested ? "cancelled while running"

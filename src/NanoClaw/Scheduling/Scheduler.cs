@@ -50,7 +50,7 @@ public sealed partial class Scheduler
         Budgets? budgets = null)
     {
         (_db, _queue, _outbox, _changes, _zone, _time, _log, _budgets) = (db, queue, outbox, changes, zone, time, log, budgets);
-        _events = new AgentRunEvents(db, outbox, runner, log);
+        _events = new AgentRunEvents(db, runner, log);
     }
 
     /// <summary>How many runs are claimed or going.</summary>

@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace NanoClaw.Storage;
 
 public sealed partial class Database
@@ -29,13 +31,18 @@ public sealed partial class Database
     {
         using var c = Connect();
         using var tx = c.BeginTransaction();
+        SetMessageRunState(c, tx, ids, from, to);
+        tx.Commit();
+    }
+
+    static void SetMessageRunState(SqliteConnection c, SqliteTransaction tx, IEnumerable<long> ids, string from, string to)
+    {
         foreach (var id in ids)
             using (var cmd = Command(c, "UPDATE message_runs SET state = $to WHERE id = $id AND state = $from", ("$id", id), ("$from", from), ("$to", to)))
             {
                 cmd.Transaction = tx;
                 cmd.ExecuteNonQuery();
             }
-        tx.Commit();
     }
 
     /// <summary>

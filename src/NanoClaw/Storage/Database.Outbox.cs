@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using NanoClaw.Files;
 
 namespace NanoClaw.Storage;
@@ -11,12 +12,32 @@ public sealed partial class Database
     public long EnqueueOutbound(string chatJid, string text, DateTimeOffset now, OutboundFile? file = null)
     {
         using var c = Connect();
+        return InsertOutbound(c, null, chatJid, text, now, file);
+    }
+
+    /// <summary>
+    /// Stores a reply's parts and marks the message runs it answers <c>output_sent</c>, in one transaction: after a crash
+    /// either the whole reply waits in the outbox and its messages count as answered (never run again), or neither is
+    /// stored and the messages are run again. Never half a reply, never a reply whose messages are answered twice.
+    /// </summary>
+    public void EnqueueReply(string chatJid, IReadOnlyList<string> parts, DateTimeOffset now, IReadOnlyCollection<long> answeredRuns)
+    {
+        using var c = Connect();
+        using var tx = c.BeginTransaction();
+        foreach (var part in parts) InsertOutbound(c, tx, chatJid, part, now, file: null);
+        SetMessageRunState(c, tx, answeredRuns, MessageRunState.Started, MessageRunState.OutputSent);
+        tx.Commit();
+    }
+
+    static long InsertOutbound(SqliteConnection c, SqliteTransaction? tx, string chatJid, string text, DateTimeOffset now, OutboundFile? file)
+    {
         using var cmd = Command(c, """
             INSERT INTO outbox (chat_jid, text, created_at, next_attempt_at, file_path, file_kind, file_mime, file_name, file_bytes)
             VALUES ($jid, $text, $now, $now, $path, $kind, $mime, $name, $bytes) RETURNING id
             """, ("$jid", chatJid), ("$text", text), ("$now", Iso(now)),
             ("$path", file?.SpoolPath), ("$kind", file is null ? null : file.Kind == FileKind.Image ? "image" : "document"),
             ("$mime", file?.MimeType), ("$name", file?.FileName), ("$bytes", file?.Bytes));
+        cmd.Transaction = tx;
         return (long)cmd.ExecuteScalar()!;
     }
 

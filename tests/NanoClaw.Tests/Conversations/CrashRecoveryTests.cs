@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 using NanoClaw.Conversations;
 using NanoClaw.Runs;
@@ -74,6 +75,38 @@ public class CrashRecoveryTests
         yield return new AgentEvent.Completed();
     }
 
+    /// <summary>A reply's parts and the <c>output_sent</c> of the messages it answers are one transaction. A write that
+    /// fails part way (here a trigger; in life a kill -9 or a power cut between two writes) leaves none of it: the
+    /// messages are still <c>started</c>, so a restart runs them again and the chat gets one whole reply, not half a
+    /// reply, and not a reply followed by a second one for the same messages.</summary>
+    [Theory]
+    [InlineData("BEFORE UPDATE OF state ON message_runs WHEN NEW.state = 'output_sent'")]
+    [InlineData("BEFORE INSERT ON outbox WHEN NEW.text = 'part 2'")]
+    public void AReplyAndTheMarkOfTheMessagesItAnswersAreStoredTogetherOrNotAtAll(string failingWrite)
+    {
+        using var home = new TestHome();
+        home.Register(Family, "family");
+        var seq = home.Db.StoreMessage(home.Message(Family, "@Andy book a table"))!.Value;
+        var run = home.Db.TakeMessages(Family, seq, seq, DateTimeOffset.UtcNow);
+        using var sql = new SqliteConnection($"Data Source={home.Config.DatabasePath};Pooling=False");
+        sql.Open();
+        using var trigger = sql.CreateCommand();
+        trigger.CommandText = $"CREATE TRIGGER power_cut {failingWrite} BEGIN SELECT RAISE(ABORT, 'power cut'); END;";
+        trigger.ExecuteNonQuery();
+
+        Should.Throw<SqliteException>(() => home.Db.EnqueueReply(Family, ["part 1", "part 2"], DateTimeOffset.UtcNow, [run.Id]));
+
+        home.Db.PendingOutboundCount().ShouldBe(0);
+        home.Db.MessageRunsOf(Family).Single().State.ShouldBe(MessageRunState.Started);
+
+        trigger.CommandText = "DROP TRIGGER power_cut";
+        trigger.ExecuteNonQuery();
+        home.Db.EnqueueReply(Family, ["part 1", "part 2"], DateTimeOffset.UtcNow, [run.Id]);
+        home.Db.DueOutbound(DateTimeOffset.MaxValue).Single().Text.ShouldBe("part 1");
+        home.Db.PendingOutboundCount().ShouldBe(2);
+        home.Db.MessageRunsOf(Family).Single().State.ShouldBe(MessageRunState.OutputSent);
+    }
+
     [Fact]
     public async Task ARunThatDiedAfterItsReplyReachedTheOutboxIsNotRunAgainAndTheReplyIsSentOnce()
     {
@@ -81,8 +114,7 @@ public class CrashRecoveryTests
         home.Register(Family, "family");
         var seq = home.Db.StoreMessage(home.Message(Family, "@Andy book a table"))!.Value;
         var run = home.Db.TakeMessages(Family, seq, seq, DateTimeOffset.UtcNow);
-        home.Db.EnqueueOutbound(Family, "Andy: booked", DateTimeOffset.UtcNow);
-        home.Db.SetMessageRunState([run.Id], MessageRunState.Started, MessageRunState.OutputSent);
+        home.Db.EnqueueReply(Family, ["Andy: booked"], DateTimeOffset.UtcNow, [run.Id]);
 
         var channel = new RecordingChannel();
         var runner = ScriptedRunner.Replying(_ => "booked again");
