@@ -186,8 +186,9 @@ public sealed class GuestAgentTests : IAsyncLifetime
         await _guest.SendAsync(new MessageFrame("echo two"));
         await _guest.ReadUntilAsync<IdleFrame>(logs);
 
-        var timing = logs.Where(l => l.StartsWith("timing (guest ms since job):", StringComparison.Ordinal)).ShouldHaveSingleItem();
-        var marks = timing["timing (guest ms since job):".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(m => m.Split('=')).ToList();
+        const string prefix = "timing (guest ms since job):";
+        var timing = logs.Where(l => l.StartsWith(prefix, StringComparison.Ordinal)).ShouldHaveSingleItem();
+        var marks = timing[prefix.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(m => m.Split('=')).ToList();
         string.Join(' ', marks.Select(m => m[0])).ShouldBe(milestones);
         var ms = marks.Select(m => int.Parse(m[1], System.Globalization.CultureInfo.InvariantCulture)).ToList();
         ms.ShouldBe(ms.Order().ToList());

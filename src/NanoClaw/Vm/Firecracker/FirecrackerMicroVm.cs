@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Vm.Qemu;
@@ -141,9 +140,14 @@ public sealed class FirecrackerMicroVm : IMicroVm
     {
         var deadline = Stopwatch.StartNew();
         // The file appears at bind(), a moment before listen(): a request sent in between is refused, so wait for a
-        // connection to be accepted, not only for the file.
-        while (!await AcceptsConnectionsAsync(apiSocket, ct))
+        // connection to be accepted (and closed at once), not only for the file.
+        while (true)
         {
+            if (await UnixSocket.TryConnectAsync(apiSocket, ct) is { } probe)
+            {
+                await probe.DisposeAsync();
+                return;
+            }
             if (Exited.IsCompleted)
             {
                 var exit = await Exited;
@@ -152,22 +156,6 @@ public sealed class FirecrackerMicroVm : IMicroVm
             if (deadline.Elapsed > bound)
                 throw new VmBootException($"firecracker pid {Pid} did not open its API socket {apiSocket} within {bound.TotalSeconds:F0} s: {vmm.StderrTail()}");
             await Task.Delay(20, ct);
-        }
-    }
-
-    /// <summary>Whether something listens on the Unix socket <paramref name="path"/> (a connection is opened and closed).</summary>
-    internal static async Task<bool> AcceptsConnectionsAsync(string path, CancellationToken ct)
-    {
-        if (!File.Exists(path)) return false;
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await probe.ConnectAsync(new UnixDomainSocketEndPoint(path), ct);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 

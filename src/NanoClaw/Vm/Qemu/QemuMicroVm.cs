@@ -128,19 +128,7 @@ public sealed class QemuMicroVm : IMicroVm
                 var exit = await Exited;
                 throw new VmBootException($"qemu exited with code {exit.ExitCode} before its socket {Path.GetFileName(socketPath)} came up: {vmm.Or(exit.Detail)} (console log: {spec.ConsoleLogPath})");
             }
-            if (File.Exists(socketPath))
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch (SocketException)
-                {
-                    socket.Dispose();
-                }
-            }
+            if (await UnixSocket.TryConnectAsync(socketPath, ct) is { } stream) return stream;
             if (deadline.Elapsed > ConnectBound)
                 throw new VmBootException($"qemu pid {Pid} did not open its socket {socketPath} within {ConnectBound.TotalSeconds:F0} s: {vmm.StderrTail()}");
             await Task.Delay(20, ct);

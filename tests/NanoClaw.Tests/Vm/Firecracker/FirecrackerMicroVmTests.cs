@@ -166,15 +166,16 @@ public sealed class FirecrackerMicroVmTests : IDisposable
     public async Task TheApiSocketCountsAsOpenOnlyOnceSomethingListensOnIt()
     {
         var path = temp["api.sock"];
-        (await FirecrackerMicroVm.AcceptsConnectionsAsync(path, CancellationToken.None)).ShouldBeFalse();
+        (await UnixSocket.TryConnectAsync(path, CancellationToken.None)).ShouldBeNull();
 
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.Bind(new UnixDomainSocketEndPoint(path));
         File.Exists(path).ShouldBeTrue();
-        (await FirecrackerMicroVm.AcceptsConnectionsAsync(path, CancellationToken.None)).ShouldBeFalse();
+        (await UnixSocket.TryConnectAsync(path, CancellationToken.None)).ShouldBeNull();
 
         socket.Listen();
-        (await FirecrackerMicroVm.AcceptsConnectionsAsync(path, CancellationToken.None)).ShouldBeTrue();
+        await using var accepted = await UnixSocket.TryConnectAsync(path, CancellationToken.None);
+        accepted.ShouldNotBeNull();
     }
 
     [Fact]
