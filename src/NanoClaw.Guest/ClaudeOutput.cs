@@ -19,7 +19,10 @@ abstract record ClaudeOutput
     /// </summary>
     public sealed record ControlResponse(string? RequestId, bool Success, string? Error) : ClaudeOutput;
 
-    /// <summary>Anything else (assistant and user messages, hooks, ...): not needed by the agent.</summary>
+    /// <summary><c>{"type":"assistant",...}</c>: a message of the model's; only timed (the answer is the turn's result).</summary>
+    public sealed record Assistant : ClaudeOutput;
+
+    /// <summary>Anything else (user messages, hooks, ...): not needed by the agent.</summary>
     public sealed record Other : ClaudeOutput;
 
     /// <summary>A line that is not a JSON object: reported, not fatal.</summary>
@@ -35,6 +38,7 @@ abstract record ClaudeOutput
             return String(root, "type") switch
             {
                 "system" when String(root, "subtype") == "init" && String(root, "session_id") is { Length: > 0 } id => new Init(id),
+                "assistant" => new Assistant(),
                 "result" => new Result(
                     IsError: root.TryGetProperty("is_error", out var e) && e.ValueKind == JsonValueKind.True,
                     Subtype: String(root, "subtype") ?? "",

@@ -300,6 +300,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         async Task ClaimAnsweredAsync(ClaudeOutput.ControlResponse response, CancellationToken cancellationToken)
         {
             _awaitingClaim = false;
+            agent._timings.Mark("claimed");
             List<string> held = [.. _heldForClaim];
             _heldForClaim.Clear();
             if (response.Success)
@@ -396,6 +397,9 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
                         _sessionId = init.SessionId;
                         await agent._writer.WriteAsync(new SessionFrame(init.SessionId), cancellationToken).ConfigureAwait(false);
                     }
+                    break;
+                case ClaudeOutput.Assistant:
+                    agent._timings.Mark("assistant");
                     break;
                 case ClaudeOutput.Result { IsError: true } result:
                     var detail = result.Errors.Count > 0 ? string.Join("; ", result.Errors) : result.Text ?? "(no detail)";

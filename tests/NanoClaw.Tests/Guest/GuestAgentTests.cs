@@ -175,8 +175,8 @@ public sealed class GuestAgentTests : IAsyncLifetime
     /// <summary>The guest's own split of a run's start (what the phase benchmark reads): each milestone once, in the
     /// order reached, on one clock; sent once per run, after the first answer.</summary>
     [Theory]
-    [InlineData(false, "clock extracted handed-over workspace claude-spawned claude-init result")]
-    [InlineData(true, "clock extracted handed-over workspace claim-sent claude-init result")]
+    [InlineData(false, "clock extracted handed-over workspace claude-spawned claude-init assistant result")]
+    [InlineData(true, "clock extracted handed-over workspace claim-sent claimed claude-init assistant result")]
     public async Task TheFirstAnswerIsFollowedByTheGuestsTimingLine(bool spare, string milestones)
     {
         if (spare) await BeginWithSpareAsync(TokenEnv, Job("echo one"));
