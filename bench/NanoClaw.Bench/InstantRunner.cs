@@ -12,7 +12,7 @@ namespace NanoClaw.Bench;
 /// </summary>
 sealed class InstantRunner(Action<AgentRequest, long> onCalled) : IAgentRunner
 {
-    public async IAsyncEnumerable<AgentEvent> RunAsync(AgentRequest request, ChannelReader<string> followUps, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<AgentEvent> RunAsync(AgentRequest request, ChannelReader<RunMessage> followUps, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         onCalled(request, Stopwatch.GetTimestamp());
         await Task.CompletedTask;

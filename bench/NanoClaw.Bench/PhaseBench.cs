@@ -168,7 +168,7 @@ public sealed class PhaseBench(BenchEnvironment env)
         string? resume, CancellationToken ct, bool prepared = false)
     {
         fake.Script(Reply);
-        var followUps = Channel.CreateUnbounded<string>();
+        var followUps = Channel.CreateUnbounded<RunMessage>();
         if (!prepared) followUps.Writer.Complete();
         var logsDir = Path.Combine(config.GroupDir(group.Folder), "logs");
         var before = Directory.Exists(logsDir) ? Directory.GetFiles(logsDir, "*.log").ToHashSet() : [];
@@ -190,7 +190,7 @@ public sealed class PhaseBench(BenchEnvironment env)
         {
             await Task.WhenAny(reading, Task.Delay(SpareSettle, ct));
             started = DateTimeOffset.UtcNow;
-            await followUps.Writer.WriteAsync("hello", ct);
+            await followUps.Writer.WriteAsync(RunMessage.TextOnly("hello"), ct);
         }
         await reading;
         var ended = DateTimeOffset.UtcNow;

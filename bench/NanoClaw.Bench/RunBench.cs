@@ -90,7 +90,7 @@ public sealed class RunBench(BenchEnvironment env)
     {
         fake.Script(Reply);
         // No follow-ups: the session closes after its first answer, as a one-message chat does.
-        var followUps = Channel.CreateUnbounded<string>();
+        var followUps = Channel.CreateUnbounded<RunMessage>();
         followUps.Writer.Complete();
         var clock = Stopwatch.StartNew();
         var outputs = new List<string>();

@@ -80,7 +80,7 @@ public sealed class SyncBench(BenchEnvironment env)
         for (var run = 0; run < runs; run++)
         {
             fake.ScriptToolCall("Bash", new { command = "mkdir -p /workspace/group/out && " + change.Command, description = "write files" }, thenReply: "written");
-            var followUps = Channel.CreateUnbounded<string>();
+            var followUps = Channel.CreateUnbounded<RunMessage>();
             followUps.Writer.Complete();
             await foreach (var e in runner.RunAsync(new AgentRequest(group, "write the files", SessionId: null), followUps.Reader, ct))
                 if (e is AgentEvent.Failed f) throw new InvalidOperationException($"sync run failed: {f.Error} (run logs: {config.GroupDir(folder)}/logs)");

@@ -36,6 +36,9 @@ sealed class ChangeTracker
         return tracker;
     }
 
+    /// <summary>Counts a file the host put in during the run (it came with a message) as synced: it is the host's already.</summary>
+    public void Record(string path, LinuxFileStatus status, byte[] hash) => _manifest[path] = new FileState(status.Size, status.MtimeNanoseconds, hash);
+
     /// <summary>Writes a tar of what changed since the last call into a scratch file (null when nothing changed).</summary>
     public async Task<Changes> CollectAsync(CancellationToken cancellationToken)
     {

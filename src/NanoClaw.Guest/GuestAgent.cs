@@ -182,7 +182,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             // 3. The session.
             _timings.Mark("workspace");
             _pumping = true;
-            _ = PumpHostAsync(cancellationToken);
+            _ = PumpHostAsync(scratch.FullName, cancellationToken);
             var loop = new SessionLoop(this, job, paths, privileged, tracker, spare, spentGenerations);
             return await loop.RunAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -204,13 +204,25 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             cancellationToken).ConfigureAwait(false);
     }
 
-    async Task PumpHostAsync(CancellationToken cancellationToken)
+    /// <param name="scratch">Where a message's files wait for the session loop, which puts them in place in order.</param>
+    async Task PumpHostAsync(string scratch, CancellationToken cancellationToken)
     {
         string? error = null;
+        var messages = 0;
         try
         {
             while (await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false) is { } frame)
-                await _events.Writer.WriteAsync(new GuestEvent.FromHost(frame), cancellationToken).ConfigureAwait(false);
+            {
+                string? filesTar = null;
+                if (frame is MessageFrame { Bytes: > 0 })
+                {
+                    // The payload must be read before the next frame; the loop may still be busy with an earlier one.
+                    filesTar = Path.Combine(scratch, $"message-{++messages}.tar");
+                    await using var file = File.Create(filesTar);
+                    await reader.Payload.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                }
+                await _events.Writer.WriteAsync(new GuestEvent.FromHost(frame, filesTar), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is GuestProtocolException or IOException)
         {
@@ -358,8 +370,9 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
                     return null;
                 case GuestEvent.ClaudeExited exited when exited.Generation == _claude.Generation:
                     return await HandleExitAsync(exited.ExitCode, cancellationToken).ConfigureAwait(false);
-                case GuestEvent.FromHost { Frame: MessageFrame message }:
+                case GuestEvent.FromHost { Frame: MessageFrame message } fromHost:
                     if (_closing) throw new GuestProtocolException("'message' after 'close'");
+                    if (fromHost.FilesTar is { } filesTar) await PlaceFilesAsync(filesTar, cancellationToken).ConfigureAwait(false);
                     await SendAsync(message.Text, cancellationToken).ConfigureAwait(false);
                     return null;
                 case GuestEvent.FromHost { Frame: CloseFrame }:
@@ -377,6 +390,24 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
                 default:
                     return null; // from a replaced process
             }
+        }
+
+        /// <summary>The files a message brought, put in place before the session gets its text; they count as synced
+        /// (the host has them), so they are not sent back.</summary>
+        async Task PlaceFilesAsync(string filesTar, CancellationToken cancellationToken)
+        {
+            List<string> skipped;
+            var placed = 0;
+            await using (var tar = File.OpenRead(filesTar))
+                skipped = await WorkspaceExtractor.PlaceMessageFilesAsync(tar, paths, privileged, (path, status, hash) =>
+                {
+                    tracker.Record(path, status, hash);
+                    placed++;
+                }, cancellationToken).ConfigureAwait(false);
+            File.Delete(filesTar);
+            await agent.LogAsync(skipped.Count > 0 ? GuestLogLevel.Warn : GuestLogLevel.Info,
+                $"files that came with the message: {placed} put in place" + (skipped.Count > 0 ? $"; left out: {string.Join(", ", skipped.Take(20))}" : ""),
+                cancellationToken).ConfigureAwait(false);
         }
 
         async Task HandleClaudeOutputAsync(ClaudeOutput output, CancellationToken cancellationToken)

@@ -6,7 +6,8 @@ namespace NanoClaw.Guest;
 abstract record GuestEvent
 {
     private GuestEvent() { }
-    public sealed record FromHost(HostToGuestFrame Frame) : GuestEvent;
+    /// <param name="FilesTar">For a <c>message</c> that brought files: its payload, saved in the run's scratch folder.</param>
+    public sealed record FromHost(HostToGuestFrame Frame, string? FilesTar = null) : GuestEvent;
     /// <summary>The control channel ended; <see cref="Error"/> is null for a clean end of stream.</summary>
     public sealed record HostGone(string? Error) : GuestEvent;
     public sealed record ClaudeLine(int Generation, string Line) : GuestEvent;

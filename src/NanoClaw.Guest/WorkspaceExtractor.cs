@@ -56,6 +56,81 @@ static class WorkspaceExtractor
         return (hashes, skipped);
     }
 
+    /// <summary>
+    /// Puts the files a message brought (a tar of <c>group/...</c> regular files) into the group's folder while the session
+    /// runs. By now the folder is the agent's and its processes may have left symlinks in it, so nothing is followed: each
+    /// folder on the way must be a real folder (a missing one is made, the agent's), the target absent or a regular file,
+    /// and the file is written beside it under a fresh name (<c>O_EXCL</c>), handed to the agent and renamed over it.
+    /// Calls <paramref name="placed"/> with each file's archive path, lstat and SHA-256; returns what was left out and why.
+    /// </summary>
+    public static async Task<List<string>> PlaceMessageFilesAsync(Stream tar, GuestPaths paths, bool privileged,
+        Action<string, LinuxFileStatus, byte[]> placed, CancellationToken cancellationToken)
+    {
+        var skipped = new List<string>();
+        await using var reader = new TarReader(tar, leaveOpen: true);
+        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        {
+            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) { skipped.Add($"{entry.Name} ({entry.EntryType})"); continue; }
+            var parts = entry.Name.Split('/');
+            if (parts.Length < 2 || parts[0] != "group" || parts.Any(p => p is "" or "." or ".." || p.Contains('\0'))) { skipped.Add($"{entry.Name} (not a file of the group's folder)"); continue; }
+            string? temp = null;
+            try
+            {
+                if (FolderFor(paths.GroupDir, parts[1..^1], privileged) is not { } folder) { skipped.Add($"{entry.Name} (a folder on the way is not a folder here)"); continue; }
+                var target = Path.Combine(folder, parts[^1]);
+                if (LinuxStat.Lstat(target) is { Type: not LinuxFileType.Regular }) { skipped.Add($"{entry.Name} (something else has that name here)"); continue; }
+                temp = Path.Combine(folder, $".{parts[^1]}.nanoclaw-{Guid.NewGuid():N}");
+                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = (entry.Mode & Exec) != 0 ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100 };
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                await using (var output = new FileStream(temp, options))
+                {
+                    if (entry.DataStream is { } data)
+                    {
+                        var buffer = new byte[81920];
+                        int read;
+                        while ((read = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                        {
+                            hash.AppendData(buffer, 0, read);
+                            await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                }
+                if (privileged) Native.LChownOrThrow(temp, GuestPaths.AgentUid, GuestPaths.AgentGid);
+                File.Move(temp, target, overwrite: true); // rename(2): a symlink put at the target since is replaced, not followed
+                temp = null;
+                if (LinuxStat.Lstat(target) is { Type: LinuxFileType.Regular } status) placed(entry.Name, status, hash.GetHashAndReset());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                skipped.Add($"{entry.Name} ({e.Message})");
+            }
+            finally
+            {
+                if (temp is not null) File.Delete(temp);
+            }
+        }
+        return skipped;
+    }
+
+    /// <summary><paramref name="root"/>/<paramref name="folders"/> when each one on the way is a real folder (missing ones
+    /// are made, and given to the agent when <paramref name="privileged"/>); null when one is anything else.</summary>
+    static string? FolderFor(string root, IEnumerable<string> folders, bool privileged)
+    {
+        var dir = root;
+        if (LinuxStat.Lstat(dir)?.Type != LinuxFileType.Directory) return null;
+        foreach (var name in folders)
+        {
+            dir = Path.Combine(dir, name);
+            if (LinuxStat.Lstat(dir) is null)
+            {
+                Directory.CreateDirectory(dir);
+                if (privileged) Native.LChownOrThrow(dir, GuestPaths.AgentUid, GuestPaths.AgentGid);
+            }
+            if (LinuxStat.Lstat(dir)?.Type != LinuxFileType.Directory) return null;
+        }
+        return dir;
+    }
+
     /// <summary>The local path for an archive path, or null when it is not a plain path under one of the top folders.</summary>
     static string? Resolve(string name, GuestPaths paths)
     {

@@ -14,7 +14,7 @@ namespace NanoClaw.Conversations;
 /// </summary>
 public sealed partial class AgentRunEvents(Database db, IAgentRunner runner, ILogger log)
 {
-    public async Task<AgentRunOutcome> RunAsync(AgentRequest request, ChannelReader<string> followUps, bool storeSession,
+    public async Task<AgentRunOutcome> RunAsync(AgentRequest request, ChannelReader<RunMessage> followUps, bool storeSession,
         Func<string, bool> queueOutput, Action onIdle, CancellationToken cancellationToken)
     {
         var sent = false;

@@ -35,10 +35,12 @@ public sealed partial class Conversation
     // One run's hand-overs, in order. A prefix is "covered" (in or before the turn the session works on); output
     // answers the covered ones. A follow-up fed mid-turn is taken up by the session after that turn's idle.
     readonly List<HandOver> _handOvers = [];
-    sealed class HandOver(MessageRun run, string text)
+    sealed class HandOver(MessageRun run, string text, IReadOnlyList<string> files)
     {
         public MessageRun Run { get; } = run;
         public string Text { get; } = text;
+        /// <summary>The messages' stored attachments (paths in the group's folder), for a session that started before them.</summary>
+        public IReadOnlyList<string> Files { get; } = files;
         public bool Covered, Answered, Read;
     }
 
@@ -77,11 +79,14 @@ public sealed partial class Conversation
         if (_state is not (ConversationState.Busy or ConversationState.Idle) || _followUps is null) return false;
         var pending = _db.MessagesAfter(ChatJid, _db.AgentCursor(ChatJid));
         if (pending.Count == 0) return true; // already handed over
+        // Files the messages brought were stored after the session's workspace was sent: they go in with the text.
+        var files = pending.Select(p => p.Message.Attachment?.RelativePath).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         if (_preparedStamp is { } stamp)
         {
             // A prepared run takes its first message only if what it was built from is still what the host holds
-            // (files edited, settings or session changed since): else it closes and the message gets a fresh run.
-            if (_db.GroupByJid(ChatJid) is not { } group || _prepared?.InputsStamp(group) != stamp)
+            // (files edited, settings or session changed since; the message's own files aside, they go in with it):
+            // else it closes and the message gets a fresh run.
+            if (_db.GroupByJid(ChatJid) is not { } group || _prepared?.InputsStamp(group, files) != stamp)
             {
                 LogPreparedStale(_log, ChatJid);
                 Close();
@@ -89,7 +94,8 @@ public sealed partial class Conversation
             }
             _preparedStamp = null;
         }
-        var handOver = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), CatchUpPrompt.Format(pending.Select(p => p.Message), _db.GroupByJid(ChatJid)?.TriggerPattern));
+        var handOver = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()),
+            CatchUpPrompt.Format(pending.Select(p => p.Message), _db.GroupByJid(ChatJid)?.TriggerPattern), files);
         _handOvers.Add(handOver);
         _followUps.Writer.TryWrite(handOver);
         if (_state == ConversationState.Idle)
@@ -139,12 +145,12 @@ public sealed partial class Conversation
             // Prepared: only a session that exists is worth resuming ahead (a new one is what a warm VM's spare serves),
             // and only with inputs that can be checked when the message comes.
             if (!answer && (_prepared is null || slot.Yield.IsCancellationRequested || (session = _db.GetSession(group.Folder)) is null
-                || !_prepared.HasRoom() || (stamp = _prepared.InputsStamp(group)) is null)) return true;
+                || !_prepared.HasRoom() || (stamp = _prepared.InputsStamp(group, [])) is null)) return true;
             _handOvers.Clear();
             _followUps = Channel.CreateUnbounded<HandOver>(new UnboundedChannelOptions { SingleReader = true });
             if (answer)
             {
-                _handOvers.Add(new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), "") { Covered = true, Read = true });
+                _handOvers.Add(new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), "", []) { Covered = true, Read = true });
                 _state = ConversationState.Busy;
                 request = new AgentRequest(group, CatchUpPrompt.Format(pending.Select(p => p.Message), group.TriggerPattern), _db.GetSession(group.Folder));
             }
@@ -259,17 +265,17 @@ public sealed partial class Conversation
         }
     }
 
-    /// <summary>The runner sees only the text of follow-ups; what it has read is what the session got.</summary>
-    sealed class FollowUpTexts(Conversation owner, ChannelReader<HandOver> inner) : ChannelReader<string>
+    /// <summary>The runner sees only the text and files of follow-ups; what it has read is what the session got.</summary>
+    sealed class FollowUpTexts(Conversation owner, ChannelReader<HandOver> inner) : ChannelReader<RunMessage>
     {
         public override Task Completion => inner.Completion;
-        public override bool TryRead(out string item)
+        public override bool TryRead(out RunMessage item)
         {
             lock (owner._lock)
             {
                 var ok = inner.TryRead(out var h);
                 if (h is not null) h.Read = true;
-                item = h?.Text ?? "";
+                item = h is null ? RunMessage.TextOnly("") : new RunMessage(h.Text, h.Files);
                 return ok;
             }
         }

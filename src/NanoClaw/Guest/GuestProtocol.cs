@@ -107,6 +107,7 @@ public abstract record GuestFrame
     public long PayloadBytes => this switch
     {
         WorkspaceFrame w => w.Bytes,
+        MessageFrame m => m.Bytes,
         ChangesFrame c => c.Bytes,
         _ => 0,
     };
@@ -244,10 +245,13 @@ public sealed record WorkspaceFrame(long Bytes) : HostToGuestFrame
     internal override string? Check() => Bytes < 0 ? "'bytes' must not be negative" : null;
 }
 
-/// <summary>A follow-up user message for the running session.</summary>
-public sealed record MessageFrame(string Text) : HostToGuestFrame
+/// <summary>A follow-up user message for the running session. When <see cref="Bytes"/> is not zero, a tar of that many
+/// raw bytes follows the line: files under <c>group/</c> that came with the message (a photo sent in the chat), which
+/// the VM does not have yet; the guest puts them in place before the session gets the text.</summary>
+public sealed record MessageFrame(string Text,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long Bytes = 0) : HostToGuestFrame
 {
-    internal override string? Check() => NotEmpty(Text, "text") ?? NoNul(Text, "text");
+    internal override string? Check() => NotEmpty(Text, "text") ?? NoNul(Text, "text") ?? (Bytes < 0 ? "'bytes' must not be negative" : null);
 }
 
 /// <summary>No more messages: finish the session, sync back and end.</summary>

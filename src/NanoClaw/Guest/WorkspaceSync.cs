@@ -47,16 +47,77 @@ public static partial class WorkspaceSync
     }
 
     /// <summary>
-    /// A fingerprint of what <see cref="PackAsync"/> would send now (every entry's name, type, size and mtime), without
-    /// reading any file: equal stamps mean a workspace sent earlier is still what the host holds. A prepared run
-    /// (<see cref="NanoClaw.Conversations.Conversation"/>) compares it before it takes a message.
+    /// A fingerprint of the files <see cref="PackAsync"/> would send now (each regular file's name, size and mtime),
+    /// without reading any file: equal stamps mean a workspace sent earlier still holds what the host holds. A prepared
+    /// run (<see cref="NanoClaw.Conversations.Conversation"/>) compares it before it takes a message. Folders count only
+    /// through the files in them (a folder's own mtime moves whenever a file is added, and the tar carries none).
     /// </summary>
-    public static string Stamp(WorkspaceLayout layout)
+    /// <param name="leaveOut">Tar names (<c>group/media/...</c>) not counted: files that go into the run another way.</param>
+    public static string Stamp(WorkspaceLayout layout, IReadOnlySet<string>? leaveOut = null)
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         foreach (var entry in Walk(layout, skipped: []))
-            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{entry.Name}\0{entry.Status.Type}\0{entry.Status.Size}\0{entry.Status.MtimeNanoseconds}\n"));
+        {
+            if (entry.Status.Type != LinuxFileType.Regular || leaveOut?.Contains(entry.Name) == true) continue;
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{entry.Name}\0{entry.Status.Size}\0{entry.Status.MtimeNanoseconds}\n"));
+        }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// Writes a tar of some files of the group's folder, for a session that is already running (a message's attachments,
+    /// stored after its workspace was sent): <c>group/&lt;path&gt;</c>, regular files only, by the rules of
+    /// <see cref="PackAsync"/> (no symlink followed on the way or at the end, not <c>logs/</c>, no names the host executes).
+    /// A path that breaks them, or whose file is gone, is left out and listed.
+    /// </summary>
+    /// <param name="paths">Paths relative to <see cref="WorkspaceLayout.GroupDir"/>.</param>
+    public static async Task<WorkspacePackResult> PackGroupFilesAsync(WorkspaceLayout layout, IEnumerable<string> paths, Stream destination,
+        CancellationToken cancellationToken)
+    {
+        int files = 0;
+        long fileBytes = 0;
+        var skipped = new List<string>();
+        await using (var writer = new TarWriter(destination, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var path in paths)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var name = "group/" + path;
+                if (GroupFile(layout, name) is not { } full)
+                {
+                    skipped.Add(name);
+                    continue;
+                }
+                FileStream data;
+                try { data = new FileStream(full.Path, System.IO.FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true); }
+                catch (FileNotFoundException) { skipped.Add(name); continue; }
+                await using (data)
+                {
+                    var executable = (full.Status.Mode & 0b001_001_001) != 0;
+                    await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, name) { Mode = executable ? ExecMode : FileMode, DataStream = data }, cancellationToken).ConfigureAwait(false);
+                    files++;
+                    fileBytes += data.Length;
+                }
+            }
+        }
+        return new WorkspacePackResult(files, 0, fileBytes, skipped);
+    }
+
+    /// <summary>Where a <c>group/...</c> tar name lives on the host and its lstat, when it is a regular file reached
+    /// through real folders only and a name <see cref="PackAsync"/> would send; otherwise null.</summary>
+    static (string Path, LinuxFileStatus Status)? GroupFile(WorkspaceLayout layout, string name)
+    {
+        if (WorkspacePath.Validate(name, isDirectory: false, layout, out var validated) is not null || validated!.Top != "group") return null;
+        if (LinuxStat.Lstat(layout.GroupDir)?.Type != LinuxFileType.Directory) return null; // as PackAsync: sent as an empty folder
+        var full = layout.GroupDir;
+        for (var i = 0; i < validated.Segments.Count; i++)
+        {
+            full = Path.Combine(full, validated.Segments[i]);
+            var last = i == validated.Segments.Count - 1;
+            if (LinuxStat.Lstat(full) is not { } status || status.Type != (last ? LinuxFileType.Regular : LinuxFileType.Directory)) return null;
+            if (last) return (full, status);
+        }
+        return null;
     }
 
     const UnixFileMode DirMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute

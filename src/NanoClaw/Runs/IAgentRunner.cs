@@ -12,6 +12,14 @@ namespace NanoClaw.Runs;
 /// is empty, the session starts and waits, and the first follow-up is its first turn. The run's time limit counts from it.</param>
 public sealed record AgentRequest(RegisteredGroup Group, string Prompt, string? SessionId, string? TaskId = null, bool Prepared = false);
 
+/// <summary>A message for a session that is already running: its text and the files that came with it.</summary>
+/// <param name="Files">Paths in the group's folder (<c>media/2026-12-07/photo.jpg</c>) of files the message brought: they
+/// were stored after the run's workspace was sent, so the runner puts them into the run before the text.</param>
+public sealed record RunMessage(string Text, IReadOnlyList<string> Files)
+{
+    public static RunMessage TextOnly(string text) => new(text, []);
+}
+
 /// <summary>What comes out of a run, in order. A run ends with exactly one <see cref="Completed"/> or <see cref="Failed"/>.</summary>
 public abstract record AgentEvent
 {
@@ -34,5 +42,5 @@ public interface IAgentRunner
 {
     /// <param name="followUps">Messages that arrive while the run is going; the runner feeds them into the
     /// running session. The queue completes the reader when the run should wind down (idle, shutdown).</param>
-    IAsyncEnumerable<AgentEvent> RunAsync(AgentRequest request, ChannelReader<string> followUps, CancellationToken cancellationToken);
+    IAsyncEnumerable<AgentEvent> RunAsync(AgentRequest request, ChannelReader<RunMessage> followUps, CancellationToken cancellationToken);
 }

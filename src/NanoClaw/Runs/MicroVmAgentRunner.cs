@@ -34,7 +34,7 @@ public sealed partial class MicroVmAgentRunner(
     public const string McpServerName = "nanoclaw";
     static readonly TimeSpan GuestPowerOffGrace = TimeSpan.FromSeconds(5);
 
-    public IAsyncEnumerable<AgentEvent> RunAsync(AgentRequest request, ChannelReader<string> followUps, CancellationToken cancellationToken)
+    public IAsyncEnumerable<AgentEvent> RunAsync(AgentRequest request, ChannelReader<RunMessage> followUps, CancellationToken cancellationToken)
     {
         var events = Channel.CreateUnbounded<AgentEvent>(new UnboundedChannelOptions { SingleReader = true });
         _ = Task.Run(async () =>
@@ -48,7 +48,7 @@ public sealed partial class MicroVmAgentRunner(
         return events.Reader.ReadAllAsync(CancellationToken.None);
     }
 
-    async Task<AgentEvent> RunVmAsync(AgentRequest request, ChannelReader<string> followUps, ChannelWriter<AgentEvent> events, CancellationToken cancellationToken)
+    async Task<AgentEvent> RunVmAsync(AgentRequest request, ChannelReader<RunMessage> followUps, ChannelWriter<AgentEvent> events, CancellationToken cancellationToken)
     {
         var group = request.Group;
         // 1. the image
@@ -119,7 +119,7 @@ public sealed partial class MicroVmAgentRunner(
 
             // 5. relay until done
             using var relayEnd = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var feeding = FeedFollowUpsAsync(followUps, writer, runLog,
+            var feeding = FeedFollowUpsAsync(followUps, layout, writer, runLog,
                 request.Prepared ? () => hardTimeout.CancelAfter(config.AgentTimeout) : null, relayEnd.Token);
             try
             {
@@ -230,32 +230,47 @@ public sealed partial class MicroVmAgentRunner(
         },
     });
 
-    static async Task SendWorkspaceAsync(WorkspaceLayout layout, GuestFrameWriter writer, RunLog runLog, CancellationToken ct)
+    static Task SendWorkspaceAsync(WorkspaceLayout layout, GuestFrameWriter writer, RunLog runLog, CancellationToken ct) =>
+        SendPackedAsync(writer, tar => WorkspaceSync.PackAsync(layout, tar, ct), bytes => new WorkspaceFrame(bytes),
+            packed => runLog.Write($"workspace: {packed.Files} files, {packed.FileBytes} bytes" + Skipped(packed)), ct);
+
+    /// <summary>Sends a frame whose payload is a tar: the frame announces its length, so the tar is staged in a temp file first.</summary>
+    static async Task SendPackedAsync(GuestFrameWriter writer, Func<Stream, Task<WorkspacePackResult>> pack, Func<long, HostToGuestFrame> frame,
+        Action<WorkspacePackResult> report, CancellationToken ct)
     {
-        // The frame announces its length, so the tar is staged in a temp file first.
         var tarPath = Path.GetTempFileName();
         try
         {
             await using var tar = new FileStream(tarPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
-            var packed = await WorkspaceSync.PackAsync(layout, tar, ct);
+            var packed = await pack(tar);
             tar.Position = 0;
-            runLog.Write($"workspace: {packed.Files} files, {packed.FileBytes} bytes" + (packed.Skipped.Count > 0 ? $"; skipped {string.Join(", ", packed.Skipped)}" : ""));
-            await writer.WriteAsync(new WorkspaceFrame(tar.Length), tar, ct);
+            report(packed);
+            await writer.WriteAsync(frame(tar.Length), tar, ct);
         }
         finally { File.Delete(tarPath); }
     }
 
+    static string Skipped(WorkspacePackResult packed) => packed.Skipped.Count > 0 ? $"; skipped {string.Join(", ", packed.Skipped)}" : "";
+
     /// <param name="onFirst">Called once, before the first follow-up is sent.</param>
-    static async Task FeedFollowUpsAsync(ChannelReader<string> followUps, GuestFrameWriter writer, RunLog runLog, Action? onFirst, CancellationToken ct)
+    static async Task FeedFollowUpsAsync(ChannelReader<RunMessage> followUps, WorkspaceLayout layout, GuestFrameWriter writer, RunLog runLog,
+        Action? onFirst, CancellationToken ct)
     {
         try
         {
-            await foreach (var text in followUps.ReadAllAsync(ct))
+            await foreach (var message in followUps.ReadAllAsync(ct))
             {
                 onFirst?.Invoke();
                 onFirst = null;
-                runLog.Write($"follow-up ({text.Length} chars) sent into the session");
-                await writer.WriteAsync(new MessageFrame(text), ct);
+                if (message.Files.Count == 0)
+                {
+                    runLog.Write($"follow-up ({message.Text.Length} chars) sent into the session");
+                    await writer.WriteAsync(new MessageFrame(message.Text), ct);
+                    continue;
+                }
+                // Its files were stored after the workspace went in: they go in first, in the same frame.
+                await SendPackedAsync(writer, tar => WorkspaceSync.PackGroupFilesAsync(layout, message.Files, tar, ct), bytes => new MessageFrame(message.Text, bytes),
+                    packed => runLog.Write($"follow-up ({message.Text.Length} chars) sent into the session with {packed.Files} of its files, {packed.FileBytes} bytes" + Skipped(packed)), ct);
             }
             runLog.Write("no more follow-ups: closing the session");
             await writer.WriteAsync(new CloseFrame(), ct);

@@ -75,7 +75,7 @@ public sealed partial class Scheduler
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, stopping);
         var request = new AgentRequest(group, task.Prompt, task.ContextMode == ContextMode.Group ? _db.GetSession(group.Folder) : null, task.Id);
         // A task takes no follow-ups: the run ends after its turn.
-        var followUps = Channel.CreateUnbounded<string>();
+        var followUps = Channel.CreateUnbounded<RunMessage>();
         var result = new StringBuilder();
         var outcome = await _events.RunAsync(request, followUps.Reader, storeSession: task.ContextMode == ContextMode.Group,
             text =>

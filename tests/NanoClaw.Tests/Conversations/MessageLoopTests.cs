@@ -126,6 +126,43 @@ public class MessageLoopTests
         channel.Sent.Count.ShouldBe(1);
     }
 
+    /// <summary>A photo sent while the session runs was stored after the run's workspace went in: it goes in with its message.</summary>
+    [Fact]
+    public async Task AFollowUpBringsTheFilesOfItsMessagesIntoTheRun()
+    {
+        using var home = new TestHome();
+        var main = home.Register("main@s", "main", isMain: true);
+        var channel = new RecordingChannel();
+        var followUps = new System.Collections.Concurrent.ConcurrentQueue<RunMessage>();
+        var runner = new ScriptedRunner((_, run) => Conversation(run, followUps));
+        await using var host = new AssistantHost(home.Config, home.Db, [channel], runner, TimeProvider.System, home.Logs);
+        host.Start();
+
+        host.Loop.Deliver(home.Message(main.Jid, "first"));
+        await channel.WaitForAsync(1);
+        var photo = new NanoClaw.Media.Attachment(NanoClaw.Media.AttachmentKind.Image, "media/2026-12-07/abc.jpg", "image/jpeg", 4);
+        host.Loop.Deliver(home.Message(main.Jid, "look") with { Attachment = photo });
+        host.Loop.Deliver(home.Message(main.Jid, "and this one") with { Attachment = photo with { RelativePath = "media/2026-12-07/def.png" } });
+        host.Loop.Deliver(home.Message(main.Jid, "a voice note that was too big") with { Attachment = photo with { RelativePath = null, Note = "too large" } });
+
+        await Eventually.True(() => followUps.Sum(f => f.Files.Count) == 2, "the follow-ups to carry both stored files");
+        followUps.SelectMany(f => f.Files).ShouldBe(["media/2026-12-07/abc.jpg", "media/2026-12-07/def.png"]);
+        runner.Requests.Count.ShouldBe(1, "they went into the running session");
+
+        static async IAsyncEnumerable<AgentEvent> Conversation(RunContext run, System.Collections.Concurrent.ConcurrentQueue<RunMessage> seen)
+        {
+            yield return new AgentEvent.Output("got it");
+            yield return new AgentEvent.Idle();
+            await foreach (var followUp in run.FollowUps.ReadAllAsync(run.CancellationToken))
+            {
+                seen.Enqueue(followUp);
+                yield return new AgentEvent.Output("seen");
+                yield return new AgentEvent.Idle();
+            }
+            yield return new AgentEvent.Completed();
+        }
+    }
+
     [Fact]
     public async Task MessagesArrivingDuringARunAreFedIntoIt()
     {
@@ -152,7 +189,7 @@ public class MessageLoopTests
             yield return new AgentEvent.Idle();
             await foreach (var followUp in run.FollowUps.ReadAllAsync(run.CancellationToken))
             {
-                yield return new AgentEvent.Output("echo: " + followUp);
+                yield return new AgentEvent.Output("echo: " + followUp.Text);
                 yield return new AgentEvent.Idle();
             }
             yield return new AgentEvent.Completed();

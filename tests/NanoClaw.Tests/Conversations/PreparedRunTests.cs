@@ -21,6 +21,8 @@ public sealed class PreparedRunTests : IDisposable
     readonly RecordingChannel _channel = new();
     // Per run (by request), what its session was given as turns: the prompt (unless prepared), then each follow-up.
     readonly ConcurrentDictionary<AgentRequest, ConcurrentQueue<string>> _turns = new(ReferenceEqualityComparer.Instance);
+    // Per run, the files each follow-up brought.
+    readonly ConcurrentDictionary<AgentRequest, ConcurrentQueue<IReadOnlyList<string>>> _files = new(ReferenceEqualityComparer.Instance);
 
     public void Dispose() => _home.Dispose();
 
@@ -38,9 +40,10 @@ public sealed class PreparedRunTests : IDisposable
         }
         await foreach (var followUp in run.FollowUps.ReadAllAsync(run.CancellationToken))
         {
-            turns.Enqueue(followUp);
+            turns.Enqueue(followUp.Text);
+            _files.GetOrAdd(request, _ => new()).Enqueue(followUp.Files);
             yield return new AgentEvent.SessionStarted(SessionId);
-            yield return new AgentEvent.Output("answered " + Last(followUp));
+            yield return new AgentEvent.Output("answered " + Last(followUp.Text));
             yield return new AgentEvent.Idle();
         }
         yield return new AgentEvent.Completed();
@@ -108,6 +111,35 @@ public sealed class PreparedRunTests : IDisposable
         fresh.Prepared.ShouldBeFalse();
         fresh.Prompt.ShouldContain("what is on the list?");
         _turns[prepared].ShouldBeEmpty("the out-of-date prepared run was closed without the message");
+    }
+
+    /// <summary>A photo is stored in the group's folder when it arrives, after the run was prepared: it goes in with its
+    /// message instead of making the prepared run out of date. Anything else changed still does.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task APhotoGoesIntoThePreparedRunWithItsMessage(bool alsoAnEditedFile)
+    {
+        var (host, runner, prepared) = await StartPreparedAsync();
+        await using var _ = host;
+        var groupDir = Directory.CreateDirectory(_home.Config.GroupDir("family")).FullName;
+        Directory.CreateDirectory(Path.Combine(groupDir, "media", "2026-12-07"));
+        File.WriteAllText(Path.Combine(groupDir, "media", "2026-12-07", "abc.jpg"), "JPEG"); // as the channel's media store does
+        if (alsoAnEditedFile) File.WriteAllText(Path.Combine(groupDir, "shopping.md"), "milk");
+        var photo = new NanoClaw.Media.Attachment(NanoClaw.Media.AttachmentKind.Image, "media/2026-12-07/abc.jpg", "image/jpeg", 4);
+
+        host.Loop.Deliver(_home.Message(Family, "@Andy what is this?") with { Attachment = photo });
+
+        await _channel.WaitForAsync(2);
+        if (alsoAnEditedFile)
+        {
+            runner.Requests.Count.ShouldBe(3, "the edited file makes the prepared run out of date");
+            _turns[prepared].ShouldBeEmpty();
+            return;
+        }
+        runner.Requests.Count.ShouldBe(2, "the message and its photo went into the prepared run");
+        _turns[prepared].Single().ShouldContain("path=\"/workspace/group/media/2026-12-07/abc.jpg\"");
+        _files[prepared].Single().ShouldBe(["media/2026-12-07/abc.jpg"]);
     }
 
     [Fact]

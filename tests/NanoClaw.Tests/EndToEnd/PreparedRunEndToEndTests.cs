@@ -14,11 +14,27 @@ public sealed class PreparedRunEndToEndTests(VmTestEnvironment vm)
     const string RealKey = "sk-ant-api03-REAL-SECRET-prepared-run-test";
     const string Family = "family@g.us";
 
-    [Fact]
-    public async Task AfterARunEndsTheNextMessageIsAnsweredByThePreparedRunInTheSameSession()
+    // A real 1x1 PNG: Claude Code decodes what it reads.
+    static readonly byte[] Png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
+
+    /// <param name="withPhoto">The second message brings a photo, stored (as a channel stores it) after the run was
+    /// prepared: it goes into the waiting VM with its message, and Claude Code reads it there.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AfterARunEndsTheNextMessageIsAnsweredByThePreparedRunInTheSameSession(bool withPhoto)
     {
         await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
-        fake.AnswerEvery(r => FakeReply.Text(r.Mentions("second question") ? "second answer" : "first answer"));
+        FakeRequest? afterRead = null;
+        fake.AnswerEvery(r =>
+        {
+            if (!r.Mentions("second question")) return FakeReply.Text("first answer");
+            if (!withPhoto) return FakeReply.Text("second answer");
+            // The photo's turn: read the attachment first, then answer with what the read gave.
+            if (!r.Mentions("tool_result")) return FakeReply.ToolUse("Read", new { file_path = System.Text.RegularExpressions.Regex.Match(r.RawBody, "/workspace/group/media/[^\\\"]+\\.png").Value });
+            afterRead = r;
+            return FakeReply.Text("second answer");
+        });
         using var home = TestHome.ForVms(vm, fake, RealKey, env => (env["AGENT_PREPARE_MINUTES"], env["AGENT_IDLE_TIMEOUT_SECONDS"]) = ("30", "1"));
         home.Register(Family, "family", requiresTrigger: false);
         var logs = Path.Combine(home.Dir, "groups", "family", "logs");
@@ -36,12 +52,24 @@ public sealed class PreparedRunEndToEndTests(VmTestEnvironment vm)
             // The first run closes after 1 s idle; the prepared run starts (its own run log) and resumes the session.
             await Eventually.True(() => RunLogs().Length == 2 && File.ReadAllText(RunLogs()[1]).Contains("prepared run: Claude Code starts now"),
                 "the next run to be prepared", TimeSpan.FromMinutes(3));
-            host.Loop.Deliver(home.Message(Family, "second question"));
+            var second = home.Message(Family, "second question");
+            if (withPhoto)
+            {
+                var media = new NanoClaw.Media.MediaStore(home.Config.GroupsDir, home.Config.MediaMaxBytes, TimeProvider.System);
+                second = second with { Attachment = await media.StoreAsync("family", second.Id, NanoClaw.Media.AttachmentKind.Image, "image/png", new MemoryStream(Png), Png.Length, CancellationToken.None) };
+            }
+            host.Loop.Deliver(second);
 
             (await channel.WaitForAsync(2, TimeSpan.FromMinutes(5)))[1].ShouldBe((Family, "Andy: second answer"));
             var prepared = File.ReadAllText(RunLogs()[1]);
-            prepared.ShouldContain("follow-up (", customMessage: "the message went into the prepared run:\n" + prepared);
+            prepared.ShouldContain(withPhoto ? "sent into the session with 1 of its files" : "follow-up (", customMessage: "the message went into the prepared run:\n" + prepared);
             prepared.ShouldContain("output (");
+            if (withPhoto)
+            {
+                // Claude Code read the photo inside the VM: the tool result carries its bytes as an image.
+                afterRead.ShouldNotBeNull();
+                afterRead.RawBody.ShouldContain(Convert.ToBase64String(Png));
+            }
             // The prepared run's turn carries the first exchange: it resumed the stored session.
             var turn = fake.Requests.Last(r => !r.IsSide && r.Mentions("second question"));
             turn.Mentions("first question").ShouldBeTrue();

@@ -171,12 +171,12 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
                 // 3. A prepared run: started with no message (Claude Code resumes the session and waits); the next
                 // message is its first turn, and that turn carries the whole session.
                 await Eventually.True(() => pool.ReadyCount == 1, "the pool refilled", BootWait);
-                var followUps = Channel.CreateUnbounded<string>();
+                var followUps = Channel.CreateUnbounded<RunMessage>();
                 using var timeout = new CancellationTokenSource(RunTimeout);
                 var prepared = runner.RunAsync(new AgentRequest(group, "", first.SessionId, Prepared: true), followUps.Reader, timeout.Token).GetAsyncEnumerator();
                 var third = new List<AgentEvent>();
                 var next = prepared.MoveNextAsync().AsTask();
-                await followUps.Writer.WriteAsync("<messages><message sender=\"Alice\">third question</message></messages>");
+                await followUps.Writer.WriteAsync(RunMessage.TextOnly("<messages><message sender=\"Alice\">third question</message></messages>"));
                 while (await next)
                 {
                     third.Add(prepared.Current);
@@ -301,7 +301,7 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
 
     async Task<RunResult> RunAsync(MicroVmAgentRunner runner, RegisteredGroup group, string prompt, string? sessionId = null)
     {
-        var followUps = Channel.CreateUnbounded<string>();
+        var followUps = Channel.CreateUnbounded<RunMessage>();
         followUps.Writer.Complete();
         List<string> outputs = [];
         string? session = null;

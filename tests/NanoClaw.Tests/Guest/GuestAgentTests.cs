@@ -195,6 +195,56 @@ public sealed class GuestAgentTests : IAsyncLifetime
         (await CloseAsync()).ShouldBeNull();
     }
 
+    /// <summary>A file stored on the host after the run started (a photo sent in the chat) goes in with its message:
+    /// in place, the agent's, before the session reads the text; and not sent back, since the host has it.</summary>
+    [Fact]
+    public async Task AMessagesFilesAreInPlaceBeforeItsTextAndAreNotSentBack()
+    {
+        await BeginAsync(Job("echo one"));
+        await _guest.ReadUntilAsync<IdleFrame>();
+        _dir.Write("host/groups/fam/media/2026-12-07/photo.jpg", "JPEG bytes");
+        var tar = new MemoryStream();
+        (await WorkspaceSync.PackGroupFilesAsync(_layout, ["media/2026-12-07/photo.jpg"], tar, CancellationToken.None)).Files.ShouldBe(1);
+
+        await _guest.SendMessageAsync("echo $(cat media/2026-12-07/photo.jpg) $(stat -c %u:%g media/2026-12-07/photo.jpg media/2026-12-07)", tar.ToArray());
+        var logs = new List<string>();
+        var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
+
+        frames.Select(f => f.Frame).ShouldBe([new OutputFrame("JPEG bytes 1000:1000 1000:1000"), new ChangesFrame(0, []), new IdleFrame()]);
+        logs.ShouldContain("files that came with the message: 1 put in place");
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    /// <summary>By the time a message's files come, the group's folder is the agent's: whatever it left there (a symlink
+    /// out of the folder, at a folder or at the file's own name) is never followed, and only group/ files are taken.</summary>
+    [Theory]
+    [InlineData("ln -s {outside} media", "media/photo.jpg", "a folder on the way is not a folder here")]
+    [InlineData("ln -s {outside}/target.jpg photo.jpg", "photo.jpg", "something else has that name here")]
+    [InlineData("true", "../escape.jpg", "not a file of the group's folder")]
+    public async Task AMessagesFilesNeverFollowWhatTheSessionLeftInTheFolder(string setUp, string path, string reason)
+    {
+        var outside = Directory.CreateDirectory(_dir["vm-outside"]).FullName;
+        await BeginAsync(Job(setUp.Replace("{outside}", outside, StringComparison.Ordinal)));
+        await _guest.ReadUntilAsync<IdleFrame>();
+        var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "group/" + path) { DataStream = new MemoryStream("JPEG"u8.ToArray()) });
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "global/CLAUDE.md") { DataStream = new MemoryStream("injected"u8.ToArray()) });
+        }
+
+        await _guest.SendMessageAsync("echo next", tar.ToArray());
+        var logs = new List<string>();
+        (await _guest.ReadUntilAsync<IdleFrame>(logs)).Select(f => f.Frame).First().ShouldBe(new OutputFrame("next"));
+
+        logs.ShouldContain(l => l.StartsWith("files that came with the message: 0 put in place; left out:", StringComparison.Ordinal)
+            && l.Contains($"group/{path} ({reason})", StringComparison.Ordinal) && l.Contains("global/CLAUDE.md (not a file of the group's folder)", StringComparison.Ordinal));
+        Directory.EnumerateFileSystemEntries(outside).ShouldBeEmpty("nothing was written through the symlink");
+        File.Exists(Path.Combine(_vmRoot, "workspace", "escape.jpg")).ShouldBeFalse();
+        File.ReadAllText(Path.Combine(_vmRoot, "workspace", "global", "CLAUDE.md")).ShouldBe("global memory");
+        (await CloseAsync()).ShouldBeNull();
+    }
+
     [Fact]
     public async Task AClaudeCrashEndsTheRunWithTheStderrTail()
     {

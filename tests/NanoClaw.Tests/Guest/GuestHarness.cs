@@ -62,6 +62,9 @@ public sealed class GuestHarness : IAsyncDisposable
         await _writer.WriteAsync(new WorkspaceFrame(tar.Length), tar, Timeout);
     }
 
+    /// <summary>Sends a <c>message</c> that brings files: <paramref name="tar"/> follows its line.</summary>
+    public Task SendMessageAsync(string text, byte[] tar) => _writer.WriteAsync(new MessageFrame(text, tar.Length), new MemoryStream(tar), Timeout);
+
     /// <summary>The next frame; a <c>changes</c> payload is read into <paramref name="payload"/>.</summary>
     public async Task<(GuestToHostFrame? Frame, byte[] Payload)> ReadAsync()
     {

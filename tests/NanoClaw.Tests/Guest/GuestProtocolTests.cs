@@ -16,7 +16,7 @@ public sealed class GuestProtocolTests
     {
         GuestFrame[] frames =
         [
-            Job, Job with { Prompt = null }, new SpareFrame(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "t" }, "{}"), new WorkspaceFrame(42), new MessageFrame("more"), new CloseFrame(),
+            Job, Job with { Prompt = null }, new SpareFrame(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "t" }, "{}"), new WorkspaceFrame(42), new MessageFrame("more"), new MessageFrame("a photo", 2048), new CloseFrame(),
             new ReadyFrame(), new SessionFrame("s-1"), new OutputFrame("hi"), new ChangesFrame(0, ["group/a.txt"]),
             new IdleFrame(), new LogFrame(GuestLogLevel.Warn, "careful"), new DoneFrame(), new DoneFrame("claude exited with code 1"),
         ];
@@ -48,6 +48,10 @@ public sealed class GuestProtocolTests
         Encoding.UTF8.GetString(GuestProtocol.Serialize(new LogFrame(GuestLogLevel.Info, "x")))
             .ShouldBe("{\"type\":\"log\",\"level\":\"info\",\"text\":\"x\"}");
         Encoding.UTF8.GetString(GuestProtocol.Serialize(new DoneFrame())).ShouldBe("{\"type\":\"done\"}");
+        // A message without files says nothing of bytes; with files, how many follow.
+        Encoding.UTF8.GetString(GuestProtocol.Serialize(new MessageFrame("hi"))).ShouldBe("{\"type\":\"message\",\"text\":\"hi\"}");
+        Encoding.UTF8.GetString(GuestProtocol.Serialize(new MessageFrame("hi", 512))).ShouldBe("{\"type\":\"message\",\"text\":\"hi\",\"bytes\":512}");
+        new MessageFrame("hi", 512).PayloadBytes.ShouldBe(512);
     }
 
     [Fact]
@@ -64,6 +68,7 @@ public sealed class GuestProtocolTests
     [InlineData("{\"type\":\"output\",\"text\":\"a\",\"extra\":1}", "extra")]
     [InlineData("{\"type\":\"output\",\"text\":\"a\",\"text\":\"b\"}", "Duplicate")]
     [InlineData("{\"type\":\"changes\",\"bytes\":-1,\"deleted\":[]}", "negative")]
+    [InlineData("{\"type\":\"message\",\"text\":\"a\",\"bytes\":-1}", "negative")]
     [InlineData("{\"type\":\"changes\",\"bytes\":1}", "deleted")]
     [InlineData("{\"type\":\"changes\",\"bytes\":\"1\",\"deleted\":[]}", "malformed frame")]
     [InlineData("{\"type\":\"changes\",\"bytes\":0,\"deleted\":[null]}", "strings only")]

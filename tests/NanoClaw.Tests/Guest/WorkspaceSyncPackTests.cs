@@ -82,4 +82,53 @@ public sealed class WorkspaceSyncPackTests : IDisposable
         names.ShouldContain("group/.gitignore");
         names.ShouldNotContain(n => n.Contains(".git/") || n.Contains(".envrc"));
     }
+
+    /// <summary>A message's files, packed for a running session, follow the workspace's rules: only regular files reached
+    /// through real folders of the group's own folder; nothing through a symlink, nothing of logs/ or that the host runs.</summary>
+    [Fact]
+    public async Task PackGroupFilesTakesOnlyRegularFilesOfTheGroupFolderReachedThroughRealFolders()
+    {
+        var layout = new WorkspaceLayout(_root["groups/family"], _root["groups/global"], _root["data/family/.claude"], GlobalWritable: false);
+        _root.Write("groups/family/media/2026-12-07/a.jpg", "JPEG");
+        _root.Write("groups/family/logs/run.log", "host only");
+        _root.Write("groups/family/.git/config", "[core]");
+        _root.Write("outside/secret.txt", "secret");
+        File.CreateSymbolicLink(_root["groups/family/escape"], _root["outside"]);
+        File.CreateSymbolicLink(_root["groups/family/link.jpg"], _root["outside/secret.txt"]);
+
+        var tar = new MemoryStream();
+        var result = await WorkspaceSync.PackGroupFilesAsync(layout,
+            ["media/2026-12-07/a.jpg", "escape/secret.txt", "link.jpg", "logs/run.log", ".git/config", "../outside/secret.txt", "gone.jpg", "media"], tar, default);
+
+        (result.Files, result.FileBytes).ShouldBe((1, 4L));
+        result.Skipped.ShouldBe(["group/escape/secret.txt", "group/link.jpg", "group/logs/run.log", "group/.git/config", "group/../outside/secret.txt", "group/gone.jpg", "group/media"]);
+        tar.Position = 0;
+        await using var reader = new TarReader(tar);
+        var entry = reader.GetNextEntry().ShouldNotBeNull();
+        (entry.Name, new StreamReader(entry.DataStream!).ReadToEnd()).ShouldBe(("group/media/2026-12-07/a.jpg", "JPEG"));
+        reader.GetNextEntry().ShouldBeNull();
+    }
+
+    /// <summary>What a prepared run compares: any file added, edited or removed moves the stamp; a folder's own time
+    /// does not (it moves with every file added, and the tar carries none); files left out are not seen.</summary>
+    [Fact]
+    public void TheStampMovesWithEveryFileButNotWithFolderTimesOrTheFilesLeftOut()
+    {
+        var layout = new WorkspaceLayout(_root["groups/family"], _root["groups/global"], _root["data/family/.claude"], GlobalWritable: false);
+        _root.Write("groups/family/notes.md", "milk");
+        _root.Write("groups/global/CLAUDE.md", "global");
+        var before = WorkspaceSync.Stamp(layout);
+
+        Directory.CreateDirectory(_root["groups/family/media/2026-12-07"]);
+        Directory.SetLastWriteTimeUtc(_root["groups/family"], DateTime.UtcNow.AddMinutes(5));
+        WorkspaceSync.Stamp(layout).ShouldBe(before, "folders and their times alone");
+        _root.Write("groups/family/media/2026-12-07/a.jpg", "JPEG");
+        WorkspaceSync.Stamp(layout).ShouldNotBe(before, "a new file");
+        WorkspaceSync.Stamp(layout, new HashSet<string> { "group/media/2026-12-07/a.jpg" }).ShouldBe(before, "the new file left out");
+        _root.Write("groups/global/CLAUDE.md", "global, edited");
+        WorkspaceSync.Stamp(layout, new HashSet<string> { "group/media/2026-12-07/a.jpg" }).ShouldNotBe(before, "another file edited");
+        _root.Write("groups/global/CLAUDE.md", "global");
+        File.SetLastWriteTimeUtc(_root["groups/global/CLAUDE.md"], DateTime.UtcNow.AddMinutes(1));
+        WorkspaceSync.Stamp(layout, new HashSet<string> { "group/media/2026-12-07/a.jpg" }).ShouldNotBe(before, "same size, new mtime");
+    }
 }

@@ -27,7 +27,7 @@ sealed class ScriptedRunner : IAgentRunner
     public int MaxConcurrent;
     public int Active => Volatile.Read(ref _active);
 
-    public async IAsyncEnumerable<AgentEvent> RunAsync(AgentRequest request, ChannelReader<string> followUps, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<AgentEvent> RunAsync(AgentRequest request, ChannelReader<RunMessage> followUps, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Requests.Enqueue(request);
         var now = Interlocked.Increment(ref _active);
@@ -52,4 +52,4 @@ sealed class ScriptedRunner : IAgentRunner
     }
 }
 
-sealed record RunContext(ChannelReader<string> FollowUps, CancellationToken CancellationToken);
+sealed record RunContext(ChannelReader<RunMessage> FollowUps, CancellationToken CancellationToken);

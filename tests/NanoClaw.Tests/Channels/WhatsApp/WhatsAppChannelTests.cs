@@ -212,7 +212,7 @@ public class WhatsAppChannelTests
         {
             yield return new NanoClaw.Runs.AgentEvent.Output("got it");
             var followUp = await run.FollowUps.ReadAsync(run.CancellationToken);
-            if (followUp.Contains("second, while the run goes on", StringComparison.Ordinal))
+            if (followUp.Text.Contains("second, while the run goes on", StringComparison.Ordinal))
                 yield return new NanoClaw.Runs.AgentEvent.Output("the run saw the follow-up");
             yield return new NanoClaw.Runs.AgentEvent.Completed();
         }
