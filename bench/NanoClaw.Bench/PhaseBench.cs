@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
@@ -31,7 +32,13 @@ public sealed class PhaseBench(BenchEnvironment env)
     /// <param name="Prepared">The measured run is a prepared one (AGENT_PREPARE_MINUTES): started with no message, Claude Code
     /// resuming the session, given <see cref="SpareSettle"/> to start; then the message goes in as its first turn, and
     /// the run is timed from that moment.</param>
-    sealed record Variant(string Name, string What, GuestPriming Prime, bool Warm, bool SettleFirst, bool Spare = false, bool Resume = false, bool Prepared = false);
+    /// <param name="Photo">The prepared run's message brings a photo (<see cref="PhotoBytes"/>, stored in the group's media
+    /// folder just before it), which goes into the VM with it.</param>
+    sealed record Variant(string Name, string What, GuestPriming Prime, bool Warm, bool SettleFirst, bool Spare = false, bool Resume = false, bool Prepared = false,
+        bool Photo = false);
+
+    /// <summary>A phone photo as a chat app sends it (recompressed), in size only: the bytes are random.</summary>
+    const int PhotoBytes = 300 * 1024;
 
     /// <summary>How long a spare variant waits after the VM is ready before its run: Claude Code's own start in the
     /// guest takes ~10 s under TCG (BENCHMARKS.md), and a spare still starting would measure a race, not a parked spare.</summary>
@@ -47,6 +54,10 @@ public sealed class PhaseBench(BenchEnvironment env)
             GuestPriming.Off, Warm: true, SettleFirst: true, Spare: true, Resume: true),
         new("warm-resume-prepared", "a prepared run (resuming a session, started before the message), spares on: timed from the message",
             GuestPriming.Off, Warm: true, SettleFirst: true, Spare: true, Resume: true, Prepared: true),
+        new("warm-prepared-fresh", "a prepared run of a fresh session (no session yet): its job claims the warm VM's spare at once, before the message; timed from the message",
+            GuestPriming.Off, Warm: true, SettleFirst: true, Spare: true, Prepared: true),
+        new("warm-resume-prepared-photo", "the same prepared run, its message bringing a 300 KiB photo that goes into the VM with it: timed from the message",
+            GuestPriming.Off, Warm: true, SettleFirst: true, Spare: true, Resume: true, Prepared: true, Photo: true),
         new("warm-cache", "warm claim, page cache primed only", GuestPriming.PageCache, Warm: true, SettleFirst: true),
         new("warm", "warm claim, fully primed (page cache + throwaway start)", GuestPriming.Full, Warm: true, SettleFirst: true),
         new("warm-now", "warm claim the instant the VM is ready (priming still running, stopped at the job)", GuestPriming.Full, Warm: true, SettleFirst: false),
@@ -88,7 +99,7 @@ public sealed class PhaseBench(BenchEnvironment env)
                     if (v.SettleFirst) await WaitForPrimedAsync(config, ct);
                     if (v.Spare && !v.Prepared) await Task.Delay(SpareSettle, ct);
                 }
-                var (phases, _) = await OneRunAsync(runner, fake, group, config, $"{v.Name} run {i + 1}", session, ct, v.Prepared);
+                var (phases, _) = await OneRunAsync(runner, fake, group, config, $"{v.Name} run {i + 1}", session, ct, v.Prepared, v.Photo);
                 samples[v.Name].Add(phases);
                 Console.Error.WriteLine($"phases {v.Name} {i + 1}/{runs}: {phases}");
             }
@@ -164,8 +175,9 @@ public sealed class PhaseBench(BenchEnvironment env)
     /// <returns>The run's phases and the session it ran in.</returns>
     /// <param name="prepared">Start the run with no message, let Claude Code start (<see cref="SpareSettle"/>), then send
     /// "hello" as its first turn and time the run from there.</param>
+    /// <param name="photo">The prepared run's message brings a photo, stored just before it is sent.</param>
     static async Task<(RunPhases Phases, string? Session)> OneRunAsync(MicroVmAgentRunner runner, FakeMessagesApi fake, RegisteredGroup group, Config config, string what,
-        string? resume, CancellationToken ct, bool prepared = false)
+        string? resume, CancellationToken ct, bool prepared = false, bool photo = false)
     {
         fake.Script(Reply);
         var followUps = Channel.CreateUnbounded<RunMessage>();
@@ -190,13 +202,24 @@ public sealed class PhaseBench(BenchEnvironment env)
         {
             await Task.WhenAny(reading, Task.Delay(SpareSettle, ct));
             started = DateTimeOffset.UtcNow;
-            await followUps.Writer.WriteAsync(RunMessage.TextOnly("hello"), ct);
+            IReadOnlyList<string> files = [];
+            if (photo)
+            {
+                var path = $"media/{started:yyyy-MM-dd}/{Guid.NewGuid():N}.jpg";
+                var full = Path.Combine(config.GroupDir(group.Folder), path);
+                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+                await File.WriteAllBytesAsync(full, RandomNumberGenerator.GetBytes(PhotoBytes), ct);
+                files = [path];
+            }
+            await followUps.Writer.WriteAsync(new RunMessage("hello", files), ct);
         }
         await reading;
         var ended = DateTimeOffset.UtcNow;
         if (outputs is not [Reply])
             throw new InvalidOperationException($"{what} answered [{string.Join(" | ", outputs)}] instead of \"{Reply}\"");
         var runLog = Directory.GetFiles(logsDir, "*.log").Where(f => !f.EndsWith(".console.log", StringComparison.Ordinal) && !before.Contains(f)).Single();
+        if (photo && !File.ReadAllText(runLog).Contains("with 1 of its files", StringComparison.Ordinal))
+            throw new InvalidOperationException($"{what}: the photo did not go into the VM with its message (run log: {runLog})");
         var turn = fake.Requests.Where(r => r.ReceivedAt >= started && r.Path == "/v1/messages" && !r.IsSide).OrderBy(r => r.ReceivedAt).First();
         // A resumed run's turn carries the earlier exchange: the reply of the run that made the session.
         if (resume is not null && !turn.RawBody.Contains(Reply, StringComparison.Ordinal))

@@ -121,7 +121,12 @@ public sealed partial class Conversation
     /// already pending, a plain message run.</summary>
     Task<bool> PreparedRunAsync(RunSlot slot) => RunAsync(slot, prepare: true);
 
-    async Task<bool> RunAsync(RunSlot slot, bool prepare)
+    /// <summary>A new group's first run, prepared now (a fresh session) if a slot is free and nothing else wants one.</summary>
+    public void PrepareFirstRun() => _queue.PrepareNow(ChatJid, slot => RunAsync(slot, prepare: true, firstRun: true));
+
+    /// <param name="firstRun">A prepared run of a group that has no session yet: it starts a fresh one. Otherwise a run
+    /// is prepared only to resume a session (a run that made none must not prepare runs for ever).</param>
+    async Task<bool> RunAsync(RunSlot slot, bool prepare, bool firstRun = false)
     {
         // Read per run: the group's settings (trigger, extra folders) may have changed since the last one.
         if (_db.GroupByJid(ChatJid) is not { } group) return true;
@@ -142,9 +147,9 @@ public sealed partial class Conversation
                 return true;
             }
             string? session = null, stamp = null;
-            // Prepared: only a session that exists is worth resuming ahead (a new one is what a warm VM's spare serves),
-            // and only with inputs that can be checked when the message comes.
-            if (!answer && (_prepared is null || slot.Yield.IsCancellationRequested || (session = _db.GetSession(group.Folder)) is null
+            // Prepared: a session to resume (or a new group's first one), and only with inputs that can be checked when
+            // the message comes.
+            if (!answer && (_prepared is null || slot.Yield.IsCancellationRequested || ((session = _db.GetSession(group.Folder)) is null && !firstRun)
                 || !_prepared.HasRoom() || (stamp = _prepared.InputsStamp(group, [])) is null)) return true;
             _handOvers.Clear();
             _followUps = Channel.CreateUnbounded<HandOver>(new UnboundedChannelOptions { SingleReader = true });
@@ -167,7 +172,7 @@ public sealed partial class Conversation
         if (request.Prepared) LogPreparing(_log, group.Name, _prepared!.Wait.TotalMinutes);
         else LogRunStarting(_log, group.Name, pending.Count);
         if (!request.Prepared) await _outbox.SetTypingAsync(ChatJid, true, slot.Stopping);
-        var outcome = await _events.RunAsync(request, new FollowUpTexts(this, _followUps.Reader), storeSession: true,
+        var outcome = await _events.RunAsync(request, new FollowUpMessages(this, _followUps.Reader), storeSession: true,
             QueueOutput, () => OnIdle(slot), slot.Stopping);
         bool tookMessages;
         lock (_lock) tookMessages = _handOvers.Count > 0;
@@ -266,7 +271,7 @@ public sealed partial class Conversation
     }
 
     /// <summary>The runner sees only the text and files of follow-ups; what it has read is what the session got.</summary>
-    sealed class FollowUpTexts(Conversation owner, ChannelReader<HandOver> inner) : ChannelReader<RunMessage>
+    sealed class FollowUpMessages(Conversation owner, ChannelReader<HandOver> inner) : ChannelReader<RunMessage>
     {
         public override Task Completion => inner.Completion;
         public override bool TryRead(out RunMessage item)

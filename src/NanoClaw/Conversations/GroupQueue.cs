@@ -71,6 +71,19 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILo
         }
     }
 
+    /// <summary>Starts <paramref name="run"/> as a prepared run now, on <see cref="PrepareAfterRun"/>'s terms: only if the
+    /// group's slot is free and nothing wants the group, no group waits, a slot is free and the host is not draining.</summary>
+    public void PrepareNow(string chatJid, MessageRun run)
+    {
+        lock (_lock)
+        {
+            var g = GroupOf(chatJid);
+            if (g.State == SlotState.Free && MayPrepare(g)) StartMessageRun(chatJid, g, run);
+        }
+    }
+
+    bool MayPrepare(Group g) => !HasWork(g) && g.RetryTimer is null && _waiting.Count == 0 && _running < maxConcurrent && !_draining && !_stopping.IsCancellationRequested;
+
     /// <summary>Queues a scheduled task's run for the group. A task already queued is not queued twice.</summary>
     public void EnqueueTask(string chatJid, string taskId, Func<CancellationToken, Task> run)
     {
@@ -205,9 +218,7 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILo
             if (next.State != SlotState.Free || !HasWork(next)) { _waiting.RemoveFirst(); continue; }
             TryStart(head.Value, next);
         }
-        if (prepared is not null && g.State == SlotState.Free && !HasWork(g) && g.RetryTimer is null && _waiting.Count == 0
-            && _running < maxConcurrent && !_draining && !_stopping.IsCancellationRequested)
-            StartMessageRun(chatJid, g, prepared);
+        if (prepared is not null && g.State == SlotState.Free && MayPrepare(g)) StartMessageRun(chatJid, g, prepared);
         CheckQuiet();
     }
 

@@ -27,6 +27,8 @@ public sealed partial class MessageLoop
     readonly Dictionary<string, Conversation> _conversations = new();
     readonly Budgets? _budgets;
     readonly PreparedRuns? _prepared;
+    // The groups registered when the host started; one registered since gets its first run prepared.
+    readonly HashSet<string> _knownGroups;
 
     public MessageLoop(Database db, Inbox inbox, GroupQueue queue, Outbox outbox, IAgentRunner runner, TimeProvider time, ILogger<MessageLoop> log, TimeSpan? idleTimeout = null,
         Budgets? budgets = null, PreparedRuns? prepared = null)
@@ -34,6 +36,7 @@ public sealed partial class MessageLoop
         (_db, _inbox, _queue, _outbox, _time, _log, _budgets, _prepared) = (db, inbox, queue, outbox, time, log, budgets, prepared);
         _idleTimeout = idleTimeout ?? TimeSpan.FromMinutes(30);
         _events = new AgentRunEvents(db, runner, log);
+        _knownGroups = db.RegisteredGroups().Select(g => g.Jid).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Stores an inbound message and wakes the loop (<see cref="Inbox.Deliver"/>). False when it was already stored.</summary>
@@ -48,10 +51,25 @@ public sealed partial class MessageLoop
     {
         while (!cancellationToken.IsCancellationRequested)
         {
+            PrepareNewGroups();
             ScanNewMessages();
             try { await _inbox.Arrived.WaitAsync(SafetyPoll, cancellationToken); }
             catch (OperationCanceledException) { break; }
         }
+    }
+
+    /// <summary>
+    /// A group registered while the host runs (by the main group's agent, or <c>groups add</c>) and never run yet gets its
+    /// first run prepared (<see cref="PreparedRuns"/>): a fresh session, which claims a warm VM's waiting Claude Code at
+    /// once, so the group's first message is answered as fast as a resumed conversation's. Seen within a
+    /// <see cref="SafetyPoll"/> (or at the next message anywhere).
+    /// </summary>
+    void PrepareNewGroups()
+    {
+        if (_prepared is null) return;
+        foreach (var group in _db.RegisteredGroups())
+            if (_knownGroups.Add(group.Jid) && _db.GetSession(group.Folder) is null)
+                ConversationOf(group.Jid)?.PrepareFirstRun();
     }
 
     /// <summary>The group's conversation (one per group for the life of the process), or null for an unregistered chat.</summary>

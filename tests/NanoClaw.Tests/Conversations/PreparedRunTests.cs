@@ -187,6 +187,31 @@ public sealed class PreparedRunTests : IDisposable
         runner.Requests.Count.ShouldBe(1);
     }
 
+    /// <summary>A group registered while the host runs (the owner asked the assistant to, or ran <c>groups add</c>) gets
+    /// its first run prepared, a fresh session; its first message is that run's first turn. Groups known at the start are
+    /// not prepared (nothing says their next message is near).</summary>
+    [Fact]
+    public async Task AGroupRegisteredWhileTheHostRunsHasItsFirstRunPrepared()
+    {
+        _home.Register(Family, "family");
+        var runner = new ScriptedRunner((request, run) => Session(request, run));
+        await using var host = new AssistantHost(_home.Config, _home.Db, [_channel], runner, _clock, _home.Logs);
+        host.Start();
+        _home.Register(Work, "work");
+
+        _clock.Advance(MessageLoop.SafetyPoll);
+        await Eventually.True(() => runner.Requests.Count == 1, "the new group's first run to be prepared");
+        var prepared = runner.Requests.Single();
+        (prepared.Group.Folder, prepared.Prepared, prepared.SessionId).ShouldBe(("work", true, (string?)null));
+        _clock.Advance(MessageLoop.SafetyPoll);
+        runner.Requests.Count.ShouldBe(1, "once, and not for the group known at the start");
+
+        host.Loop.Deliver(_home.Message(Work, "@Andy hello"));
+        (await _channel.WaitForAsync(1))[0].Text.ShouldBe("Andy: answered @Andy hello");
+        runner.Requests.Count.ShouldBe(1, "the first message went into the prepared run");
+        _home.Db.GetSession("work").ShouldBe(SessionId);
+    }
+
     [Fact]
     public async Task NothingIsPreparedWhenMemoryIsUnderTheFloor()
     {

@@ -82,4 +82,38 @@ public sealed class PreparedRunEndToEndTests(VmTestEnvironment vm)
         // Drained: the prepared run that followed the second answer and the warm pool's VMs are all gone.
         Directory.GetDirectories(Path.Combine(home.Dir, "data", "vms")).ShouldBeEmpty();
     }
+
+    /// <summary>A group registered while the host runs: its first run is prepared at once (a fresh session, claiming the
+    /// warm VM's Claude Code when one waits), and its first message is that run's first turn.</summary>
+    [Fact]
+    public async Task AGroupRegisteredWhileTheHostRunsAnswersItsFirstMessageFromAPreparedRun()
+    {
+        await using var fake = await FakeMessagesApi.StartAsync(requiredApiKey: RealKey);
+        fake.AnswerEvery(_ => FakeReply.Text("welcome"));
+        using var home = TestHome.ForVms(vm, fake, RealKey, env => env["AGENT_PREPARE_MINUTES"] = "30");
+        var logs = Path.Combine(home.Dir, "groups", "family", "logs");
+        string[] RunLogs() => Directory.Exists(logs) ? [.. Directory.GetFiles(logs, "*.log").Where(p => !p.EndsWith(".console.log", StringComparison.Ordinal))] : [];
+
+        var channel = new RecordingChannel();
+        await using (var runtime = await MicroVmRuntime.StartAsync(home.Config, vm.RepoRoot, NullLoggerFactory.Instance, CancellationToken.None))
+        await using (var host = new AssistantHost(home.Config, home.Db, [channel], runtime.Runner, TimeProvider.System, NullLoggerFactory.Instance))
+        {
+            host.Start();
+            home.Register(Family, "family", requiresTrigger: false);
+            host.Loop.Wake();
+            await Eventually.True(() => RunLogs() is [var log] && File.ReadAllText(log).Contains("prepared run: Claude Code starts now", StringComparison.Ordinal),
+                "the new group's first run to be prepared", TimeSpan.FromMinutes(3));
+
+            host.Loop.Deliver(home.Message(Family, "hello, is anyone there?"));
+
+            (await channel.WaitForAsync(1, TimeSpan.FromMinutes(5)))[0].ShouldBe((Family, "Andy: welcome"));
+            var run = File.ReadAllText(RunLogs().ShouldHaveSingleItem());
+            run.ShouldContain("follow-up (", customMessage: "the first message went into the prepared run:\n" + run);
+            home.Db.GetSession("family").ShouldNotBeNull();
+
+            host.Queue.BeginDrain();
+            await host.Queue.WhenQuietAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        Directory.GetDirectories(Path.Combine(home.Dir, "data", "vms")).ShouldBeEmpty();
+    }
 }

@@ -297,6 +297,26 @@ public sealed class GuestAgentTests : IAsyncLifetime
         (await CloseAsync()).ShouldBeNull();
     }
 
+    /// <summary>A new group's prepared first run (no prompt, no session) claims the spare before any message, so the claim
+    /// is behind the user too; the first message is then the claimed session's first turn.</summary>
+    [Fact]
+    public async Task APreparedFreshJobClaimsTheSpareBeforeItsFirstMessage()
+    {
+        await BeginWithSpareAsync(TokenEnv, Job(prompt: null));
+        var logs = new List<string>();
+        while (!logs.Any(l => l.Contains("claimed the spare", StringComparison.Ordinal)))
+        {
+            var frame = (await _guest.ReadAsync()).Frame;
+            if (frame is LogFrame log) logs.Add(log.Text);
+            else throw new ShouldAssertException($"only logs before the first message, got {frame}");
+        }
+
+        await _guest.SendAsync(new MessageFrame("echo $CLAIMED $PWD"));
+
+        (await _guest.ReadUntilAsync<IdleFrame>()).Select(f => f.Frame).ShouldContain(new OutputFrame($"yes {_vmRoot}/workspace/group"));
+        (await CloseAsync()).ShouldBeNull();
+    }
+
     [Fact]
     public async Task ARefusedClaimStartsClaudeCodeColdWithTheSameMessages()
     {
