@@ -30,8 +30,14 @@ sealed record ClaudeLaunch(string FileName, IReadOnlyList<string> Arguments, str
         return Build(claudeArgs, spare.Env, paths.SpareDir, paths, claudePath, dropPrivileges);
     }
 
+    /// <summary>Claude Code's own timers (a cron or wake-up held by the process) die with the VM, which is discarded once
+    /// the session idles out: offered, they would let the agent promise a reminder that never comes. The agent schedules
+    /// through the host's <c>schedule_task</c> tool instead.</summary>
+    const string ToolsThatDieWithTheVm = "CronCreate,CronDelete,CronList,ScheduleWakeup";
+
     static List<string> CommonArguments() =>
-        ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions"];
+        ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions",
+            "--disallowedTools", ToolsThatDieWithTheVm];
 
     static ClaudeLaunch Build(List<string> claudeArgs, IReadOnlyDictionary<string, string> extraEnv, string workingDirectory, GuestPaths paths,
         string claudePath, bool dropPrivileges)

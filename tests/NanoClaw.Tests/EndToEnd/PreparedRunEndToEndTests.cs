@@ -74,6 +74,9 @@ public sealed class PreparedRunEndToEndTests(VmTestEnvironment vm)
             var turn = fake.Requests.Last(r => !r.IsSide && r.Mentions("second question"));
             turn.Mentions("first question").ShouldBeTrue();
             turn.Mentions("first answer").ShouldBeTrue();
+            // Claude Code's own timers die with the VM: the agent is not offered them (it has schedule_task).
+            turn.Mentions("ScheduleWakeup").ShouldBeFalse();
+            turn.Mentions("CronCreate").ShouldBeFalse();
             home.Db.GetSession("family").ShouldBe(session);
 
             host.Queue.BeginDrain();
@@ -110,6 +113,9 @@ public sealed class PreparedRunEndToEndTests(VmTestEnvironment vm)
             var run = File.ReadAllText(RunLogs().ShouldHaveSingleItem());
             run.ShouldContain("follow-up (", customMessage: "the first message went into the prepared run:\n" + run);
             home.Db.GetSession("family").ShouldNotBeNull();
+            var turn = fake.Requests.Last(r => !r.IsSide && r.Mentions("is anyone there?"));
+            turn.Mentions("ScheduleWakeup").ShouldBeFalse("a claimed spare is not offered Claude Code's own timers either");
+            turn.Mentions("CronCreate").ShouldBeFalse();
 
             host.Queue.BeginDrain();
             await host.Queue.WhenQuietAsync().WaitAsync(TimeSpan.FromMinutes(2));
