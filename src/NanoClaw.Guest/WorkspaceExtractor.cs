@@ -36,22 +36,7 @@ static class WorkspaceExtractor
                 continue;
             }
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = (entry.Mode & Exec) != 0 ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100 };
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await using (var output = new FileStream(target, options))
-            {
-                if (entry.DataStream is { } data)
-                {
-                    var buffer = new byte[81920];
-                    int read;
-                    while ((read = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                    {
-                        hash.AppendData(buffer, 0, read);
-                        await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    }
-                }
-            }
-            hashes[entry.Name] = hash.GetHashAndReset();
+            hashes[entry.Name] = await WriteAsync(entry, target, FileMode.Create, cancellationToken).ConfigureAwait(false);
         }
         return (hashes, skipped);
     }
@@ -80,25 +65,11 @@ static class WorkspaceExtractor
                 var target = Path.Combine(folder, parts[^1]);
                 if (LinuxStat.Lstat(target) is { Type: not LinuxFileType.Regular }) { skipped.Add($"{entry.Name} (something else has that name here)"); continue; }
                 temp = Path.Combine(folder, $".{parts[^1]}.nanoclaw-{Guid.NewGuid():N}");
-                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = (entry.Mode & Exec) != 0 ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100 };
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                await using (var output = new FileStream(temp, options))
-                {
-                    if (entry.DataStream is { } data)
-                    {
-                        var buffer = new byte[81920];
-                        int read;
-                        while ((read = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                        {
-                            hash.AppendData(buffer, 0, read);
-                            await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                        }
-                    }
-                }
+                var hash = await WriteAsync(entry, temp, FileMode.CreateNew, cancellationToken).ConfigureAwait(false);
                 if (privileged) Native.LChownOrThrow(temp, GuestPaths.AgentUid, GuestPaths.AgentGid);
                 File.Move(temp, target, overwrite: true); // rename(2): a symlink put at the target since is replaced, not followed
                 temp = null;
-                if (LinuxStat.Lstat(target) is { Type: LinuxFileType.Regular } status) placed(entry.Name, status, hash.GetHashAndReset());
+                if (LinuxStat.Lstat(target) is { Type: LinuxFileType.Regular } status) placed(entry.Name, status, hash);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -110,6 +81,28 @@ static class WorkspaceExtractor
             }
         }
         return skipped;
+    }
+
+    /// <summary>Writes a tar entry's bytes to <paramref name="path"/> (executable if the entry is) and returns their SHA-256,
+    /// hashed while writing, so a change baseline needs no second read.</summary>
+    static async Task<byte[]> WriteAsync(TarEntry entry, string path, FileMode mode, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write, UnixCreateMode = (entry.Mode & Exec) != 0 ? (UnixFileMode)0b111_101_101 : (UnixFileMode)0b110_100_100 };
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using (var output = new FileStream(path, options))
+        {
+            if (entry.DataStream is { } data)
+            {
+                var buffer = new byte[81920];
+                int read;
+                while ((read = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        return hash.GetHashAndReset();
     }
 
     /// <summary><paramref name="root"/>/<paramref name="folders"/> when each one on the way is a real folder (missing ones

@@ -9,12 +9,16 @@ namespace NanoClaw.Tests.Guest;
 public sealed class WorkspaceSyncPackTests : IDisposable
 {
     readonly TempDirectory _root = new();
+    readonly WorkspaceLayout _layout;
+
+    public WorkspaceSyncPackTests() =>
+        _layout = new WorkspaceLayout(_root["groups/family"], _root["groups/global"], _root["data/family/.claude"], GlobalWritable: false);
+
     public void Dispose() => _root.Dispose();
 
     [Fact]
     public async Task PackSendsFilesAndFoldersButNotLogsLinksOrFifos()
     {
-        var layout = new WorkspaceLayout(_root["groups/family"], _root["groups/global"], _root["data/family/.claude"], GlobalWritable: false);
         _root.Write("groups/family/CLAUDE.md", "memory");
         _root.Write("groups/family/notes/a.txt", "a");
         _root.Write("groups/family/logs/run.log", "host only");
@@ -28,7 +32,7 @@ public sealed class WorkspaceSyncPackTests : IDisposable
         await fifo.WaitForExitAsync();
 
         var tar = new MemoryStream();
-        var result = await WorkspaceSync.PackAsync(layout, tar, default);
+        var result = await WorkspaceSync.PackAsync(_layout, tar, default);
 
         result.Skipped.Order().ShouldBe(["group/escape (Symlink)", "group/pipe (Fifo)", "group/secret.txt (Symlink)"]);
         tar.Position = 0;
@@ -65,14 +69,13 @@ public sealed class WorkspaceSyncPackTests : IDisposable
     [Fact]
     public async Task PackLeavesOutARepositoryAndOtherHostExecutedNames()
     {
-        var layout = new WorkspaceLayout(_root["groups/family"], _root["groups/global"], _root["data/family/.claude"], GlobalWritable: false);
         _root.Write("groups/family/CLAUDE.md", "memory");
         _root.Write("groups/family/.git/config", "[remote \"origin\"]\n\turl = https://token@example.com/x\n");
         _root.Write("groups/family/.envrc", "export X=1");
         _root.Write("groups/family/.gitignore", "*.tmp");
 
         var tar = new MemoryStream();
-        var result = await WorkspaceSync.PackAsync(layout, tar, default);
+        var result = await WorkspaceSync.PackAsync(_layout, tar, default);
 
         result.Skipped.Order().ShouldBe(["group/.envrc (runs on the host; never synced)", "group/.git (runs on the host; never synced)"]);
         tar.Position = 0;
@@ -88,7 +91,6 @@ public sealed class WorkspaceSyncPackTests : IDisposable
     [Fact]
     public async Task PackGroupFilesTakesOnlyRegularFilesOfTheGroupFolderReachedThroughRealFolders()
     {
-        var layout = new WorkspaceLayout(_root["groups/family"], _root["groups/global"], _root["data/family/.claude"], GlobalWritable: false);
         _root.Write("groups/family/media/2026-12-07/a.jpg", "JPEG");
         _root.Write("groups/family/logs/run.log", "host only");
         _root.Write("groups/family/.git/config", "[core]");
@@ -97,7 +99,7 @@ public sealed class WorkspaceSyncPackTests : IDisposable
         File.CreateSymbolicLink(_root["groups/family/link.jpg"], _root["outside/secret.txt"]);
 
         var tar = new MemoryStream();
-        var result = await WorkspaceSync.PackGroupFilesAsync(layout,
+        var result = await WorkspaceSync.PackGroupFilesAsync(_layout,
             ["media/2026-12-07/a.jpg", "escape/secret.txt", "link.jpg", "logs/run.log", ".git/config", "../outside/secret.txt", "gone.jpg", "media"], tar, default);
 
         (result.Files, result.FileBytes).ShouldBe((1, 4L));
@@ -114,21 +116,20 @@ public sealed class WorkspaceSyncPackTests : IDisposable
     [Fact]
     public void TheStampMovesWithEveryFileButNotWithFolderTimesOrTheFilesLeftOut()
     {
-        var layout = new WorkspaceLayout(_root["groups/family"], _root["groups/global"], _root["data/family/.claude"], GlobalWritable: false);
         _root.Write("groups/family/notes.md", "milk");
         _root.Write("groups/global/CLAUDE.md", "global");
-        var before = WorkspaceSync.Stamp(layout);
+        var before = WorkspaceSync.Stamp(_layout);
 
         Directory.CreateDirectory(_root["groups/family/media/2026-12-07"]);
         Directory.SetLastWriteTimeUtc(_root["groups/family"], DateTime.UtcNow.AddMinutes(5));
-        WorkspaceSync.Stamp(layout).ShouldBe(before, "folders and their times alone");
+        WorkspaceSync.Stamp(_layout).ShouldBe(before, "folders and their times alone");
         _root.Write("groups/family/media/2026-12-07/a.jpg", "JPEG");
-        WorkspaceSync.Stamp(layout).ShouldNotBe(before, "a new file");
-        WorkspaceSync.Stamp(layout, new HashSet<string> { "group/media/2026-12-07/a.jpg" }).ShouldBe(before, "the new file left out");
+        WorkspaceSync.Stamp(_layout).ShouldNotBe(before, "a new file");
+        WorkspaceSync.Stamp(_layout, new HashSet<string> { "group/media/2026-12-07/a.jpg" }).ShouldBe(before, "the new file left out");
         _root.Write("groups/global/CLAUDE.md", "global, edited");
-        WorkspaceSync.Stamp(layout, new HashSet<string> { "group/media/2026-12-07/a.jpg" }).ShouldNotBe(before, "another file edited");
+        WorkspaceSync.Stamp(_layout, new HashSet<string> { "group/media/2026-12-07/a.jpg" }).ShouldNotBe(before, "another file edited");
         _root.Write("groups/global/CLAUDE.md", "global");
         File.SetLastWriteTimeUtc(_root["groups/global/CLAUDE.md"], DateTime.UtcNow.AddMinutes(1));
-        WorkspaceSync.Stamp(layout, new HashSet<string> { "group/media/2026-12-07/a.jpg" }).ShouldNotBe(before, "same size, new mtime");
+        WorkspaceSync.Stamp(_layout, new HashSet<string> { "group/media/2026-12-07/a.jpg" }).ShouldNotBe(before, "same size, new mtime");
     }
 }
