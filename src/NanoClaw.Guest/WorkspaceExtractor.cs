@@ -56,8 +56,7 @@ static class WorkspaceExtractor
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
         {
             if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) { skipped.Add($"{entry.Name} ({entry.EntryType})"); continue; }
-            var parts = entry.Name.Split('/');
-            if (parts.Length < 2 || parts[0] != "group" || parts.Any(p => p is "" or "." or ".." || p.Contains('\0'))) { skipped.Add($"{entry.Name} (not a file of the group's folder)"); continue; }
+            if (PlainParts(entry.Name) is not ["group", _, ..] parts) { skipped.Add($"{entry.Name} (not a file of the group's folder)"); continue; }
             string? temp = null;
             try
             {
@@ -127,10 +126,16 @@ static class WorkspaceExtractor
     /// <summary>The local path for an archive path, or null when it is not a plain path under one of the top folders.</summary>
     static string? Resolve(string name, GuestPaths paths)
     {
-        var parts = name.TrimEnd('/').Split('/');
-        if (parts.Any(p => p is "" or "." or ".." || p.Contains('\0'))) return null;
+        if (PlainParts(name.TrimEnd('/')) is not { } parts) return null;
         var top = paths.Tops.FirstOrDefault(t => t.Top == parts[0]).Dir;
         return top is null ? null : Path.Combine([top, .. parts[1..]]);
+    }
+
+    /// <summary>An archive path's segments, or null when one is empty, <c>.</c>, <c>..</c> or holds NUL.</summary>
+    static string[]? PlainParts(string name)
+    {
+        var parts = name.Split('/');
+        return parts.Any(p => p is "" or "." or ".." || p.Contains('\0')) ? null : parts;
     }
 
     /// <summary>

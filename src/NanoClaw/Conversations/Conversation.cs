@@ -35,12 +35,11 @@ public sealed partial class Conversation
     // One run's hand-overs, in order. A prefix is "covered" (in or before the turn the session works on); output
     // answers the covered ones. A follow-up fed mid-turn is taken up by the session after that turn's idle.
     readonly List<HandOver> _handOvers = [];
-    sealed class HandOver(MessageRun run, string text, IReadOnlyList<string> files)
+    sealed class HandOver(MessageRun run, RunMessage message)
     {
         public MessageRun Run { get; } = run;
-        public string Text { get; } = text;
-        /// <summary>The messages' stored attachments (paths in the group's folder), for a session that started before them.</summary>
-        public IReadOnlyList<string> Files { get; } = files;
+        /// <summary>What the session gets: the catch-up text and the messages' stored attachments, which it lacks.</summary>
+        public RunMessage Message { get; } = message;
         public bool Covered, Answered, Read;
     }
 
@@ -95,7 +94,7 @@ public sealed partial class Conversation
             _preparedStamp = null;
         }
         var handOver = new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()),
-            CatchUpPrompt.Format(pending.Select(p => p.Message), _db.GroupByJid(ChatJid)?.TriggerPattern), files);
+            new RunMessage(CatchUpPrompt.Format(pending.Select(p => p.Message), _db.GroupByJid(ChatJid)?.TriggerPattern), files));
         _handOvers.Add(handOver);
         _followUps.Writer.TryWrite(handOver);
         if (_state == ConversationState.Idle)
@@ -155,7 +154,7 @@ public sealed partial class Conversation
             _followUps = Channel.CreateUnbounded<HandOver>(new UnboundedChannelOptions { SingleReader = true });
             if (answer)
             {
-                _handOvers.Add(new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), "", []) { Covered = true, Read = true });
+                _handOvers.Add(new HandOver(_db.TakeMessages(ChatJid, pending[0].Seq, pending[^1].Seq, _time.GetUtcNow()), RunMessage.TextOnly("")) { Covered = true, Read = true });
                 _state = ConversationState.Busy;
                 request = new AgentRequest(group, CatchUpPrompt.Format(pending.Select(p => p.Message), group.TriggerPattern), _db.GetSession(group.Folder));
             }
@@ -280,7 +279,7 @@ public sealed partial class Conversation
             {
                 var ok = inner.TryRead(out var h);
                 if (h is not null) h.Read = true;
-                item = h is null ? RunMessage.TextOnly("") : new RunMessage(h.Text, h.Files);
+                item = h?.Message ?? RunMessage.TextOnly("");
                 return ok;
             }
         }

@@ -30,17 +30,9 @@ public static partial class WorkspaceSync
                     if (entry.Name.Contains('/')) directories++;
                     continue;
                 }
-                FileStream data;
-                try { data = new FileStream(entry.FullPath, System.IO.FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true); }
-                catch (FileNotFoundException) { continue; } // vanished while we looked
-                await using (data)
-                {
-                    var executable = (entry.Status.Mode & 0b001_001_001) != 0;
-                    var tarEntry = new PaxTarEntry(TarEntryType.RegularFile, entry.Name) { Mode = executable ? ExecMode : FileMode, DataStream = data };
-                    await writer.WriteEntryAsync(tarEntry, cancellationToken).ConfigureAwait(false);
-                    files++;
-                    fileBytes += data.Length;
-                }
+                if (await WriteFileEntryAsync(writer, entry, cancellationToken).ConfigureAwait(false) is not { } bytes) continue; // vanished while we looked
+                files++;
+                fileBytes += bytes;
             }
         }
         return new WorkspacePackResult(files, directories, fileBytes, skipped);
@@ -83,29 +75,37 @@ public static partial class WorkspaceSync
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var name = "group/" + path;
-                if (GroupFile(layout, name) is not { } full)
+                if (GroupFile(layout, name) is not { } entry
+                    || await WriteFileEntryAsync(writer, entry, cancellationToken).ConfigureAwait(false) is not { } bytes)
                 {
                     skipped.Add(name);
                     continue;
                 }
-                FileStream data;
-                try { data = new FileStream(full.Path, System.IO.FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true); }
-                catch (FileNotFoundException) { skipped.Add(name); continue; }
-                await using (data)
-                {
-                    var executable = (full.Status.Mode & 0b001_001_001) != 0;
-                    await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, name) { Mode = executable ? ExecMode : FileMode, DataStream = data }, cancellationToken).ConfigureAwait(false);
-                    files++;
-                    fileBytes += data.Length;
-                }
+                files++;
+                fileBytes += bytes;
             }
         }
         return new WorkspacePackResult(files, 0, fileBytes, skipped);
     }
 
-    /// <summary>Where a <c>group/...</c> tar name lives on the host and its lstat, when it is a regular file reached
-    /// through real folders only and a name <see cref="PackAsync"/> would send; otherwise null.</summary>
-    static (string Path, LinuxFileStatus Status)? GroupFile(WorkspaceLayout layout, string name)
+    /// <summary>Writes a regular file as a tar entry (executable if any execute bit is set); returns its bytes, or null
+    /// when it vanished before it could be opened.</summary>
+    static async Task<long?> WriteFileEntryAsync(TarWriter writer, WorkspaceEntry entry, CancellationToken cancellationToken)
+    {
+        FileStream data;
+        try { data = new FileStream(entry.FullPath, System.IO.FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true); }
+        catch (FileNotFoundException) { return null; }
+        await using (data)
+        {
+            var executable = (entry.Status.Mode & 0b001_001_001) != 0;
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, entry.Name) { Mode = executable ? ExecMode : FileMode, DataStream = data }, cancellationToken).ConfigureAwait(false);
+            return data.Length;
+        }
+    }
+
+    /// <summary>A <c>group/...</c> tar name as a workspace entry (where it lives on the host, its lstat), when it is a
+    /// regular file reached through real folders only and a name <see cref="PackAsync"/> would send; otherwise null.</summary>
+    static WorkspaceEntry? GroupFile(WorkspaceLayout layout, string name)
     {
         if (WorkspacePath.Validate(name, isDirectory: false, layout, out var validated) is not null || validated!.Top != "group") return null;
         if (LinuxStat.Lstat(layout.GroupDir)?.Type != LinuxFileType.Directory) return null; // as PackAsync: sent as an empty folder
@@ -115,7 +115,7 @@ public static partial class WorkspaceSync
             full = Path.Combine(full, validated.Segments[i]);
             var last = i == validated.Segments.Count - 1;
             if (LinuxStat.Lstat(full) is not { } status || status.Type != (last ? LinuxFileType.Regular : LinuxFileType.Directory)) return null;
-            if (last) return (full, status);
+            if (last) return new WorkspaceEntry(name, full, status);
         }
         return null;
     }
