@@ -44,6 +44,9 @@ public sealed class ObservedVmm(IVmm inner) : IVmm
         public Stream Control => control;
         public Task<VmExit> Exited => inner.Exited;
         public IReadOnlyList<string> ExtraDiskSerials => inner.ExtraDiskSerials;
+        public void Freeze() => inner.Freeze();
+        public void Thaw() => inner.Thaw();
+        public TimeSpan CpuTime => inner.CpuTime;
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 

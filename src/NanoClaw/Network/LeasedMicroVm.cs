@@ -10,6 +10,9 @@ sealed class LeasedMicroVm(IMicroVm vm, TapLease lease) : IMicroVm
     public Stream Control => vm.Control;
     public Task<VmExit> Exited => vm.Exited;
     public IReadOnlyList<string> ExtraDiskSerials => vm.ExtraDiskSerials;
+    public void Freeze() => vm.Freeze();
+    public void Thaw() => vm.Thaw();
+    public TimeSpan CpuTime => vm.CpuTime;
 
     public async ValueTask DisposeAsync()
     {

@@ -8,6 +8,8 @@ internal static class Posix
 {
     public const int SigTerm = 15;
     public const int SigKill = 9;
+    public const int SigCont = 18;
+    public const int SigStop = 19;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     static extern int SysKill(int pid, int signal);

@@ -59,6 +59,29 @@ sealed class VmProcess : IAsyncDisposable
         return new VmProcess(process, console, vmm, runId, runDir, removeRunDir, logger);
     }
 
+    /// <summary>SIGSTOP: the kernel stops every thread of the VMM, so the guest uses no CPU (the same for QEMU and Firecracker,
+    /// with no API of either). SIGKILL still ends a frozen VMM; <see cref="StopAsync"/> thaws before its SIGTERM.</summary>
+    public void Freeze()
+    {
+        if (!Exited.IsCompleted) Posix.Signal(Pid, Posix.SigStop);
+    }
+
+    public void Thaw()
+    {
+        if (!Exited.IsCompleted) Posix.Signal(Pid, Posix.SigCont);
+    }
+
+    /// <summary>CPU the VMM has used so far; what it had used when it exited, once it has.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            try { return lastCpuTime = process.TotalProcessorTime; }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or System.ComponentModel.Win32Exception) { return lastCpuTime; }
+        }
+    }
+    TimeSpan lastCpuTime;
+
     /// <summary>The last stderr lines, or a note that there were none.</summary>
     public string StderrTail()
     {
@@ -96,6 +119,7 @@ sealed class VmProcess : IAsyncDisposable
     {
         if (Exited.IsCompleted) return;
         logger.VmKilling(runId, "SIGTERM", vmm, Pid);
+        Thaw(); // a frozen VMM would act on SIGTERM only once continued
         Posix.Signal(Pid, Posix.SigTerm);
         if (await CompletesWithin(Exited, TermGrace)) return;
         logger.VmKilling(runId, "SIGKILL", vmm, Pid);

@@ -1,6 +1,6 @@
 namespace NanoClaw.Tests.Support;
 
-/// <summary>Looks at every process on the host, to prove none of a test's VMs is left.</summary>
+/// <summary>Looks at the host's processes: to prove none of a test's VMs is left, or that a frozen one is stopped.</summary>
 internal static class ProcessTable
 {
     /// <summary>Pids of running (non-zombie) processes whose argv contains <paramref name="text"/>.</summary>
@@ -20,5 +20,22 @@ internal static class ProcessTable
             catch (IOException) { /* exited while we looked */ }
         }
         return found;
+    }
+
+    /// <summary>The process's state letter (<c>R</c>, <c>S</c>, <c>T</c> = stopped, ...).</summary>
+    public static char State(int pid) => StatFields(pid)[0][0];
+
+    /// <summary>CPU the process has used (user + system), in clock ticks.</summary>
+    public static long CpuTicks(int pid)
+    {
+        var fields = StatFields(pid);
+        return long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The fields of /proc/PID/stat after "pid (comm)", from the state on; comm may itself contain ") ".</summary>
+    static string[] StatFields(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
     }
 }

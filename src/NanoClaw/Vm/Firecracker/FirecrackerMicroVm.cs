@@ -25,6 +25,9 @@ public sealed class FirecrackerMicroVm : IMicroVm
     public int Pid => vmm.Pid;
     public Stream Control => control ?? throw new InvalidOperationException("the control channel is not connected yet");
     public Task<VmExit> Exited => vmm.Exited;
+    public void Freeze() => vmm.Freeze();
+    public void Thaw() => vmm.Thaw();
+    public TimeSpan CpuTime => vmm.CpuTime;
     public IReadOnlyList<string> ExtraDiskSerials { get; private init; } = [];
 
     /// <summary>

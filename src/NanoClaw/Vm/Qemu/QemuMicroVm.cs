@@ -33,6 +33,9 @@ public sealed class QemuMicroVm : IMicroVm
     public int Pid => vmm.Pid;
     public Stream Control => control ?? throw new InvalidOperationException("the control socket is not connected yet");
     public Task<VmExit> Exited => vmm.Exited;
+    public void Freeze() => vmm.Freeze();
+    public void Thaw() => vmm.Thaw();
+    public TimeSpan CpuTime => vmm.CpuTime;
     /// <summary>The VM's gateway streams; null with TAP networking (or before the VM is connected).</summary>
     internal GatewayMux? Gateway => gateway?.Mux;
     /// <summary>QEMU sets each extra disk's serial on its command line (<see cref="VmDisk.Serial"/>).</summary>
