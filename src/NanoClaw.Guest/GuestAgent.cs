@@ -192,13 +192,16 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         }
     }
 
+    static readonly TimeSpan ClockTolerance = TimeSpan.FromSeconds(2);
+
     async Task SetClockAsync(DateTimeOffset hostNow, bool privileged, CancellationToken cancellationToken)
     {
-        // A VM boots near 1970; TLS, mtimes and Claude Code's own bookkeeping need the real time. A clock that is
-        // already close (tests on a host) is left alone.
+        // A VM boots near 1970, and a VM frozen while it waited (or starved of CPU) falls behind; TLS, mtimes, Claude
+        // Code's own bookkeeping and the agent's sense of "now" need the real time. A clock that is close (tests on a
+        // host; the time the frame took to arrive) is left alone.
         var skew = (DateTimeOffset.UtcNow - hostNow).Duration();
-        if (skew < TimeSpan.FromMinutes(1)) return;
-        var problem = privileged ? Native.SetClock(hostNow) : "not running as root";
+        if (skew < ClockTolerance) return;
+        var problem = !_options.OwnsTheClock ? "not in a VM (--root is not /)" : privileged ? Native.SetClock(hostNow) : "not running as root";
         await LogAsync(problem is null ? GuestLogLevel.Info : GuestLogLevel.Warn,
             problem is null ? $"clock set from the host (it was {skew:g} off)" : $"clock is {skew:g} off and could not be set: {problem}",
             cancellationToken).ConfigureAwait(false);
@@ -372,6 +375,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
                     return await HandleExitAsync(exited.ExitCode, cancellationToken).ConfigureAwait(false);
                 case GuestEvent.FromHost { Frame: MessageFrame message } fromHost:
                     if (_closing) throw new GuestProtocolException("'message' after 'close'");
+                    if (message.UtcNow is { } hostNow) await agent.SetClockAsync(hostNow, privileged, cancellationToken).ConfigureAwait(false);
                     if (fromHost.FilesTar is { } filesTar) await PlaceFilesAsync(filesTar, cancellationToken).ConfigureAwait(false);
                     await SendAsync(message.Text, cancellationToken).ConfigureAwait(false);
                     return null;

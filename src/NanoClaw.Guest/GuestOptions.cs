@@ -13,6 +13,10 @@ public sealed record GuestOptions(string Control, string Root, string ClaudePath
 
     public bool UsesStdio => Control == "stdio";
 
+    /// <summary>Only the agent of a whole machine (the VM's, whose root is <c>/</c>) sets the machine's clock; one run on a
+    /// host for tests (root) must never move the host's.</summary>
+    public bool OwnsTheClock => Root == "/";
+
     /// <summary>The vsock port to listen on when <see cref="Control"/> is <c>vsock:PORT</c>; null otherwise.</summary>
     public VsockAddress? Vsock => Control.StartsWith(VsockAddress.Prefix, StringComparison.Ordinal) ? VsockAddress.Parse(Control).Address : null;
 

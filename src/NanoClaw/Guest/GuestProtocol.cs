@@ -248,8 +248,11 @@ public sealed record WorkspaceFrame(long Bytes) : HostToGuestFrame
 /// <summary>A follow-up user message for the running session. When <see cref="Bytes"/> is not zero, a tar of that many
 /// raw bytes follows the line: files under <c>group/</c> that came with the message (a photo sent in the chat), which
 /// the VM does not have yet; the guest puts them in place before the session gets the text.</summary>
+/// <param name="UtcNow">The host's clock when the message was sent: the guest sets its clock from it when it is off (a VM
+/// that was frozen while it waited, or whose clock fell behind under load), so the turn sees the real time.</param>
 public sealed record MessageFrame(string Text,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long Bytes = 0) : HostToGuestFrame
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long Bytes = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? UtcNow = null) : HostToGuestFrame
 {
     internal override string? Check() => NotEmpty(Text, "text") ?? NoNul(Text, "text") ?? (Bytes < 0 ? "'bytes' must not be negative" : null);
 }

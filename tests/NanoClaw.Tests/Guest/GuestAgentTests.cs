@@ -164,6 +164,32 @@ public sealed class GuestAgentTests : IAsyncLifetime
         (await CloseAsync()).ShouldBeNull();
     }
 
+    /// <summary>A message brings the host's clock: a guest whose clock is off (a VM frozen while its prepared run waited)
+    /// sets it before the turn. Here the agent runs on the test host, which it must never set: it says why not.</summary>
+    [Fact]
+    public async Task AMessageWhoseClockDiffersFromTheGuestsHasTheClockCheckedBeforeItsTurn()
+    {
+        await BeginAsync(Job(prompt: null, sessionId: ScriptedClaude.KnownSession));
+        var before = DateTimeOffset.UtcNow;
+
+        await _guest.SendAsync(new MessageFrame("echo turn", UtcNow: DateTimeOffset.UtcNow.AddMinutes(42)));
+
+        var logs = new List<string>();
+        var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
+        var clock = logs.Where(l => l.StartsWith("clock is ", StringComparison.Ordinal)).ShouldHaveSingleItem();
+        clock.ShouldStartWith("clock is 0:4"); // 42 minutes, less the time the frame took
+        clock.ShouldEndWith("could not be set: not in a VM (--root is not /)");
+        frames.Select(f => f.Frame).OfType<OutputFrame>().ShouldBe([new OutputFrame("turn")]);
+        (DateTimeOffset.UtcNow - before).ShouldBeLessThan(TimeSpan.FromMinutes(1), "the test host's clock was not moved");
+
+        // A message whose clock agrees says nothing of it.
+        await _guest.SendAsync(new MessageFrame("echo again", UtcNow: DateTimeOffset.UtcNow));
+        logs.Clear();
+        await _guest.ReadUntilAsync<IdleFrame>(logs);
+        logs.Where(l => l.StartsWith("clock ", StringComparison.Ordinal)).ShouldBeEmpty();
+        (await CloseAsync()).ShouldBeNull();
+    }
+
     [Fact]
     public async Task APreparedJobClosedBeforeAnyMessageEndsCleanly()
     {

@@ -16,7 +16,8 @@ public sealed class GuestProtocolTests
     {
         GuestFrame[] frames =
         [
-            Job, Job with { Prompt = null }, new SpareFrame(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "t" }, "{}"), new WorkspaceFrame(42), new MessageFrame("more"), new MessageFrame("a photo", 2048), new CloseFrame(),
+            Job, Job with { Prompt = null }, new SpareFrame(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "t" }, "{}"), new WorkspaceFrame(42), new MessageFrame("more"), new MessageFrame("a photo", 2048),
+            new MessageFrame("later", UtcNow: DateTimeOffset.Parse("2026-12-07T16:40:00.123Z")), new CloseFrame(),
             new ReadyFrame(), new SessionFrame("s-1"), new OutputFrame("hi"), new ChangesFrame(0, ["group/a.txt"]),
             new IdleFrame(), new LogFrame(GuestLogLevel.Warn, "careful"), new DoneFrame(), new DoneFrame("claude exited with code 1"),
         ];
@@ -52,6 +53,9 @@ public sealed class GuestProtocolTests
         Encoding.UTF8.GetString(GuestProtocol.Serialize(new MessageFrame("hi"))).ShouldBe("{\"type\":\"message\",\"text\":\"hi\"}");
         Encoding.UTF8.GetString(GuestProtocol.Serialize(new MessageFrame("hi", 512))).ShouldBe("{\"type\":\"message\",\"text\":\"hi\",\"bytes\":512}");
         new MessageFrame("hi", 512).PayloadBytes.ShouldBe(512);
+        // The host's clock when it was sent, when the host gives it.
+        Encoding.UTF8.GetString(GuestProtocol.Serialize(new MessageFrame("hi", UtcNow: DateTimeOffset.Parse("2026-12-07T16:40:00Z"))))
+            .ShouldBe("{\"type\":\"message\",\"text\":\"hi\",\"utcNow\":\"2026-12-07T16:40:00+00:00\"}");
     }
 
     [Fact]
