@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using NanoClaw.Gateway;
@@ -20,7 +22,7 @@ namespace NanoClaw.Bench;
 /// run, once its console says priming is over and a second more (a message rarely arrives the instant a VM is ready);
 /// <c>warm-now</c> claims the instant it is ready, while the guest is still priming: a claim does not wait for that.
 /// </summary>
-public sealed class PhaseBench(BenchEnvironment env)
+public sealed partial class PhaseBench(BenchEnvironment env)
 {
     const string Key = "sk-ant-bench-key-never-enters-the-vm";
     const string Reply = "Hello from the benchmark!";
@@ -34,8 +36,15 @@ public sealed class PhaseBench(BenchEnvironment env)
     /// the run is timed from that moment.</param>
     /// <param name="Photo">The prepared run's message brings a photo (<see cref="PhotoBytes"/>, stored in the group's media
     /// folder just before it), which goes into the VM with it.</param>
+    /// <param name="Frozen">Waiting VMs are frozen once settled, at the earliest after <see cref="SpareSettle"/> (VM_FREEZE_SECONDS;
+    /// the product's default is on, every other variant has it off): the run (or the prepared run's message) comes
+    /// <see cref="FrozenFor"/> later.</param>
     sealed record Variant(string Name, string What, GuestPriming Prime, bool Warm, bool SettleFirst, bool Spare = false, bool Resume = false, bool Prepared = false,
-        bool Photo = false);
+        bool Photo = false, bool Frozen = false);
+
+    static readonly TimeSpan FrozenFor = TimeSpan.FromSeconds(30);
+    /// <summary>A prepared run's VMM CPU is sampled over this span, ending at the message.</summary>
+    static readonly TimeSpan CpuSample = TimeSpan.FromSeconds(15);
 
     /// <summary>A phone photo as a chat app sends it (recompressed), in size only: the bytes are random.</summary>
     const int PhotoBytes = 300 * 1024;
@@ -58,6 +67,10 @@ public sealed class PhaseBench(BenchEnvironment env)
             GuestPriming.Off, Warm: true, SettleFirst: true, Spare: true, Prepared: true),
         new("warm-resume-prepared-photo", "the same prepared run, its message bringing a 300 KiB photo that goes into the VM with it: timed from the message",
             GuestPriming.Off, Warm: true, SettleFirst: true, Spare: true, Resume: true, Prepared: true, Photo: true),
+        new("warm-spare-frozen", "warm-spare with the warm VM frozen once settled (30 s at the earliest) and the run 30 s later: the claim thaws it",
+            GuestPriming.Off, Warm: true, SettleFirst: true, Spare: true, Frozen: true),
+        new("warm-resume-prepared-frozen", "the same prepared run, its VM frozen once settled (30 s at the earliest) and its message 30 s later: timed from the message",
+            GuestPriming.Off, Warm: true, SettleFirst: true, Spare: true, Resume: true, Prepared: true, Frozen: true),
         new("warm-cache", "warm claim, page cache primed only", GuestPriming.PageCache, Warm: true, SettleFirst: true),
         new("warm", "warm claim, fully primed (page cache + throwaway start)", GuestPriming.Full, Warm: true, SettleFirst: true),
         new("warm-now", "warm claim the instant the VM is ready (priming still running, stopped at the job)", GuestPriming.Full, Warm: true, SettleFirst: false),
@@ -79,6 +92,7 @@ public sealed class PhaseBench(BenchEnvironment env)
             foreach (var v in variants)
             {
                 var config = env.NewHome("phases-" + v.Name) with { VmPriming = v.Prime, WarmPoolSize = v.Warm ? 1 : 0, VmSpare = v.Spare };
+                config = config with { VmFreezeAfter = v.Frozen ? SpareSettle : TimeSpan.Zero };
                 GroupFolder.Ensure(config, group.Folder, templatesDir: null);
                 var vmm = new QemuVmm(env.Kvm, env.Logs.CreateLogger<QemuVmm>());
                 await using var pool = v.Warm ? new WarmPool(config, vmm, _ => Task.FromResult(env.Artifacts), gateway.Port, TimeProvider.System, env.Logs.CreateLogger<WarmPool>(),
@@ -97,9 +111,9 @@ public sealed class PhaseBench(BenchEnvironment env)
                         await WaitForReadyAsync(pool, ct);
                     }
                     if (v.SettleFirst) await WaitForPrimedAsync(config, ct);
-                    if (v.Spare && !v.Prepared) await Task.Delay(SpareSettle, ct);
+                    if (v.Spare && !v.Prepared) await Task.Delay(SpareSettle + (v.Frozen ? FrozenFor : TimeSpan.Zero), ct);
                 }
-                var (phases, _) = await OneRunAsync(runner, fake, group, config, $"{v.Name} run {i + 1}", session, ct, v.Prepared, v.Photo);
+                var (phases, _) = await OneRunAsync(runner, fake, group, config, $"{v.Name} run {i + 1}", session, ct, v.Prepared, v.Photo, v.Frozen);
                 samples[v.Name].Add(phases);
                 Console.Error.WriteLine($"phases {v.Name} {i + 1}/{runs}: {phases}");
             }
@@ -126,13 +140,14 @@ public sealed class PhaseBench(BenchEnvironment env)
             ("end", "changes applied -> done, VM destroyed, event stream ended", p => p.End),
             ("total", "whole run", p => p.Total),
             ("guest-clock", "host time per guest-clock time, ready -> output (guest spans above are scaled by it)", p => p.GuestClock),
+            .. v.Prepared ? [("wait-cpu", $"the waiting VM's VMM process, CPU in the {CpuSample.TotalSeconds:F0} s before the message, % of one host core", (Func<RunPhases, double?>)(p => p.WaitCpu))] : Array.Empty<(string, string, Func<RunPhases, double?>)>(),
         ];
         foreach (var (name, what, pick) in columns)
         {
             var values = runs.Select(pick).OfType<double>().ToList();
             var row = $"phases-{v.Name}-{name}";
             yield return values.Count > 0
-                ? new Measurement(row, $"{v.What}: {what}", name == "guest-clock" ? "x" : "ms", values)
+                ? new Measurement(row, $"{v.What}: {what}", name switch { "guest-clock" => "x", "wait-cpu" => "%", _ => "ms" }, values)
                 : Measurement.Unavailable(row, $"{v.What}: {what}", "no run had this milestone");
         }
     }
@@ -176,8 +191,9 @@ public sealed class PhaseBench(BenchEnvironment env)
     /// <param name="prepared">Start the run with no message, let Claude Code start (<see cref="SpareSettle"/>), then send
     /// "hello" as its first turn and time the run from there.</param>
     /// <param name="photo">The prepared run's message brings a photo, stored just before it is sent.</param>
+    /// <param name="frozen">The prepared run is frozen after <see cref="SpareSettle"/>: the message comes <see cref="FrozenFor"/> later.</param>
     static async Task<(RunPhases Phases, string? Session)> OneRunAsync(MicroVmAgentRunner runner, FakeMessagesApi fake, RegisteredGroup group, Config config, string what,
-        string? resume, CancellationToken ct, bool prepared = false, bool photo = false)
+        string? resume, CancellationToken ct, bool prepared = false, bool photo = false, bool frozen = false)
     {
         fake.Script(Reply);
         var followUps = Channel.CreateUnbounded<RunMessage>();
@@ -198,9 +214,15 @@ public sealed class PhaseBench(BenchEnvironment env)
                 if (e is AgentEvent.Failed f) throw new InvalidOperationException($"{what} failed: {f.Error} (run logs: {logsDir})");
             }
         }, ct);
+        double? waitCpu = null;
         if (prepared)
         {
-            await Task.WhenAny(reading, Task.Delay(SpareSettle, ct));
+            var wait = SpareSettle + (frozen ? FrozenFor : TimeSpan.Zero);
+            await Task.WhenAny(reading, Task.Delay(wait - CpuSample, ct));
+            var vmm = VmmPidOf(logsDir, before);
+            var cpuBefore = CpuTicks(vmm);
+            await Task.WhenAny(reading, Task.Delay(CpuSample, ct));
+            waitCpu = (CpuTicks(vmm) - cpuBefore) / (double)ClockTicksPerSecond / CpuSample.TotalSeconds * 100;
             started = DateTimeOffset.UtcNow;
             IReadOnlyList<string> files = [];
             if (photo)
@@ -218,12 +240,45 @@ public sealed class PhaseBench(BenchEnvironment env)
         if (outputs is not [Reply])
             throw new InvalidOperationException($"{what} answered [{string.Join(" | ", outputs)}] instead of \"{Reply}\"");
         var runLog = Directory.GetFiles(logsDir, "*.log").Where(f => !f.EndsWith(".console.log", StringComparison.Ordinal) && !before.Contains(f)).Single();
+        if (frozen && !File.ReadAllText(runLog).Contains("the VM is thawed after", StringComparison.Ordinal))
+            throw new InvalidOperationException($"{what}: the prepared run's VM was not frozen (run log: {runLog})");
         if (photo && !File.ReadAllText(runLog).Contains("with 1 of its files", StringComparison.Ordinal))
             throw new InvalidOperationException($"{what}: the photo did not go into the VM with its message (run log: {runLog})");
         var turn = fake.Requests.Where(r => r.ReceivedAt >= started && r.Path == "/v1/messages" && !r.IsSide).OrderBy(r => r.ReceivedAt).First();
         // A resumed run's turn carries the earlier exchange: the reply of the run that made the session.
         if (resume is not null && !turn.RawBody.Contains(Reply, StringComparison.Ordinal))
             throw new InvalidOperationException($"{what} was to resume session {resume}, but its turn does not carry the earlier reply");
-        return (RunPhases.From(started, ended, File.ReadAllLines(runLog), turn.ReceivedAt, turn.AnsweredAt ?? ended, prepared), session);
+        return (RunPhases.From(started, ended, File.ReadAllLines(runLog), turn.ReceivedAt, turn.AnsweredAt ?? ended, prepared) with { WaitCpu = waitCpu }, session);
     }
+
+    const string QemuBinary = "qemu-system-x86_64";
+    const int ClockTicksPerSecond = 100; // USER_HZ, what /proc/<pid>/stat counts in on Linux x86-64
+
+    /// <summary>The pid of the VMM serving the run whose log appeared in <paramref name="logsDir"/>: the run log names the warm
+    /// VM it claimed, and that VM's id is in its QEMU command line (its run folder).</summary>
+    static int VmmPidOf(string logsDir, HashSet<string> before)
+    {
+        var runLog = Directory.GetFiles(logsDir, "*.log").Single(f => !f.EndsWith(".console.log", StringComparison.Ordinal) && !before.Contains(f));
+        var claimed = File.ReadAllLines(runLog).Select(l => ClaimedVm().Match(l)).First(m => m.Success).Groups[1].Value;
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string cmdline;
+            try { cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")); }
+            catch (IOException) { continue; }
+            if (cmdline.StartsWith(QemuBinary, StringComparison.Ordinal) && cmdline.Contains(claimed, StringComparison.Ordinal)) return pid;
+        }
+        throw new InvalidOperationException($"no {QemuBinary} process for warm VM {claimed}");
+    }
+
+    /// <summary>utime + stime of a process, in clock ticks.</summary>
+    static long CpuTicks(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex(@"claimed warm VM (\S+),")]
+    private static partial Regex ClaimedVm();
 }

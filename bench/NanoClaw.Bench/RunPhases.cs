@@ -15,6 +15,9 @@ public sealed partial record RunPhases(
     double Total, double FirstOutput, double ToReady, double ReadyToRequest, double? WorkspaceIn, double? ClaudeToRequest,
     double? ClaudeInit, double? GuestClock, double Model, double OutputToHost, double SyncOut, double End)
 {
+    /// <summary>A prepared run: the VMM's CPU while it waited for the message (the last seconds before it), % of one host core.</summary>
+    public double? WaitCpu { get; init; }
+
     /// <summary>Guest milestones above this are not believed (no run here takes an hour to start).</summary>
     const double MaxGuestMs = 3_600_000;
 
@@ -66,5 +69,5 @@ public sealed partial record RunPhases(
     private static partial Regex Milestone();
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"first output {FirstOutput:F0} ms (ready {ToReady:F0}, ready->request {ReadyToRequest:F0} [workspace {WorkspaceIn:F0}, claude init {ClaudeInit:F0}, guest clock x{GuestClock:F2}], model {Model:F0}, ->host {OutputToHost:F0}), sync-out {SyncOut:F0}, end {End:F0}, total {Total:F0}");
+        $"first output {FirstOutput:F0} ms (ready {ToReady:F0}, ready->request {ReadyToRequest:F0} [workspace {WorkspaceIn:F0}, claude init {ClaudeInit:F0}, guest clock x{GuestClock:F2}], model {Model:F0}, ->host {OutputToHost:F0}), sync-out {SyncOut:F0}, end {End:F0}, total {Total:F0}{(WaitCpu is { } cpu ? $", waiting VM {cpu:F1} % CPU" : "")}");
 }

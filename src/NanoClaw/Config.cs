@@ -49,9 +49,13 @@ public sealed record Config
     public TimeSpan AgentIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>How long a prepared run waits for the group's next message (AGENT_PREPARE_MINUTES; 0 = no prepared runs):
     /// once a group's run has ended, its next one is started at once (VM, workspace, Claude Code resuming the session) and
-    /// takes the next message as its first turn. <see cref="FromEnvironment"/> makes it 30 minutes; zero here, so a Config
+    /// takes the next message as its first turn. <see cref="FromEnvironment"/> makes it 4 hours (a waiting VM is frozen, so it
+    /// costs memory, not CPU; see <see cref="VmFreezeAfter"/>); zero here, so a Config
     /// built in code (tests, embedding) starts no run it did not ask for.</summary>
     public TimeSpan AgentPrepareWait { get; init; } = TimeSpan.Zero;
+    /// <summary>A VM that only waits (a warm VM, a prepared run) is frozen once it has waited this long and settled
+    /// (<see cref="NanoClaw.Vm.WaitingVm"/>; VM_FREEZE_SECONDS, 0 = never): it then uses no CPU until it is given work.</summary>
+    public TimeSpan VmFreezeAfter { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>VMs kept booted and ready ahead of runs (0 = none); see <see cref="NanoClaw.Runs.WarmPool"/>.</summary>
     public int WarmPoolSize { get; init; } = 1;
     /// <summary>Whether a warm VM starts Claude Code before its run and parks it, so a fresh session's run claims it
@@ -131,7 +135,8 @@ public sealed record Config
             EgressConnectPorts = Ports(env, "EGRESS_CONNECT_PORTS", 443),
             AgentTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_TIMEOUT_SECONDS", 30 * 60)),
             AgentIdleTimeout = TimeSpan.FromSeconds(PositiveInt(env, "AGENT_IDLE_TIMEOUT_SECONDS", 5 * 60)),
-            AgentPrepareWait = TimeSpan.FromMinutes(NonNegativeInt(env, "AGENT_PREPARE_MINUTES", 30)),
+            AgentPrepareWait = TimeSpan.FromMinutes(NonNegativeInt(env, "AGENT_PREPARE_MINUTES", 240)),
+            VmFreezeAfter = TimeSpan.FromSeconds(NonNegativeInt(env, "VM_FREEZE_SECONDS", 30)),
             WarmPoolSize = NonNegativeInt(env, "WARM_POOL_SIZE", 1),
             VmSpare = Get(env, "VM_SPARE") is { } spare
                 ? spare is "on" ? true : spare is "off" ? false : throw new ConfigException($"VM_SPARE={spare} must be on or off.")

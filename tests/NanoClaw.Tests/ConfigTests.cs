@@ -34,4 +34,18 @@ public class ConfigTests
         var env = new Dictionary<string, string?> { ["NANOCLAW_HOME"] = Path.GetTempPath(), ["MAX_CONCURRENT_AGENTS"] = "lots" };
         Should.Throw<ConfigException>(() => Config.Load(env)).Message.ShouldContain("MAX_CONCURRENT_AGENTS=lots");
     }
+
+    /// <summary>Prepared runs wait 4 hours by default, frozen (VMs that only wait are frozen once settled, after 30 s at
+    /// the earliest); 0 turns each off.</summary>
+    [Fact]
+    public void PreparedRunsWaitFourHoursAndWaitingVmsFreezeAfterThirtySecondsUnlessSetOff()
+    {
+        var home = Directory.CreateTempSubdirectory("nanoclaw-config-").FullName;
+        var defaults = Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home });
+        (defaults.AgentPrepareWait, defaults.VmFreezeAfter).ShouldBe((TimeSpan.FromHours(4), TimeSpan.FromSeconds(30)));
+        var off = Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home, ["AGENT_PREPARE_MINUTES"] = "0", ["VM_FREEZE_SECONDS"] = "0" });
+        (off.AgentPrepareWait, off.VmFreezeAfter).ShouldBe((TimeSpan.Zero, TimeSpan.Zero));
+        Should.Throw<ConfigException>(() => Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home, ["VM_FREEZE_SECONDS"] = "-5" }))
+            .Message.ShouldContain("VM_FREEZE_SECONDS=-5");
+    }
 }

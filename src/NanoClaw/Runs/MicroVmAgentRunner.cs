@@ -120,7 +120,8 @@ public sealed partial class MicroVmAgentRunner(
             // 5. relay until done
             using var relayEnd = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var feeding = FeedFollowUpsAsync(followUps, layout, writer, runLog,
-                request.Prepared ? () => hardTimeout.CancelAfter(config.AgentTimeout) : null, relayEnd.Token);
+                request.Prepared ? () => hardTimeout.CancelAfter(config.AgentTimeout) : null,
+                request.Prepared && config.VmFreezeAfter > TimeSpan.Zero ? vm : null, relayEnd.Token);
             try
             {
                 var files = gateway.Tools?.Files;
@@ -253,11 +254,13 @@ public sealed partial class MicroVmAgentRunner(
     static string Skipped(WorkspacePackResult packed) => packed.Skipped.Count > 0 ? $"; skipped {string.Join(", ", packed.Skipped)}" : "";
 
     /// <param name="onFirst">Called once, before the first follow-up is sent.</param>
-    static async Task FeedFollowUpsAsync(ChannelReader<RunMessage> followUps, WorkspaceLayout layout, GuestFrameWriter writer, RunLog runLog,
-        Action? onFirst, CancellationToken ct)
+    /// <param name="waiting">A prepared run's VM: frozen while it waits for its first message (<see cref="WaitFrozenAsync"/>).</param>
+    async Task FeedFollowUpsAsync(ChannelReader<RunMessage> followUps, WorkspaceLayout layout, GuestFrameWriter writer, RunLog runLog,
+        Action? onFirst, IMicroVm? waiting, CancellationToken ct)
     {
         try
         {
+            if (waiting is not null) await WaitFrozenAsync(followUps, waiting, runLog, ct);
             await foreach (var message in followUps.ReadAllAsync(ct))
             {
                 onFirst?.Invoke();
@@ -265,11 +268,11 @@ public sealed partial class MicroVmAgentRunner(
                 if (message.Files.Count == 0)
                 {
                     runLog.Write($"follow-up ({message.Text.Length} chars) sent into the session");
-                    await writer.WriteAsync(new MessageFrame(message.Text), ct);
+                    await writer.WriteAsync(new MessageFrame(message.Text, UtcNow: time.GetUtcNow()), ct);
                     continue;
                 }
                 // Its files were stored after the workspace went in: they go in first, in the same frame.
-                await SendPackedAsync(writer, tar => WorkspaceSync.PackGroupFilesAsync(layout, message.Files, tar, ct), bytes => new MessageFrame(message.Text, bytes),
+                await SendPackedAsync(writer, tar => WorkspaceSync.PackGroupFilesAsync(layout, message.Files, tar, ct), bytes => new MessageFrame(message.Text, bytes, time.GetUtcNow()),
                     packed => runLog.Write($"follow-up ({message.Text.Length} chars) sent into the session with {packed.Files} of its files, {packed.FileBytes} bytes" + Skipped(packed)), ct);
             }
             runLog.Write("no more follow-ups: closing the session");
@@ -277,6 +280,31 @@ public sealed partial class MicroVmAgentRunner(
         }
         catch (OperationCanceledException) { }
         catch (Exception e) when (e is IOException or ObjectDisposedException) { } // the VM is gone, or the run is over; the reader reports why
+    }
+
+    /// <summary>
+    /// A prepared run's VM waits for the group's next message for up to AGENT_PREPARE_MINUTES: once Claude Code has started
+    /// and the VM has settled, it is frozen (<see cref="WaitingVm"/>) until the message (or the close) comes, and holds
+    /// only memory meanwhile. The message then thaws it and is still the first turn of a started Claude Code; it carries
+    /// the host's clock, which a frozen guest's has fallen behind.
+    /// </summary>
+    async Task WaitFrozenAsync(ChannelReader<RunMessage> followUps, IMicroVm vm, RunLog runLog, CancellationToken ct)
+    {
+        var input = followUps.WaitToReadAsync(ct).AsTask();
+        using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var settled = WaitingVm.SettledAsync(vm, config.VmFreezeAfter, time, () => !input.IsCompleted, stopWatching.Token);
+        await Task.WhenAny(input, settled);
+        await stopWatching.CancelAsync();
+        if (input.IsCompleted || !settled.IsCompletedSuccessfully || !settled.Result) return;
+        vm.Freeze();
+        var frozenAt = time.GetTimestamp();
+        runLog.Write("prepared run: Claude Code has started; the VM is frozen (no CPU) until the group's next message");
+        try { await input; }
+        finally
+        {
+            vm.Thaw();
+            runLog.Write($"prepared run: the VM is thawed after {time.GetElapsedTime(frozenAt).TotalSeconds:F1} s frozen");
+        }
     }
 
     AgentEvent.Failed Fail(RunLog runLog, string error)

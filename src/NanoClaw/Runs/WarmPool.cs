@@ -11,7 +11,8 @@ namespace NanoClaw.Runs;
 /// VMs booted ahead of need, so a run does not wait for a boot. A warm VM is booted with only generic inputs (the
 /// image, memory, vCPUs, the gateway port) and waited to the guest's <c>ready</c>; it holds no group's data and no
 /// token until a run claims it and sends the job and workspace. Each warm VM serves exactly one run and is destroyed
-/// after it, like a cold one: never shared, never reused.
+/// after it, like a cold one: never shared, never reused. A warm VM that waits is frozen once settled (no CPU) and
+/// thawed by its claim.
 /// <para>
 /// Size: <see cref="Config.WarmPoolSize"/> (0 = off: nothing boots, no timer), capped at
 /// <see cref="Config.MaxConcurrentAgents"/>, refilled right after every claim, drained to zero after
@@ -148,6 +149,7 @@ public sealed partial class WarmPool : IAsyncDisposable
             await claimed.DisposeAsync();
             return null;
         }
+        claimed.Vm.Thaw(); // if it was frozen while it waited; it left the pool above, so nothing freezes it again
         return new WarmClaim(claimed, time.GetElapsedTime(started));
     }
 
@@ -210,6 +212,7 @@ public sealed partial class WarmPool : IAsyncDisposable
             }
             LogReady(log, slot.Id, time.GetElapsedTime(started).TotalMilliseconds);
             _ = WatchAsync(slot, vm);
+            _ = FreezeWhenSettledAsync(slot, vm);
             return vm;
         }
         catch (OperationCanceledException) when (slot.Cancel.IsCancellationRequested)
@@ -237,6 +240,26 @@ public sealed partial class WarmPool : IAsyncDisposable
         LogDied(log, slot.Id, exit.ExitCode, vm.Spec.ConsoleLogPath);
         // The console log stays: it is the only record of why the guest died.
         Discard(slot, deleteConsoleLog: false);
+    }
+
+    /// <summary>A warm VM that waits is frozen once it has settled (<see cref="WaitingVm"/>, <see cref="Config.VmFreezeAfter"/>):
+    /// its parked Claude Code then costs no CPU beside the runs. Frozen under the pool's lock and only while still in the
+    /// pool, so a claim (which takes it out under that lock, then thaws it) never gets a VM that stays frozen.</summary>
+    async Task FreezeWhenSettledAsync(Slot slot, ReadyVm vm)
+    {
+        if (config.VmFreezeAfter <= TimeSpan.Zero) return;
+        bool Waiting() { lock (gate) return slots.Contains(slot); }
+        try
+        {
+            if (!await WaitingVm.SettledAsync(vm.Vm, config.VmFreezeAfter, time, Waiting, slot.Cancel.Token)) return;
+        }
+        catch (OperationCanceledException) { return; } // drained or disposed
+        lock (gate)
+        {
+            if (!slots.Contains(slot)) return;
+            vm.Vm.Freeze();
+        }
+        LogFrozen(log, slot.Id);
     }
 
     /// <summary>After <see cref="Config.WarmPoolIdle"/> without a claim: destroy every warm VM and boot none until the next claim.</summary>
@@ -309,6 +332,9 @@ public sealed partial class WarmPool : IAsyncDisposable
 
     [LoggerMessage(EventId = 414, Level = LogLevel.Information, Message = "Warm pool: no run for {IdleMinutes} min, destroyed {Count} warm VM(s); the next run boots cold and wakes the pool")]
     static partial void LogDrained(ILogger logger, int count, double idleMinutes);
+
+    [LoggerMessage(EventId = 417, Level = LogLevel.Debug, Message = "Warm VM {VmId} settled: frozen until a run claims it")]
+    static partial void LogFrozen(ILogger logger, string vmId);
 
     [LoggerMessage(EventId = 415, Level = LogLevel.Information, Message = "Warm pool: a run arrived, refilling")]
     static partial void LogWoken(ILogger logger);

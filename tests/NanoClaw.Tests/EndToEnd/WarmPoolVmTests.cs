@@ -244,9 +244,19 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
             pool.Start();
             await Eventually.True(() => pool.ReadyCount == 1, "the first warm VM is ready", BootWait);
 
-            // 1. A claim of a ready VM takes no boot: it is handed over at once, and the pool boots the next one.
+            // 1. A ready VM that waits is frozen once it has settled: stopped, it uses no CPU.
+            var waiting = ProcessTable.Mentioning(Path.Combine(VmsDir, pool.Ids.Single())).Single();
+            time.Advance(config.VmFreezeAfter);
+            await Eventually.True(() =>
+            {
+                time.Advance(NanoClaw.Vm.WaitingVm.Sample);
+                return ProcessTable.State(waiting) == 'T';
+            }, "the waiting warm VM to be frozen", TimeSpan.FromMinutes(1));
+
+            // A claim of a ready VM takes no boot: it is handed over at once (thawed), and the pool boots the next one.
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var claim = (await pool.ClaimAsync(CancellationToken.None)).ShouldNotBeNull();
+            ProcessTable.State(waiting).ShouldNotBe('T', "a claimed VM runs");
             clock.Elapsed.ShouldBeLessThan(TimeSpan.FromMilliseconds(500));
             claim.Vm.Vm.Exited.IsCompleted.ShouldBeFalse();
             pool.Count.ShouldBe(1);
