@@ -43,9 +43,9 @@ public sealed class AssistantHost : IAsyncDisposable
         var (config, time, logs) = (parts.Config, parts.Time, parts.Logs);
         (Db, Outbox, Files, Budgets, Tasks, Media, Inbound, Channels, _pruner) =
             (parts.Db, parts.Outbox, parts.Files, parts.Budgets, parts.Tasks, parts.Media, parts.Inbound, parts.Channels, parts.Pruner);
-        Queue = new GroupQueue(config.MaxConcurrentAgents, time, logs.CreateLogger<GroupQueue>());
-        Loop = new MessageLoop(Db, parts.Inbox, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>(), config.AgentIdleTimeout, Budgets,
-            PreparedRuns.For(config, Db));
+        var prepared = PreparedRuns.For(config, Db);
+        Queue = new GroupQueue(config.MaxConcurrentAgents, time, logs.CreateLogger<GroupQueue>(), prepared?.HasRoom);
+        Loop = new MessageLoop(Db, parts.Inbox, Queue, Outbox, runner, time, logs.CreateLogger<MessageLoop>(), config.AgentIdleTimeout, Budgets, prepared);
         Scheduler = new Scheduler(Db, Queue, Outbox, runner, parts.TaskChanges, config.TimeZone, time, logs.CreateLogger<Scheduler>(), Budgets);
     }
 

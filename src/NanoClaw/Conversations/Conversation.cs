@@ -120,6 +120,13 @@ public sealed partial class Conversation
     /// already pending, a plain message run.</summary>
     Task<bool> PreparedRunAsync(RunSlot slot) => RunAsync(slot, prepare: true);
 
+    /// <summary>The group's next run prepared (resuming its session), for after a scheduled task's run; null when prepared
+    /// runs are off.</summary>
+    public GroupQueue.MessageRun? PreparedRun => _prepared is null ? null : PreparedRunAsync;
+
+    /// <summary>The group's next run (resuming its session), prepared now if a slot is free and nothing else wants one.</summary>
+    public void PrepareNextRun() => _queue.PrepareNow(ChatJid, PreparedRunAsync);
+
     /// <summary>A new group's first run, prepared now (a fresh session) if a slot is free and nothing else wants one.</summary>
     public void PrepareFirstRun() => _queue.PrepareNow(ChatJid, slot => RunAsync(slot, prepare: true, firstRun: true));
 

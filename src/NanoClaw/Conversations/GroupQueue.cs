@@ -9,7 +9,10 @@ namespace NanoClaw.Conversations;
 /// (which messages, follow-ups, idle timer) belongs to its owner: the group's <see cref="Conversation"/> or the
 /// scheduler's task run.
 /// </summary>
-public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILogger<GroupQueue> log)
+/// <param name="roomForAVm">Asked when a run starts for messages or a task: false when the machine is short of memory for
+/// its VM; then other groups' runs that only wait (a prepared run, an idle conversation) give way, as they do for a group
+/// that waits for a slot. Null: never asked.</param>
+public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILogger<GroupQueue> log, Func<bool>? roomForAVm = null)
 {
     public const int MaxRetries = 5;
     static readonly TimeSpan BaseRetryDelay = TimeSpan.FromSeconds(5);
@@ -39,6 +42,10 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILo
     readonly List<TaskCompletionSource> _quietWaiters = new();
     int _running;
     bool _draining;
+
+    /// <summary>Asked (outside the queue's lock) when a group's task run has ended: the group's prepared run, or null. It is
+    /// started on <see cref="PrepareAfterRun"/>'s terms: a task's message in a chat is often what the owner answers next.</summary>
+    public Func<string, MessageRun?>? PreparedRunAfterTask { get; set; }
 
     /// <summary>Runs that ended in failure with no retry left (counted while draining, when nothing is retried).</summary>
     public int FailedRuns { get; private set; }
@@ -154,10 +161,12 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILo
             if (!_waiting.Contains(chatJid)) _waiting.AddLast(chatJid);
             // A group waiting for a slot never waits for another group's conversation that only idles (or a prepared
             // run): those close now, at their next idle if busy.
-            foreach (var other in _groups.Values.Where(o => o.State == SlotState.MessageRun)) other.Yield?.Cancel();
+            YieldIdleRuns();
             return;
         }
         _waiting.Remove(chatJid);
+        // Waiting VMs hold memory this run's VM needs: they close now (or at their next idle if busy).
+        if (roomForAVm?.Invoke() == false && YieldIdleRuns() > 0) LogYieldingForMemory(log, chatJid);
         // Tasks go before messages: tasks are not re-discovered from the store, messages are.
         if (g.Tasks.TryDequeue(out var task)) StartTask(chatJid, g, task);
         else
@@ -166,6 +175,20 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILo
             g.Messages = null;
             StartMessageRun(chatJid, g, run);
         }
+    }
+
+    /// <summary>Message runs (the only ones that wait) close now if idle or prepared, else at their next idle. The group
+    /// being started is not in a message run, so it is never asked.</summary>
+    /// <returns>How many were asked.</returns>
+    int YieldIdleRuns()
+    {
+        var asked = 0;
+        foreach (var other in _groups.Values.Where(o => o.State == SlotState.MessageRun && o.Yield is { IsCancellationRequested: false }))
+        {
+            other.Yield!.Cancel();
+            asked++;
+        }
+        return asked;
     }
 
     void StartMessageRun(string chatJid, Group g, MessageRun run)
@@ -197,7 +220,12 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILo
         {
             try { await task.Run(_stopping.Token); }
             catch (Exception ex) { LogTaskCrashed(log, task.TaskId, chatJid, ex); }
-            lock (_lock) Finish(chatJid, g);
+            var prepared = PreparedRunAfterTask?.Invoke(chatJid);
+            lock (_lock)
+            {
+                if (!_draining) g.Prepared = prepared;
+                Finish(chatJid, g);
+            }
         });
     }
 
@@ -288,6 +316,9 @@ public sealed partial class GroupQueue(int maxConcurrent, TimeProvider time, ILo
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "Run for {ChatJid} failed {MaxRetries} retries; the chat was told, and its next message retries")]
     static partial void LogGaveUp(ILogger logger, string chatJid, int maxRetries);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Information, Message = "Memory is short for {ChatJid}'s run: runs that only wait (prepared, idle) are closed")]
+    static partial void LogYieldingForMemory(ILogger logger, string chatJid);
 
     [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Shutdown grace over with {Running} runs still going; cancelling them")]
     static partial void LogShutdownCancelling(ILogger logger, int running);

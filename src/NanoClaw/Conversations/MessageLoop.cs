@@ -37,6 +37,7 @@ public sealed partial class MessageLoop
         _idleTimeout = idleTimeout ?? TimeSpan.FromMinutes(30);
         _events = new AgentRunEvents(db, runner, log);
         _knownGroups = db.RegisteredGroups().Select(g => g.Jid).ToHashSet(StringComparer.Ordinal);
+        if (prepared is not null) queue.PreparedRunAfterTask = chatJid => ConversationOf(chatJid)?.PreparedRun;
     }
 
     /// <summary>Stores an inbound message and wakes the loop (<see cref="Inbox.Deliver"/>). False when it was already stored.</summary>
@@ -49,10 +50,13 @@ public sealed partial class MessageLoop
     /// first run took messages, and recovery would then take that run's hand-over for a dead host's and run it twice.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        var started = true;
         while (!cancellationToken.IsCancellationRequested)
         {
             PrepareNewGroups();
             ScanNewMessages();
+            if (started) PrepareRecentGroups(); // after the scan: pending messages get their runs first
+            started = false;
             try { await _inbox.Arrived.WaitAsync(SafetyPoll, cancellationToken); }
             catch (OperationCanceledException) { break; }
         }
@@ -70,6 +74,21 @@ public sealed partial class MessageLoop
         foreach (var group in _db.RegisteredGroups())
             if (_knownGroups.Add(group.Jid) && _db.GetSession(group.Folder) is null)
                 ConversationOf(group.Jid)?.PrepareFirstRun();
+    }
+
+    /// <summary>
+    /// At start: the groups active within AGENT_PREPARE_MINUTES (their chat's last message) had prepared runs, which the
+    /// previous process took with it (its VMs die with it); their next runs are prepared again, most recent first, on the
+    /// usual terms (a free slot, nobody waiting, memory), so a restart does not make the next answer slow.
+    /// </summary>
+    void PrepareRecentGroups()
+    {
+        if (_prepared is null) return;
+        var since = _time.GetUtcNow() - _prepared.Wait;
+        var groups = _db.RegisteredGroups().ToDictionary(g => g.Jid, StringComparer.Ordinal);
+        foreach (var chat in _db.ListChats().Where(c => c.LastMessageTime >= since))
+            if (groups.TryGetValue(chat.Jid, out var group) && _db.GetSession(group.Folder) is not null)
+                ConversationOf(chat.Jid)?.PrepareNextRun();
     }
 
     /// <summary>The group's conversation (one per group for the life of the process), or null for an unregistered chat.</summary>

@@ -95,4 +95,37 @@ public class GroupQueueTests
         await queue.WhenQuietAsync();
         gate.Started.ShouldBe(["messages:a", "task:t1"]);
     }
+
+    /// <summary>Runs that only wait (a prepared run, an idle conversation) hold a VM's memory: when a run for messages or a
+    /// task starts on a machine short of memory, they give way, though slots are free.</summary>
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public async Task WhenMemoryIsShortARunStartingAsksTheOtherGroupsWaitingRunsToYield(bool roomForAVm, bool yields)
+    {
+        var gate = new Gate();
+        var queue = new GroupQueue(4, TimeProvider.System, NullLogger<GroupQueue>.Instance, () => roomForAVm);
+        var yielded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        queue.EnqueueMessages("a", async slot =>
+        {
+            slot.Yield.Register(() => yielded.TrySetResult());
+            await gate.Enter("messages:a");
+            return true;
+        });
+        await Support.Eventually.True(() => gate.Started.Count == 1, "a's run to start");
+
+        queue.EnqueueTask("b", "t1", _ => gate.Enter("task:t1"));
+        await Support.Eventually.True(() => gate.Started.Count == 2, "b's task to start beside it (a slot is free)");
+        queue.EnqueueMessages("c", Messages(gate, "c"));
+        await Support.Eventually.True(() => gate.Started.Count == 3, "c's run to start beside them");
+
+        if (yields) await yielded.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        else
+        {
+            await Task.Delay(200);
+            yielded.Task.IsCompleted.ShouldBeFalse("with memory to spare nobody is asked to yield");
+        }
+        foreach (var name in new[] { "messages:a", "task:t1", "messages:c" }) gate.Open(name);
+        await queue.WhenQuietAsync();
+    }
 }

@@ -212,6 +212,54 @@ public sealed class PreparedRunTests : IDisposable
         _home.Db.GetSession("work").ShouldBe(SessionId);
     }
 
+    /// <summary>A scheduled task's run in a group (a morning briefing, a reminder) is often what the owner answers next: once
+    /// it has ended, the group's next run is prepared as after a message run.</summary>
+    [Fact]
+    public async Task AfterAScheduledTaskRunsInAGroupItsNextRunIsPrepared()
+    {
+        _home.Register(Family, "family");
+        _home.Db.SetSession("family", SessionId);
+        var runner = new ScriptedRunner((request, run) => Session(request, run));
+        await using var host = new AssistantHost(_home.Config, _home.Db, [_channel], runner, _clock, _home.Logs);
+        host.Start();
+        var taskRan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        host.Queue.EnqueueTask(Family, "briefing", _ => { taskRan.TrySetResult(); return Task.CompletedTask; });
+
+        await taskRan.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Eventually.True(() => runner.Requests.Count == 1, "the group's next run to be prepared after the task");
+        var prepared = runner.Requests.Single();
+        (prepared.Group.Folder, prepared.Prepared, prepared.SessionId).ShouldBe(("family", true, SessionId));
+
+        host.Loop.Deliver(_home.Message(Family, "@Andy thanks, and the weather?"));
+        (await _channel.WaitForAsync(1))[0].Text.ShouldBe("Andy: answered @Andy thanks, and the weather?");
+        runner.Requests.Count.ShouldBe(1, "the answer to the task came from the prepared run");
+    }
+
+    /// <summary>A restart (an update, a crash) takes the prepared runs with the old process: the groups active within
+    /// AGENT_PREPARE_MINUTES get theirs again at start; a group quiet for longer does not.</summary>
+    [Fact]
+    public async Task AtStartTheGroupsActiveWithinTheWaitHaveTheirNextRunPreparedAgain()
+    {
+        _home.Register(Family, "family");
+        _home.Register(Work, "work");
+        _home.Db.SetSession("family", SessionId);
+        _home.Db.SetSession("work", "99999999-0000-0000-0000-000000000000");
+        _home.Db.UpsertChat(Family, "Family", _clock.GetUtcNow().AddMinutes(-10));
+        _home.Db.UpsertChat(Work, "Work", _clock.GetUtcNow().AddMinutes(-31));
+        var runner = new ScriptedRunner((request, run) => Session(request, run));
+
+        await using var host = new AssistantHost(_home.Config, _home.Db, [_channel], runner, _clock, _home.Logs);
+        host.Start();
+
+        await Eventually.True(() => runner.Requests.Count == 1, "the recently active group's next run to be prepared");
+        var prepared = runner.Requests.Single();
+        (prepared.Group.Folder, prepared.Prepared, prepared.SessionId).ShouldBe(("family", true, SessionId));
+        host.Loop.Deliver(_home.Message(Family, "@Andy still there?"));
+        (await _channel.WaitForAsync(1))[0].Text.ShouldBe("Andy: answered @Andy still there?");
+        runner.Requests.Count.ShouldBe(1, "the message went into the prepared run, and work (quiet for 31 min) got none");
+    }
+
     [Fact]
     public async Task NothingIsPreparedWhenMemoryIsUnderTheFloor()
     {
