@@ -111,9 +111,21 @@ public sealed partial class PhaseBench(BenchEnvironment env)
                         await WaitForReadyAsync(pool, ct);
                     }
                     if (v.SettleFirst) await WaitForPrimedAsync(config, ct);
-                    if (v.Spare && !v.Prepared) await Task.Delay(SpareSettle + (v.Frozen ? FrozenFor : TimeSpan.Zero), ct);
+                }
+                double? warmCpu = null;
+                if (pool is not null && v.Spare && !v.Prepared)
+                {
+                    // The warm VM waits (its spare parks; frozen once settled when the variant says so): its CPU is sampled
+                    // over the end of that wait.
+                    await Task.Delay(SpareSettle + (v.Frozen ? FrozenFor : TimeSpan.Zero) - CpuSample, ct);
+                    var warm = VmmPid(pool.Ids.Single());
+                    var cpuBefore = CpuTicks(warm);
+                    await Task.Delay(CpuSample, ct);
+                    warmCpu = (CpuTicks(warm) - cpuBefore) / (double)ClockTicksPerSecond / CpuSample.TotalSeconds * 100;
+                    if (v.Frozen && ProcessState(warm) != 'T') throw new InvalidOperationException($"{v.Name} run {i + 1}: the warm VM was not frozen before its run");
                 }
                 var (phases, _) = await OneRunAsync(runner, fake, group, config, $"{v.Name} run {i + 1}", session, ct, v.Prepared, v.Photo, v.Frozen);
+                if (warmCpu is not null) phases = phases with { WaitCpu = warmCpu };
                 samples[v.Name].Add(phases);
                 Console.Error.WriteLine($"phases {v.Name} {i + 1}/{runs}: {phases}");
             }
@@ -140,7 +152,7 @@ public sealed partial class PhaseBench(BenchEnvironment env)
             ("end", "changes applied -> done, VM destroyed, event stream ended", p => p.End),
             ("total", "whole run", p => p.Total),
             ("guest-clock", "host time per guest-clock time, ready -> output (guest spans above are scaled by it)", p => p.GuestClock),
-            .. v.Prepared ? [("wait-cpu", $"the waiting VM's VMM process, CPU in the {CpuSample.TotalSeconds:F0} s before the message, % of one host core", (Func<RunPhases, double?>)(p => p.WaitCpu))] : Array.Empty<(string, string, Func<RunPhases, double?>)>(),
+            .. v.Prepared || v.Spare ? [("wait-cpu", $"the waiting VM's VMM process, CPU in the {CpuSample.TotalSeconds:F0} s before the run (a prepared run: its message), % of one host core", (Func<RunPhases, double?>)(p => p.WaitCpu))] : Array.Empty<(string, string, Func<RunPhases, double?>)>(),
         ];
         foreach (var (name, what, pick) in columns)
         {
@@ -219,7 +231,7 @@ public sealed partial class PhaseBench(BenchEnvironment env)
         {
             var wait = SpareSettle + (frozen ? FrozenFor : TimeSpan.Zero);
             await Task.WhenAny(reading, Task.Delay(wait - CpuSample, ct));
-            var vmm = VmmPidOf(logsDir, before);
+            var vmm = VmmPid(ClaimedVmOf(logsDir, before));
             var cpuBefore = CpuTicks(vmm);
             await Task.WhenAny(reading, Task.Delay(CpuSample, ct));
             waitCpu = (CpuTicks(vmm) - cpuBefore) / (double)ClockTicksPerSecond / CpuSample.TotalSeconds * 100;
@@ -240,7 +252,7 @@ public sealed partial class PhaseBench(BenchEnvironment env)
         if (outputs is not [Reply])
             throw new InvalidOperationException($"{what} answered [{string.Join(" | ", outputs)}] instead of \"{Reply}\"");
         var runLog = Directory.GetFiles(logsDir, "*.log").Where(f => !f.EndsWith(".console.log", StringComparison.Ordinal) && !before.Contains(f)).Single();
-        if (frozen && !File.ReadAllText(runLog).Contains("the VM is thawed after", StringComparison.Ordinal))
+        if (prepared && frozen && !File.ReadAllText(runLog).Contains("the VM is thawed after", StringComparison.Ordinal))
             throw new InvalidOperationException($"{what}: the prepared run's VM was not frozen (run log: {runLog})");
         if (photo && !File.ReadAllText(runLog).Contains("with 1 of its files", StringComparison.Ordinal))
             throw new InvalidOperationException($"{what}: the photo did not go into the VM with its message (run log: {runLog})");
@@ -254,29 +266,41 @@ public sealed partial class PhaseBench(BenchEnvironment env)
     const string QemuBinary = "qemu-system-x86_64";
     const int ClockTicksPerSecond = 100; // USER_HZ, what /proc/<pid>/stat counts in on Linux x86-64
 
-    /// <summary>The pid of the VMM serving the run whose log appeared in <paramref name="logsDir"/>: the run log names the warm
-    /// VM it claimed, and that VM's id is in its QEMU command line (its run folder).</summary>
-    static int VmmPidOf(string logsDir, HashSet<string> before)
+    /// <summary>The warm VM the run whose log appeared in <paramref name="logsDir"/> claimed (its run log names it).</summary>
+    static string ClaimedVmOf(string logsDir, HashSet<string> before)
     {
         var runLog = Directory.GetFiles(logsDir, "*.log").Single(f => !f.EndsWith(".console.log", StringComparison.Ordinal) && !before.Contains(f));
-        var claimed = File.ReadAllLines(runLog).Select(l => ClaimedVm().Match(l)).First(m => m.Success).Groups[1].Value;
+        return File.ReadAllLines(runLog).Select(l => ClaimedVm().Match(l)).First(m => m.Success).Groups[1].Value;
+    }
+
+    /// <summary>The pid of a VM's QEMU: the VM's id is in its command line (its run folder).</summary>
+    static int VmmPid(string vmId)
+    {
         foreach (var dir in Directory.GetDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
             string cmdline;
             try { cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")); }
             catch (IOException) { continue; }
-            if (cmdline.StartsWith(QemuBinary, StringComparison.Ordinal) && cmdline.Contains(claimed, StringComparison.Ordinal)) return pid;
+            if (cmdline.StartsWith(QemuBinary, StringComparison.Ordinal) && cmdline.Contains(vmId, StringComparison.Ordinal)) return pid;
         }
-        throw new InvalidOperationException($"no {QemuBinary} process for warm VM {claimed}");
+        throw new InvalidOperationException($"no {QemuBinary} process for VM {vmId}");
     }
+
+    static char ProcessState(int pid) => StatFields(pid)[0][0];
 
     /// <summary>utime + stime of a process, in clock ticks.</summary>
     static long CpuTicks(int pid)
     {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var fields = StatFields(pid);
         return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>/proc/PID/stat from the state on (after "pid (comm) ").</summary>
+    static string[] StatFields(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
     }
 
     [GeneratedRegex(@"claimed warm VM (\S+),")]
