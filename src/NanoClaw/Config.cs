@@ -61,8 +61,10 @@ public sealed record Config
     /// <summary>Whether a warm VM starts Claude Code before its run and parks it, so a fresh session's run claims it
     /// instead of waiting for Claude Code's start (VM_SPARE; docs/guest-protocol.md, "Spare Claude Code").</summary>
     public bool VmSpare { get; init; } = true;
-    /// <summary>The warm pool is emptied after this long without a run.</summary>
-    public TimeSpan WarmPoolIdle { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>The warm pool is emptied after this long without a run (WARM_POOL_IDLE_MINUTES): as long as a prepared run
+    /// waits, since a waiting warm VM is frozen (memory, no CPU) and without one a run that finds no prepared run boots
+    /// cold (a boot plus Claude Code's start).</summary>
+    public TimeSpan WarmPoolIdle { get; init; } = TimeSpan.FromMinutes(240);
     /// <summary>No warm VM is booted if MemAvailable minus its memory would fall under this many MiB.</summary>
     public int WarmPoolMinFreeMb { get; init; } = 1024;
     /// <summary><c>auto</c> (TAP networking when <c>setup --network</c> made it, else no NIC: the gateway streams), <c>tap</c> or <c>user</c> (the gateway streams).</summary>
@@ -141,7 +143,7 @@ public sealed record Config
             VmSpare = Get(env, "VM_SPARE") is { } spare
                 ? spare is "on" ? true : spare is "off" ? false : throw new ConfigException($"VM_SPARE={spare} must be on or off.")
                 : true,
-            WarmPoolIdle = TimeSpan.FromMinutes(PositiveInt(env, "WARM_POOL_IDLE_MINUTES", 10)),
+            WarmPoolIdle = TimeSpan.FromMinutes(PositiveInt(env, "WARM_POOL_IDLE_MINUTES", 240)),
             WarmPoolMinFreeMb = NonNegativeInt(env, "WARM_POOL_MIN_FREE_MB", 1024),
             CacheDir = Get(env, "NANOCLAW_CACHE") ?? Path.Combine(cacheHome, "nanoclaw"),
             UserHome = userHome,

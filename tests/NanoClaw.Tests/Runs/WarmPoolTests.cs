@@ -15,10 +15,10 @@ public sealed class WarmPoolTests : IDisposable
     public void Dispose() => Directory.Delete(home, recursive: true);
 
     [Fact]
-    public void TheSettingsDefaultToOneVmAndTenMinutesAndZeroTurnsThePoolOff()
+    public void TheSettingsDefaultToOneVmAndFourHoursAndZeroTurnsThePoolOff()
     {
         var defaults = Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home });
-        (defaults.WarmPoolSize, defaults.WarmPoolIdle, defaults.WarmPoolMinFreeMb).ShouldBe((1, TimeSpan.FromMinutes(10), 1024));
+        (defaults.WarmPoolSize, defaults.WarmPoolIdle, defaults.WarmPoolMinFreeMb).ShouldBe((1, TimeSpan.FromHours(4), 1024));
 
         var off = Config.Load(new Dictionary<string, string?> { ["NANOCLAW_HOME"] = home, ["WARM_POOL_SIZE"] = "0", ["WARM_POOL_IDLE_MINUTES"] = "3" });
         (off.WarmPoolSize, off.WarmPoolIdle).ShouldBe((0, TimeSpan.FromMinutes(3)));
