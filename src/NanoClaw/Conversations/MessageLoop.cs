@@ -50,13 +50,13 @@ public sealed partial class MessageLoop
     /// first run took messages, and recovery would then take that run's hand-over for a dead host's and run it twice.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var started = true;
+        var firstPass = true;
         while (!cancellationToken.IsCancellationRequested)
         {
             PrepareNewGroups();
             ScanNewMessages();
-            if (started) PrepareRecentGroups(); // after the scan: pending messages get their runs first
-            started = false;
+            if (firstPass) PrepareRecentGroups(); // after the scan: pending messages get their runs first
+            firstPass = false;
             try { await _inbox.Arrived.WaitAsync(SafetyPoll, cancellationToken); }
             catch (OperationCanceledException) { break; }
         }

@@ -22,7 +22,7 @@ public interface IMicroVm : IAsyncDisposable
     IReadOnlyList<string> ExtraDiskSerials { get; }
 
     /// <summary>Stops the whole VM where it is (every vCPU and device thread: it uses no CPU), until <see cref="Thaw"/>. For a VM
-    /// that only waits (a prepared run before its message). The guest's clock does not count the frozen time (measured
+    /// that only waits (<see cref="WaitingVm"/>: a warm VM before its claim, a prepared run before its message). The guest's clock does not count the frozen time (measured
     /// under TCG): the next <c>message</c> frame carries the host's clock, which the guest sets.</summary>
     void Freeze();
 

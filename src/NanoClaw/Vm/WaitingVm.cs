@@ -2,10 +2,10 @@ namespace NanoClaw.Vm;
 
 /// <summary>
 /// A VM that only waits (a warm VM for its claim, a prepared run for its message) still costs CPU: its kernel's ticks
-/// and Claude Code's timers, 6-13 % of a host core each under TCG (BENCHMARKS.md). Once it has settled it is frozen
+/// and Claude Code's timers, 6-16 % of a host core each under TCG (BENCHMARKS.md, session 9). Once it has settled it is frozen
 /// (<see cref="IMicroVm.Freeze"/>) and holds only memory; whoever hands it work thaws it first, which takes no
 /// measurable time. Settled means it has waited at least the set time and then used under a third of a core for
-/// <see cref="Sample"/> (a parked guest uses 6-16 %): a guest still starting Claude Code (a whole core or more) is never
+/// <see cref="Sample"/>: a guest still starting Claude Code (a whole core or more) is never
 /// frozen mid-start, so no connection it is opening stalls, however slow the machine.
 /// </summary>
 public static class WaitingVm
