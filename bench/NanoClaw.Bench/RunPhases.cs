@@ -39,8 +39,8 @@ public sealed partial record RunPhases(
         var readyToRequest = Ms(ready, requestAt);
         double? ratio = guest.TryGetValue("result", out var r) && r > 0 ? Ms(ready, output) / r : null;
         double? workspace = guest.TryGetValue("workspace", out var w) ? w * ratio : null;
-        // A claimed spare has no spawn in the run: its start is the claim being sent.
-        double? init = (guest.TryGetValue("claude-spawned", out var s) || guest.TryGetValue("claim-sent", out s)) && guest.TryGetValue("claude-init", out var i) && i >= s
+        // A spare has no spawn in the run: its start is its move into the group folder (claimed before the job).
+        double? init = (guest.TryGetValue("claude-spawned", out var s) || guest.TryGetValue("cwd-sent", out s)) && guest.TryGetValue("claude-init", out var i) && i >= s
             ? (i - s) * ratio : null;
         return new RunPhases(Ms(started, ended), Ms(started, output), Ms(started, ready), readyToRequest, workspace, readyToRequest - workspace,
             init, ratio, Ms(requestAt, answeredAt), Ms(answeredAt, output), Ms(output, changes), Ms(changes, ended));
@@ -65,7 +65,7 @@ public sealed partial record RunPhases(
         return result;
     }
 
-    [GeneratedRegex(@" (workspace|claude-spawned|claim-sent|claude-init|result)=([0-9]{1,7})\b")]
+    [GeneratedRegex(@" (workspace|claude-spawned|cwd-sent|claude-init|result)=([0-9]{1,7})\b")]
     private static partial Regex Milestone();
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,

@@ -64,13 +64,21 @@ sealed record ClaudeLaunch(string FileName, IReadOnlyList<string> Arguments, str
 
     /// <summary>The global CLAUDE.md (every group's shared memory; not in claude's working directory, so not read by
     /// it on its own) followed by the job's own appendix.</summary>
-    public static string? SystemPromptAppendix(JobFrame job, GuestPaths paths)
+    public static string? SystemPromptAppendix(JobFrame job, GuestPaths paths) => SystemPromptAppendix(GlobalMemory(paths), job.AppendSystemPrompt);
+
+    /// <summary>The same from its two parts: the spare is claimed with it before the job, from the <c>spare</c> frame's
+    /// copy of the global CLAUDE.md, and the job then checks that its own comes out the same.</summary>
+    public static string? SystemPromptAppendix(string? globalMemory, string? jobAppendix)
     {
-        var globalMemory = Path.Combine(paths.GlobalDir, "CLAUDE.md");
         var parts = new List<string>();
-        if (LinuxStat.Lstat(globalMemory)?.Type == LinuxFileType.Regular && File.ReadAllText(globalMemory).Trim() is { Length: > 0 } text)
-            parts.Add(text);
-        if (!string.IsNullOrWhiteSpace(job.AppendSystemPrompt)) parts.Add(job.AppendSystemPrompt);
+        if (globalMemory?.Trim() is { Length: > 0 } text) parts.Add(text);
+        if (!string.IsNullOrWhiteSpace(jobAppendix)) parts.Add(jobAppendix);
         return parts.Count == 0 ? null : string.Join("\n\n", parts);
+    }
+
+    static string? GlobalMemory(GuestPaths paths)
+    {
+        var path = Path.Combine(paths.GlobalDir, "CLAUDE.md");
+        return LinuxStat.Lstat(path)?.Type == LinuxFileType.Regular ? File.ReadAllText(path) : null;
     }
 }

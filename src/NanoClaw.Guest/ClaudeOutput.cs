@@ -14,10 +14,10 @@ abstract record ClaudeOutput
     public sealed record Result(bool IsError, string Subtype, string? Text, IReadOnlyList<string> Errors) : ClaudeOutput;
 
     /// <summary>
-    /// <c>{"type":"control_response","response":{"subtype":"success"|"error","request_id":...,"error":...}}</c>: the answer
-    /// to a control request on stdin (the claim of a parked Claude Code).
+    /// <c>{"type":"control_response","response":{"subtype":"success"|"error","request_id":...,"error":...,"response":{"status":...}}}</c>:
+    /// the answer to a control request on stdin (the claim of a parked Claude Code, its move into the group folder).
     /// </summary>
-    public sealed record ControlResponse(string? RequestId, bool Success, string? Error) : ClaudeOutput;
+    public sealed record ControlResponse(string? RequestId, bool Success, string? Error, string? Status = null) : ClaudeOutput;
 
     /// <summary><c>{"type":"assistant",...}</c>: a message of the model's; only timed (the answer is the turn's result).</summary>
     public sealed record Assistant : ClaudeOutput;
@@ -48,7 +48,8 @@ abstract record ClaudeOutput
                         : []),
                 "control_response" when root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object =>
                     new ControlResponse(String(response, "request_id"), String(response, "subtype") == "success",
-                        String(response, "error") ?? (response.TryGetProperty("error", out var error) ? error.GetRawText() : null)),
+                        String(response, "error") ?? (response.TryGetProperty("error", out var error) ? error.GetRawText() : null),
+                        response.TryGetProperty("response", out var payload) && payload.ValueKind == JsonValueKind.Object ? String(payload, "status") : null),
                 "control_response" => new ControlResponse(null, false, "no 'response' object"),
                 _ => new Other(),
             };

@@ -66,6 +66,9 @@ sealed class ClaudeProcess : IAsyncDisposable
     /// permission mode. Answered by a <c>control_response</c> with <see cref="ClaimRequestId"/>. False as for
     /// <see cref="SendUserMessageAsync"/>.
     /// </summary>
+    /// <remarks>The guest claims a spare as soon as it starts, in its own neutral folder and before any job, then moves
+    /// it into the group folder with <see cref="SendSetCwdAsync"/>: most of a claim's work is then done while the VM
+    /// waits in the pool.</remarks>
     public Task<bool> SendClaimAsync(string cwd, string? appendSystemPrompt, CancellationToken cancellationToken) => WriteLineAsync(json =>
     {
         json.WriteStartObject();
@@ -76,6 +79,32 @@ sealed class ClaudeProcess : IAsyncDisposable
         json.WriteString("cwd", cwd);
         if (appendSystemPrompt is not null) json.WriteString("append_system_prompt", appendSystemPrompt);
         json.WriteString("permission_mode", "bypassPermissions");
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }, cancellationToken);
+
+    /// <summary>The id of the move's request; its <c>control_response</c> carries it back.</summary>
+    public const string SetCwdRequestId = "cwd";
+
+    /// <summary>
+    /// Moves a claimed Claude Code that has not run a turn into <paramref name="path"/>. Before the first turn Claude Code
+    /// builds its first request as for a start there: that folder's CLAUDE.md files, skills, agents and commands, the
+    /// user's memory, the session's transcript slot. Settings files are the exception (a start reads them before the
+    /// move could), which is why a workspace with any is never given a moved spare. The folder is the one the guest chose
+    /// for the job, as a spawn's working directory is, so it is attested as trusted (headless, nobody to ask). Answered
+    /// by a <c>control_response</c> with <see cref="SetCwdRequestId"/>, status <c>ok</c>. False as for
+    /// <see cref="SendUserMessageAsync"/>.
+    /// </summary>
+    public Task<bool> SendSetCwdAsync(string path, CancellationToken cancellationToken) => WriteLineAsync(json =>
+    {
+        json.WriteStartObject();
+        json.WriteString("type", "control_request");
+        json.WriteString("request_id", SetCwdRequestId);
+        json.WriteStartObject("request");
+        json.WriteString("subtype", "set_cwd");
+        json.WriteString("path", path);
+        json.WriteBoolean("trust_accepted", true);
+        json.WriteString("trusted_directory", path);
         json.WriteEndObject();
         json.WriteEndObject();
     }, cancellationToken);

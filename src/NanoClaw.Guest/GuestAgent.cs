@@ -83,7 +83,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         {
             if (first is SpareFrame sparing)
             {
-                // A warm VM: start Claude Code now and park it, so the job finds it booted.
+                // A warm VM: start Claude Code now and claim it in its own folder, so the job finds it started and bound.
                 Primer.Stop();
                 spareFrame = sparing;
                 spare = await StartSpareAsync(sparing, paths, privileged, cancellationToken).ConfigureAwait(false);
@@ -104,7 +104,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             }
             if (claimable is not null) spare = null;
             // The finally disposes the spare too when the run fails before the session takes it (disposing twice is harmless).
-            return await RunJobAsync(job, paths, privileged, spare, spareFrame is not null ? SpareGeneration : 0, cancellationToken).ConfigureAwait(false);
+            return await RunJobAsync(job, paths, privileged, spare, spareFrame, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -139,7 +139,13 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
                 foreach (var dir in new[] { paths.Home, paths.ClaudeStateDir, paths.SpareDir })
                     Native.LChownOrThrow(dir, GuestPaths.AgentUid, GuestPaths.AgentGid);
             }
-            return ClaudeProcess.Start(ClaudeLaunch.ForSpare(spare, paths, _options.ClaudePath, privileged), SpareGeneration, _events.Writer);
+            var process = ClaudeProcess.Start(ClaudeLaunch.ForSpare(spare, paths, _options.ClaudePath, privileged), SpareGeneration, _events.Writer);
+            // Claimed now, in the folder it is parked in (nothing of any group there), with the appendix every job would
+            // give it today; Claude Code reads the claim once it has parked. The job moves it into the group folder.
+            // The answer waits in the event queue for the job's session loop. A write that fails means it exited: the
+            // job then starts Claude Code cold.
+            await process.SendClaimAsync(paths.SpareDir, ClaudeLaunch.SystemPromptAppendix(spare.GlobalMemory, null), cancellationToken).ConfigureAwait(false);
+            return process;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
@@ -152,7 +158,24 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
     /// of the killed spare still queued are never taken for the new process's.</summary>
     const int SpareGeneration = 1;
 
-    async Task<string?> RunJobAsync(JobFrame job, GuestPaths paths, bool privileged, ClaudeProcess? spare, int spentGenerations, CancellationToken cancellationToken)
+    /// <summary>
+    /// Why a spare that matched the job before its workspace cannot serve it after all, or null when it can. It was
+    /// claimed with the global CLAUDE.md of the <c>spare</c> frame, which may have changed since; and a start reads the
+    /// settings files before a move into the group folder could (the move honours everything else: CLAUDE.md files,
+    /// skills, agents, commands, memory), so a workspace with any gets Claude Code started in it.
+    /// </summary>
+    static string? SpareOutOfDate(JobFrame job, SpareFrame frame, GuestPaths paths)
+    {
+        if (ClaudeLaunch.SystemPromptAppendix(job, paths) != ClaudeLaunch.SystemPromptAppendix(frame.GlobalMemory, null))
+            return "the global CLAUDE.md changed since it was claimed";
+        string[] settings = [Path.Combine(paths.GroupDir, ".claude", "settings.json"), Path.Combine(paths.GroupDir, ".claude", "settings.local.json"),
+            Path.Combine(paths.GroupDir, ".mcp.json"), Path.Combine(paths.ClaudeStateDir, "settings.json"), Path.Combine(paths.ClaudeStateDir, "settings.local.json")];
+        return settings.FirstOrDefault(f => LinuxStat.Lstat(f) is not null) is { } found
+            ? $"{Path.GetRelativePath(paths.Root, found)} is read at a start"
+            : null;
+    }
+
+    async Task<string?> RunJobAsync(JobFrame job, GuestPaths paths, bool privileged, ClaudeProcess? spare, SpareFrame? spareFrame, CancellationToken cancellationToken)
     {
         // 2. Workspace.
         var workspace = await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false) as WorkspaceFrame
@@ -165,6 +188,13 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             await LogAsync(GuestLogLevel.Warn, $"workspace entries not extracted: {string.Join(", ", skipped.Take(20))}", cancellationToken).ConfigureAwait(false);
         if (privileged) WorkspaceExtractor.HandOver(paths, globalWritable: job.IsMain);
         _timings.Mark("handed-over");
+        if (spare is not null && spareFrame is not null && SpareOutOfDate(job, spareFrame, paths) is { } outOfDate)
+        {
+            // Same identity as the job (checked before the workspace), so it saw nothing it should not have.
+            await LogAsync(GuestLogLevel.Info, $"claude code: not claiming the spare ({outOfDate}); starting it cold", cancellationToken).ConfigureAwait(false);
+            await spare.DisposeAsync().ConfigureAwait(false);
+            spare = null;
+        }
         // After the hand-over, which must not touch them: read-only ones stay owned as the image says.
         IReadOnlyList<(string Top, string Dir)> extraTops = [];
         if (job.ExtraFolders is { Count: > 0 } extras)
@@ -183,7 +213,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             _timings.Mark("workspace");
             _pumping = true;
             _ = PumpHostAsync(scratch.FullName, cancellationToken);
-            var loop = new SessionLoop(this, job, paths, privileged, tracker, spare, spentGenerations);
+            var loop = new SessionLoop(this, job, paths, privileged, tracker, spare, spareFrame is not null ? SpareGeneration : 0);
             return await loop.RunAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -267,7 +297,8 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
     /// <c>close</c> ends the input. If a resumed session does not exist, Claude Code is started once more without
     /// <c>--resume</c> and gets the same messages again. Returns the run's error, or null.
     /// </summary>
-    /// <param name="spare">A parked Claude Code this job may claim (already checked to match it), or null.</param>
+    /// <param name="spare">A spare Claude Code, claimed at its start, that this job may move into the group folder
+    /// (already checked to match it), or null.</param>
     /// <param name="spentGenerations">Process generations already used (the spare's), so a new process counts on.</param>
     sealed class SessionLoop(GuestAgent agent, JobFrame job, GuestPaths paths, bool privileged, ChangeTracker tracker, ClaudeProcess? spare, int spentGenerations)
     {
@@ -275,12 +306,12 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         bool _resumed, _sawInit, _retrying, _closing, _awaitingClaim;
         string? _sessionId, _failure;
         readonly List<string> _sentBeforeInit = [];
-        // Messages held while the spare's claim is unanswered: sent to it once claimed, or to a cold start if refused.
+        // Messages held until the spare is claimed and in the group folder: sent to it then, or to a cold start if refused.
         readonly List<string> _heldForClaim = [];
 
         public async Task<string?> RunAsync(CancellationToken cancellationToken)
         {
-            if (spare is not null) await ClaimAsync(spare, cancellationToken).ConfigureAwait(false);
+            if (spare is not null) await MoveSpareAsync(spare, cancellationToken).ConfigureAwait(false);
             // A prepared run's job has no prompt: Claude Code starts (and resumes) now, its first turn is the first message.
             else await StartAsync(resume: job.SessionId is not null, job.Prompt is null ? [] : [job.Prompt], cancellationToken).ConfigureAwait(false);
             try
@@ -299,33 +330,41 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         }
 
         /// <summary>
-        /// Binds the parked Claude Code to this job (working directory, system prompt) and holds the prompt until it
-        /// answers: a refused claim must leave nothing sent, so a cold start gets the same messages.
+        /// Moves the spare (claimed at its start, in its own folder) into the group folder and holds the prompt until
+        /// both its claim and the move are answered: a refusal must leave nothing sent, so a cold start gets the same
+        /// messages. Claude Code answers its stdin in order, so the claim's answer comes first.
         /// </summary>
-        async Task ClaimAsync(ClaudeProcess parked, CancellationToken cancellationToken)
+        async Task MoveSpareAsync(ClaudeProcess claimed, CancellationToken cancellationToken)
         {
-            _claude = parked;
+            _claude = claimed;
             (_resumed, _sawInit, _retrying, _awaitingClaim) = (false, false, false, true);
             if (job.Prompt is not null) _heldForClaim.Add(job.Prompt);
-            agent._timings.Mark("claim-sent");
-            await parked.SendClaimAsync(paths.GroupDir, ClaudeLaunch.SystemPromptAppendix(job, paths), cancellationToken).ConfigureAwait(false);
+            agent._timings.Mark("cwd-sent");
+            await claimed.SendSetCwdAsync(paths.GroupDir, cancellationToken).ConfigureAwait(false);
             // A write that fails means it exited: its exit event follows and starts Claude Code cold.
         }
 
-        async Task ClaimAnsweredAsync(ClaudeOutput.ControlResponse response, CancellationToken cancellationToken)
+        async Task SpareAnsweredAsync(ClaudeOutput.ControlResponse response, CancellationToken cancellationToken)
         {
-            _awaitingClaim = false;
-            agent._timings.Mark("claimed");
-            List<string> held = [.. _heldForClaim];
-            _heldForClaim.Clear();
-            if (response.Success)
+            if (response.RequestId == ClaudeProcess.ClaimRequestId)
             {
-                await agent.LogAsync(GuestLogLevel.Info, "claude code: claimed the spare started before the job", cancellationToken).ConfigureAwait(false);
-                foreach (var message in held) await SendAsync(message, cancellationToken).ConfigureAwait(false);
-                if (_closing) _claude.CloseInput();
+                if (!response.Success)
+                    await ColdAfterSpareAsync($"spare refused: {response.Error ?? "(no reason)"}", [.. _heldForClaim], cancellationToken).ConfigureAwait(false);
+                return; // claimed: the move's answer follows
+            }
+            if (!response.Success || response.Status != "ok")
+            {
+                await ColdAfterSpareAsync($"spare could not move into the group folder: {response.Error ?? response.Status ?? "(no reason)"}",
+                    [.. _heldForClaim], cancellationToken).ConfigureAwait(false);
                 return;
             }
-            await ColdAfterSpareAsync($"spare refused: {response.Error ?? "(no reason)"}", held, cancellationToken).ConfigureAwait(false);
+            _awaitingClaim = false;
+            agent._timings.Mark("cwd-set");
+            List<string> held = [.. _heldForClaim];
+            _heldForClaim.Clear();
+            await agent.LogAsync(GuestLogLevel.Info, "claude code: claimed the spare started before the job", cancellationToken).ConfigureAwait(false);
+            foreach (var message in held) await SendAsync(message, cancellationToken).ConfigureAwait(false);
+            if (_closing) _claude.CloseInput();
         }
 
         async Task ColdAfterSpareAsync(string why, List<string> held, CancellationToken cancellationToken)
@@ -418,8 +457,8 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
         {
             switch (output)
             {
-                case ClaudeOutput.ControlResponse response when _awaitingClaim && response.RequestId == ClaudeProcess.ClaimRequestId:
-                    await ClaimAnsweredAsync(response, cancellationToken).ConfigureAwait(false);
+                case ClaudeOutput.ControlResponse response when _awaitingClaim && response.RequestId is ClaudeProcess.ClaimRequestId or ClaudeProcess.SetCwdRequestId:
+                    await SpareAnsweredAsync(response, cancellationToken).ConfigureAwait(false);
                     break;
                 case ClaudeOutput.ControlResponse response:
                     await agent.LogAsync(GuestLogLevel.Debug, $"unexpected control response from claude (request {response.RequestId ?? "?"})", cancellationToken).ConfigureAwait(false);

@@ -148,9 +148,12 @@ public abstract record GuestToHostFrame : GuestFrame;
 /// </summary>
 /// <param name="Env">As <see cref="JobFrame.Env"/>: the gateway address and the VM's token (bound to no run yet).</param>
 /// <param name="McpConfigJson">As <see cref="JobFrame.McpConfigJson"/>: the parked Claude Code connects it at its start.</param>
-public sealed record SpareFrame(IReadOnlyDictionary<string, string> Env, string? McpConfigJson = null) : HostToGuestFrame
+/// <param name="GlobalMemory">The global CLAUDE.md as the host has it now (every group reads it, so it is no group's
+/// data): the guest claims the spare at once with it as the system prompt appendix, and a job whose appendix turns out
+/// different (the file changed since) starts cold. Null when there is none.</param>
+public sealed record SpareFrame(IReadOnlyDictionary<string, string> Env, string? McpConfigJson = null, string? GlobalMemory = null) : HostToGuestFrame
 {
-    internal override string? Check() => NoNul(McpConfigJson, "mcpConfigJson") ?? CheckEnv(Env);
+    internal override string? Check() => NoNul(McpConfigJson, "mcpConfigJson") ?? NoNul(GlobalMemory, "globalMemory") ?? CheckEnv(Env);
 }
 
 /// <summary>The run to do; the first frame the host sends (after an optional <c>spare</c>), once.</summary>

@@ -67,13 +67,15 @@ public sealed class ReadyVm : IAsyncDisposable
 
     /// <summary>
     /// Issues the VM's token (unbound) and sends <c>spare</c>, the first frame after <c>ready</c>: the guest starts Claude
-    /// Code and parks it. On failure this throws; the VM is then unusable and its disposal revokes the token.
+    /// Code and claims it in a folder of its own. On failure this throws; the VM is then unusable and its disposal
+    /// revokes the token.
     /// </summary>
-    public async Task SendSpareAsync(RunTokens tokens, GuestEndpoints guest, CancellationToken ct)
+    /// <param name="globalMemory">The global CLAUDE.md now (<see cref="WarmSpare.ReadGlobalMemory"/>).</param>
+    public async Task SendSpareAsync(RunTokens tokens, GuestEndpoints guest, string? globalMemory, CancellationToken ct)
     {
-        var spare = WarmSpare.Issue(tokens, guest);
+        var spare = WarmSpare.Issue(tokens, guest, globalMemory);
         (Spare, spareTokens) = (spare, tokens);
-        await new GuestFrameWriter(Vm.Control).WriteAsync(new SpareFrame(spare.Env, spare.McpConfigJson), ct);
+        await new GuestFrameWriter(Vm.Control).WriteAsync(new SpareFrame(spare.Env, spare.McpConfigJson, spare.GlobalMemory), ct);
     }
 
     /// <summary>The console log moves here when the VM is destroyed (a warm VM booted before its run had a log folder).</summary>

@@ -203,7 +203,7 @@ public sealed partial class WarmPool : IAsyncDisposable
             var vm = await ReadyVm.BootAsync(vmm, spec, BootTimeout, time, slot.Cancel.Token);
             if (spares is { } spare)
             {
-                try { await vm.SendSpareAsync(spare.Tokens, spare.Guest, slot.Cancel.Token); }
+                try { await vm.SendSpareAsync(spare.Tokens, spare.Guest, WarmSpare.ReadGlobalMemory(config.GroupDir(GroupFolder.Global)), slot.Cancel.Token); }
                 catch
                 {
                     await vm.DisposeAsync(); // revokes the token it was given

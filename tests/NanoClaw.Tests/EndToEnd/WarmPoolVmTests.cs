@@ -136,6 +136,10 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
         fake.AnswerEvery(r => FakeReply.Text(r.Mentions("third question") ? "third answer" : r.Mentions("second question") ? "second answer" : "first answer"));
         var config = NewConfig() with { UpstreamBaseUrl = fake.BaseUrl };
         var group = Group("delta", config);
+        // The spare is claimed before any job with the global CLAUDE.md and only then moved into the group's folder:
+        // the first turn must still carry both memories, as a start in that folder would.
+        File.WriteAllText(Path.Combine(config.GroupDir(group.Folder), "CLAUDE.md"), "Delta's own memory: the zebra is called Otto.\n");
+        File.WriteAllText(Path.Combine(config.GroupDir(GroupFolder.Global), "CLAUDE.md"), "Everyone's memory: the yak is called Ida.\n");
         await using (var gateway = await StartGatewayAsync(fake))
         {
             var pool = NewPool(config, TimeProvider.System, gateway.Port, spares: gateway);
@@ -154,6 +158,11 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
                 firstLog.ShouldContain("the warm VM's spare (started before this run) is bound to it");
                 firstLog.ShouldContain("guest info: claude code: claimed the spare");
                 firstLog.ShouldNotContain("starting Claude Code cold");
+                var firstRequest = fake.Requests.First(r => !r.IsSide && r.Mentions("first question"));
+                firstRequest.Mentions("the zebra is called Otto").ShouldBeTrue();
+                firstRequest.Mentions("the yak is called Ida").ShouldBeTrue();
+                firstRequest.Mentions("/workspace/group").ShouldBeTrue();
+                firstRequest.Mentions("nanoclaw-spare").ShouldBeFalse();
 
                 // 2. The next run resumes that session: a spare cannot, so the guest kills it and starts cold.
                 await Eventually.True(() => pool.ReadyCount == 1, "the pool refilled", BootWait);

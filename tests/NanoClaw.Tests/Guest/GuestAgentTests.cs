@@ -202,7 +202,7 @@ public sealed class GuestAgentTests : IAsyncLifetime
     /// order reached, on one clock; sent once per run, after the first answer.</summary>
     [Theory]
     [InlineData(false, "clock extracted handed-over workspace claude-spawned claude-init assistant result")]
-    [InlineData(true, "clock extracted handed-over workspace claim-sent claimed claude-init assistant result")]
+    [InlineData(true, "clock extracted handed-over workspace cwd-sent cwd-set claude-init assistant result")]
     public async Task TheFirstAnswerIsFollowedByTheGuestsTimingLine(bool spare, string milestones)
     {
         if (spare) await BeginWithSpareAsync(TokenEnv, Job("echo one"));
@@ -297,25 +297,30 @@ public sealed class GuestAgentTests : IAsyncLifetime
 
     static readonly Dictionary<string, string> TokenEnv = new() { ["ANTHROPIC_API_KEY"] = "per-run-token" };
 
-    async Task BeginWithSpareAsync(IReadOnlyDictionary<string, string> spareEnv, JobFrame job)
+    /// <summary>A warm VM's spare: claimed at once with the global CLAUDE.md the host has now ("global memory", as in
+    /// the workspace, unless a test says otherwise); the group's settings file is left out, as a group has none unless
+    /// it made one (a start reads it, so it makes the job start Claude Code cold; tested on its own).</summary>
+    async Task BeginWithSpareAsync(IReadOnlyDictionary<string, string> spareEnv, JobFrame job, string? globalMemory = "global memory", bool keepSettings = false)
     {
+        if (!keepSettings) File.Delete(Path.Combine(_layout.ClaudeStateDir, "settings.json"));
         (await _guest.ReadAsync()).Frame.ShouldBe(new ReadyFrame());
-        await _guest.SendAsync(new SpareFrame(spareEnv));
+        await _guest.SendAsync(new SpareFrame(spareEnv, GlobalMemory: globalMemory));
         await _guest.StartJobAsync(job, _layout);
     }
 
     [Fact]
     public async Task AFreshJobClaimsTheSpareWhichThenWorksInTheGroupFolder()
     {
-        await BeginWithSpareAsync(TokenEnv, Job("echo $(id -u) $PWD $CLAIMED $(cat notes/a.txt) $ANTHROPIC_API_KEY"));
+        await BeginWithSpareAsync(TokenEnv, Job("echo $(id -u) $PWD $CLAIMED $(cat notes/a.txt) $ANTHROPIC_API_KEY $APPENDIX"));
 
         var logs = new List<string>();
         var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
 
         logs.ShouldContain(l => l.Contains("claude code: claimed the spare"));
+        // Claimed before the job with the spare frame's global CLAUDE.md, then moved into the group folder.
         frames.Select(f => f.Frame).ShouldBe([
             new SessionFrame(ScriptedClaude.KnownSession),
-            new OutputFrame($"1000 {_vmRoot}/workspace/group yes hello per-run-token"),
+            new OutputFrame($"1000 {_vmRoot}/workspace/group yes hello per-run-token global memory"),
             new ChangesFrame(0, []),
             new IdleFrame()]);
         // The parked process's folder is outside the synced tops and the agent's alone.
@@ -356,6 +361,40 @@ public sealed class GuestAgentTests : IAsyncLifetime
         logs.ShouldContain(l => l.Contains("spare refused: claim refused for the test; starting Claude Code cold"));
         frames.Select(f => f.Frame).ShouldContain(new OutputFrame($"cold: {_vmRoot}/workspace/group"));
         (await _guest.ReadUntilAsync<IdleFrame>()).Select(f => f.Frame).ShouldContain(new OutputFrame("second"));
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task ASpareThatCannotMoveIntoTheGroupFolderGivesWayToAColdStartWithTheSameMessages()
+    {
+        var env = new Dictionary<string, string>(TokenEnv) { ["SCRIPTED_CWD"] = "refuse" };
+        await BeginWithSpareAsync(env, Job("echo cold:$CLAIMED $PWD") with { Env = env });
+        await _guest.SendAsync(new MessageFrame("echo second"));
+
+        var logs = new List<string>();
+        var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
+
+        logs.ShouldContain(l => l.Contains("spare could not move into the group folder: move refused for the test; starting Claude Code cold"));
+        frames.Select(f => f.Frame).ShouldContain(new OutputFrame($"cold: {_vmRoot}/workspace/group"));
+        (await _guest.ReadUntilAsync<IdleFrame>()).Select(f => f.Frame).ShouldContain(new OutputFrame("second"));
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    /// <summary>The spare was claimed before the job with the global CLAUDE.md of that moment, and a move into the
+    /// group folder does not apply settings files (a start reads them first): either way the job's Claude Code must be
+    /// started in the group folder, or the first turn would run with another system prompt or without the group's settings.</summary>
+    [Theory]
+    [InlineData("global memory as it was", false, "the global CLAUDE.md changed since it was claimed")]
+    [InlineData("global memory", true, "home/agent/.claude/settings.json is read at a start")]
+    public async Task ASpareClaimedWithWhatTheWorkspaceNoLongerSaysIsNotUsed(string spareGlobalMemory, bool settings, string why)
+    {
+        await BeginWithSpareAsync(TokenEnv, Job("echo cold:$CLAIMED $APPENDIX"), spareGlobalMemory, keepSettings: settings);
+
+        var logs = new List<string>();
+        var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
+
+        logs.ShouldContain(l => l.Contains($"not claiming the spare ({why}); starting it cold"));
+        frames.Select(f => f.Frame).ShouldContain(new OutputFrame("cold:"));
         (await CloseAsync()).ShouldBeNull();
     }
 

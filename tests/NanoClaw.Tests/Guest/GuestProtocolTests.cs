@@ -16,7 +16,7 @@ public sealed class GuestProtocolTests
     {
         GuestFrame[] frames =
         [
-            Job, Job with { Prompt = null }, new SpareFrame(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "t" }, "{}"), new WorkspaceFrame(42), new MessageFrame("more"), new MessageFrame("a photo", 2048),
+            Job, Job with { Prompt = null }, new SpareFrame(new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "t" }, "{}"), new SpareFrame(new Dictionary<string, string>(), null, "# Shared\nmemory"), new WorkspaceFrame(42), new MessageFrame("more"), new MessageFrame("a photo", 2048),
             new MessageFrame("later", UtcNow: DateTimeOffset.Parse("2026-12-07T16:40:00.123Z")), new CloseFrame(),
             new ReadyFrame(), new SessionFrame("s-1"), new OutputFrame("hi"), new ChangesFrame(0, ["group/a.txt"]),
             new IdleFrame(), new LogFrame(GuestLogLevel.Warn, "careful"), new DoneFrame(), new DoneFrame("claude exited with code 1"),
@@ -94,6 +94,7 @@ public sealed class GuestProtocolTests
     [InlineData("{\"type\":\"spare\",\"env\":{\"BAD-NAME\":\"x\"}}", "env name")]
     [InlineData("{\"type\":\"spare\",\"env\":{},\"sessionId\":\"s\"}", "sessionId")]
     [InlineData("{\"type\":\"spare\",\"env\":{},\"mcpConfigJson\":\"a\\u0000b\"}", "NUL")]
+    [InlineData("{\"type\":\"spare\",\"env\":{},\"globalMemory\":\"a\\u0000b\"}", "globalMemory")]
     [InlineData("[1,2]", "malformed frame")]
     [InlineData("null", "null")]
     [InlineData("{\"type\":\"output\",\"text\":\"a\"} trailing", "malformed frame")]

@@ -8,7 +8,10 @@ namespace NanoClaw.Tests.Guest;
 /// directory; its output is the result text. It knows one session id and fails a <c>--resume</c> of any other the way
 /// the real CLI does. With <c>--await-claim</c> it parks like the real CLI: its first input line must be the claim
 /// (answered with a <c>control_response</c>; refused when its environment has <c>SCRIPTED_CLAIM=refuse</c>), after which
-/// it works in the claim's <c>cwd</c> with <c>CLAIMED=yes</c> in its environment. Used to test the guest's workspace and session handling fast; real-CLI tests sit beside it.
+/// it works in the claim's <c>cwd</c> with <c>CLAIMED=yes</c> and <c>APPENDIX</c> (the claim's system prompt appendix) in
+/// its environment. A <c>set_cwd</c> request before a turn moves it (answered <c>needs_trust</c> without the trust
+/// attestation, as the real CLI does for a new folder; refused with <c>SCRIPTED_CWD=refuse</c>). Used to test the
+/// guest's workspace and session handling fast; real-CLI tests sit beside it.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public static class ScriptedClaude
@@ -29,6 +32,7 @@ public static class ScriptedClaude
             exit 1
           fi
           cd "$cwd" && export CLAIMED=yes
+          export APPENDIX=$(printf '%s' "$claim" | sed -n -e 's/.*"append_system_prompt":"\([^"]*\)".*/\1/p')
           echo "{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"claim\",\"response\":{\"status\":\"ok\",\"cwd\":\"$cwd\",\"session_id\":\"$sid\"}}}"
         fi
         if [ -n "$resume" ] && [ "$resume" != "$sid" ]; then
@@ -37,6 +41,17 @@ public static class ScriptedClaude
           exit 1
         fi
         while IFS= read -r line; do
+          case "$line" in *'"subtype":"set_cwd"'*)
+            to=$(printf '%s' "$line" | sed -n -e 's/.*"path":"\([^"]*\)".*/\1/p')
+            if [ "$SCRIPTED_CWD" = refuse ]; then
+              echo '{"type":"control_response","response":{"subtype":"error","request_id":"cwd","error":"move refused for the test"}}'
+            elif [ -n "$spare" ] && [ -n "$CLAIMED" ] && [ "$to" != "$PWD" ] && ! printf '%s' "$line" | grep -q '"trust_accepted":true'; then
+              echo "{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"cwd\",\"response\":{\"status\":\"needs_trust\",\"directory\":\"$to\"}}}"
+            else
+              cd "$to" && echo "{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"cwd\",\"response\":{\"status\":\"ok\",\"cwd\":\"$to\",\"changed\":true}}}"
+            fi
+            continue;;
+          esac
           cmd=$(printf '%s' "$line" | sed -e 's/.*"content":"\(.*\)"}}$/\1/')
           echo "{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"$sid\"}"
           if [ "$cmd" = "fail" ]; then echo "boom on stderr" >&2; exit 3; fi
