@@ -35,9 +35,11 @@ sealed record ClaudeLaunch(string FileName, IReadOnlyList<string> Arguments, str
     /// through the host's <c>schedule_task</c> tool instead.</summary>
     const string ToolsThatDieWithTheVm = "CronCreate,CronDelete,CronList,ScheduleWakeup";
 
+    /// <summary><c>--include-partial-messages</c>: the model's stream, so the guest sees a message end with <c>end_turn</c> and
+    /// sends the answer then, not after Claude Code's own end-of-turn work (0.2-0.8 s under TCG).</summary>
     static List<string> CommonArguments() =>
-        ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions",
-            "--disallowedTools", ToolsThatDieWithTheVm];
+        ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--include-partial-messages",
+            "--dangerously-skip-permissions", "--disallowedTools", ToolsThatDieWithTheVm];
 
     static ClaudeLaunch Build(List<string> claudeArgs, IReadOnlyDictionary<string, string> extraEnv, string workingDirectory, GuestPaths paths,
         string claudePath, bool dropPrivileges)

@@ -19,8 +19,15 @@ abstract record ClaudeOutput
     /// </summary>
     public sealed record ControlResponse(string? RequestId, bool Success, string? Error, string? Status = null) : ClaudeOutput;
 
-    /// <summary><c>{"type":"assistant",...}</c>: a message of the model's; only timed (the answer is the turn's result).</summary>
-    public sealed record Assistant : ClaudeOutput;
+    /// <summary><c>{"type":"assistant","message":{"id":...,"content":[...]},"parent_tool_use_id":...}</c>: a content block of
+    /// a message of the model's, as it completes. <see cref="Text"/> is the block's text when it is a text block, null
+    /// otherwise (a tool call, thinking). <see cref="Nested"/>: a sub-agent's, not the session's own.</summary>
+    public sealed record Assistant(string? MessageId, string? Text, bool Nested) : ClaudeOutput;
+
+    /// <summary><c>{"type":"stream_event","event":{"type":"message_delta","delta":{"stop_reason":...}},"api_message_id":...}</c>
+    /// (with <c>--include-partial-messages</c>): the model's message <see cref="MessageId"/> is complete and says why it
+    /// stopped. <c>end_turn</c> on the session's own message means its last text block is the turn's answer.</summary>
+    public sealed record MessageEnded(string? MessageId, string? StopReason, bool Nested) : ClaudeOutput;
 
     /// <summary>Anything else (user messages, hooks, ...): not needed by the agent.</summary>
     public sealed record Other : ClaudeOutput;
@@ -30,6 +37,9 @@ abstract record ClaudeOutput
 
     public static ClaudeOutput Parse(string line)
     {
+        // Partial messages are one line per streamed token; only a message's end is needed, so the rest is not parsed.
+        if (line.StartsWith("{\"type\":\"stream_event\"", StringComparison.Ordinal) && !line.Contains("\"message_delta\"", StringComparison.Ordinal))
+            return new Other();
         try
         {
             using var document = JsonDocument.Parse(line);
@@ -38,7 +48,10 @@ abstract record ClaudeOutput
             return String(root, "type") switch
             {
                 "system" when String(root, "subtype") == "init" && String(root, "session_id") is { Length: > 0 } id => new Init(id),
-                "assistant" => new Assistant(),
+                "assistant" => ParseAssistant(root),
+                "stream_event" when root.TryGetProperty("event", out var ev) && ev.ValueKind == JsonValueKind.Object && String(ev, "type") == "message_delta" =>
+                    new MessageEnded(String(root, "api_message_id"),
+                        ev.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object ? String(delta, "stop_reason") : null, IsNested(root)),
                 "result" => new Result(
                     IsError: root.TryGetProperty("is_error", out var e) && e.ValueKind == JsonValueKind.True,
                     Subtype: String(root, "subtype") ?? "",
@@ -59,6 +72,21 @@ abstract record ClaudeOutput
             return new Unreadable(e.Message);
         }
     }
+
+    static Assistant ParseAssistant(JsonElement root)
+    {
+        if (!root.TryGetProperty("message", out var message) || message.ValueKind != JsonValueKind.Object)
+            return new Assistant(null, null, IsNested(root));
+        string? text = null;
+        if (message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array && content.GetArrayLength() > 0)
+        {
+            var last = content[content.GetArrayLength() - 1];
+            if (last.ValueKind == JsonValueKind.Object && String(last, "type") == "text") text = String(last, "text");
+        }
+        return new Assistant(String(message, "id"), text, IsNested(root));
+    }
+
+    static bool IsNested(JsonElement root) => root.TryGetProperty("parent_tool_use_id", out var parent) && parent.ValueKind != JsonValueKind.Null;
 
     static string? String(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

@@ -201,8 +201,8 @@ public sealed class GuestAgentTests : IAsyncLifetime
     /// <summary>The guest's own split of a run's start (what the phase benchmark reads): each milestone once, in the
     /// order reached, on one clock; sent once per run, after the first answer.</summary>
     [Theory]
-    [InlineData(false, "clock extracted handed-over workspace claude-spawned claude-init assistant result")]
-    [InlineData(true, "clock extracted handed-over workspace cwd-sent cwd-set claude-init assistant result")]
+    [InlineData(false, "clock extracted handed-over workspace claude-spawned claude-init assistant answer result")]
+    [InlineData(true, "clock extracted handed-over workspace cwd-sent cwd-set claude-init assistant answer result")]
     public async Task TheFirstAnswerIsFollowedByTheGuestsTimingLine(bool spare, string milestones)
     {
         if (spare) await BeginWithSpareAsync(TokenEnv, Job("echo one"));
@@ -218,6 +218,46 @@ public sealed class GuestAgentTests : IAsyncLifetime
         string.Join(' ', marks.Select(m => m[0])).ShouldBe(milestones);
         var ms = marks.Select(m => int.Parse(m[1], System.Globalization.CultureInfo.InvariantCulture)).ToList();
         ms.ShouldBe(ms.Order().ToList());
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    /// <summary>The answer goes to the host when the model's message ends its turn, not after Claude Code's own
+    /// end-of-turn work: here Claude Code's result is held until the output has arrived, and is then not sent twice.</summary>
+    [Fact]
+    public async Task TheAnswerIsSentWhenTheModelEndsTheTurnBeforeClaudeCodesResult()
+    {
+        var release = Path.Combine(_dir["bin"], "release-result");
+        var env = new Dictionary<string, string>(TokenEnv) { ["SCRIPTED_HOLD_RESULT"] = release };
+        await BeginAsync(Job("echo the answer") with { Env = env });
+
+        var logs = new List<string>();
+        var early = await _guest.ReadUntilAsync<OutputFrame>(logs);
+        early.Select(f => f.Frame).ShouldBe([new SessionFrame(ScriptedClaude.KnownSession), new OutputFrame("the answer")]);
+        File.Exists(release).ShouldBeFalse(); // the result is still held
+        File.WriteAllText(release, "");
+
+        // Once the result comes: its changes and idle, and no second copy of the answer.
+        (await _guest.ReadUntilAsync<IdleFrame>(logs)).Select(f => f.Frame).ShouldBe([new ChangesFrame(0, []), new IdleFrame()]);
+        logs.ShouldContain(l => l.StartsWith("timing (guest ms since job):", StringComparison.Ordinal) && l.Contains(" answer=", StringComparison.Ordinal));
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    /// <summary>A result whose text is not the answer already sent (the turn went on after the end_turn, e.g. a message
+    /// that came meanwhile) is sent too; a sub-agent's message ending its own turn is not the session's answer.</summary>
+    [Fact]
+    public async Task AResultThatSaysMoreIsSentAndASubAgentsEndOfTurnIsNot()
+    {
+        var env = new Dictionary<string, string>(TokenEnv) { ["SCRIPTED_RESULT_SUFFIX"] = " and then some", ["SCRIPTED_SUBAGENT"] = "yes" };
+        await BeginAsync(Job("echo first") with { Env = env });
+
+        var frames = await _guest.ReadUntilAsync<IdleFrame>();
+
+        frames.Select(f => f.Frame).ShouldBe([
+            new SessionFrame(ScriptedClaude.KnownSession),
+            new OutputFrame("first"),
+            new OutputFrame("first and then some"),
+            new ChangesFrame(0, []),
+            new IdleFrame()]);
         (await CloseAsync()).ShouldBeNull();
     }
 

@@ -10,8 +10,11 @@ namespace NanoClaw.Tests.Guest;
 /// (answered with a <c>control_response</c>; refused when its environment has <c>SCRIPTED_CLAIM=refuse</c>), after which
 /// it works in the claim's <c>cwd</c> with <c>CLAIMED=yes</c> and <c>APPENDIX</c> (the claim's system prompt appendix) in
 /// its environment. A <c>set_cwd</c> request before a turn moves it (answered <c>needs_trust</c> without the trust
-/// attestation, as the real CLI does for a new folder; refused with <c>SCRIPTED_CWD=refuse</c>). Used to test the
-/// guest's workspace and session handling fast; real-CLI tests sit beside it.
+/// attestation, as the real CLI does for a new folder; refused with <c>SCRIPTED_CWD=refuse</c>). Each answer comes as the
+/// real CLI streams it with <c>--include-partial-messages</c>: the text block, its message's <c>end_turn</c>, then the
+/// result; <c>SCRIPTED_HOLD_RESULT=file</c> holds the result until that file exists, <c>SCRIPTED_RESULT_SUFFIX</c> is added
+/// to the result's text only (a turn that went on), <c>SCRIPTED_SUBAGENT=yes</c> first streams a sub-agent's message that
+/// ends its own turn. Used to test the guest's workspace and session handling fast; real-CLI tests sit beside it.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public static class ScriptedClaude
@@ -23,6 +26,7 @@ public static class ScriptedClaude
         sid=__SESSION__
         resume=""
         spare=""
+        n=0
         while [ $# -gt 0 ]; do case "$1" in --resume) resume="$2"; shift 2;; --await-claim) spare=1; shift;; *) shift;; esac; done
         if [ -n "$spare" ]; then
           IFS= read -r claim
@@ -56,8 +60,18 @@ public static class ScriptedClaude
           echo "{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"$sid\"}"
           if [ "$cmd" = "fail" ]; then echo "boom on stderr" >&2; exit 3; fi
           out=$(bash -c "$cmd" 2>&1 | tr -d '"\\\n')
-          echo "{\"type\":\"assistant\",\"message\":{}}"
-          echo "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"result\":\"$out\",\"session_id\":\"$sid\"}"
+          n=$((n + 1))
+          if [ "$SCRIPTED_SUBAGENT" = yes ]; then
+            echo "{\"type\":\"assistant\",\"message\":{\"id\":\"sub$n\",\"content\":[{\"type\":\"text\",\"text\":\"sub-agent notes\"}]},\"parent_tool_use_id\":\"toolu_$n\"}"
+            echo "{\"type\":\"stream_event\",\"event\":{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"}},\"parent_tool_use_id\":\"toolu_$n\",\"api_message_id\":\"sub$n\"}"
+          fi
+          echo "{\"type\":\"stream_event\",\"event\":{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"$out\"}},\"parent_tool_use_id\":null,\"api_message_id\":\"m$n\"}"
+          echo "{\"type\":\"assistant\",\"message\":{\"id\":\"m$n\",\"content\":[{\"type\":\"text\",\"text\":\"$out\"}]},\"parent_tool_use_id\":null}"
+          echo "{\"type\":\"stream_event\",\"event\":{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"}},\"parent_tool_use_id\":null,\"api_message_id\":\"m$n\"}"
+          if [ -n "$SCRIPTED_HOLD_RESULT" ]; then
+            while [ ! -e "$SCRIPTED_HOLD_RESULT" ]; do sleep 0.05; done
+          fi
+          echo "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"result\":\"$out$SCRIPTED_RESULT_SUFFIX\",\"session_id\":\"$sid\"}"
         done
         """;
 
