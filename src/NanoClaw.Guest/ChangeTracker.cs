@@ -107,9 +107,6 @@ sealed class ChangeTracker
         }
     }
 
-    /// <summary>Hashes a few bytes the way <see cref="HashFile"/> hashes a file, so the crypto library is loaded.</summary>
-    public static void WarmUpHashing() => SHA256.HashData(new MemoryStream([0]));
-
     static byte[] HashFile(string path)
     {
         using var stream = File.OpenRead(path);

@@ -74,9 +74,6 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
     {
         // 1. Hello, job, clock.
         await _writer.WriteAsync(new ReadyFrame(), cancellationToken).ConfigureAwait(false);
-        // The first SHA-256 of a file loads and sets up OpenSSL: ~150 ms under TCG, measured in the change baseline of
-        // a warm VM's job. Done now, while the VM waits for its job, it is off the path to the first answer.
-        _ = Task.Run(() => ChangeTracker.WarmUpHashing(), CancellationToken.None);
         var paths = new GuestPaths(_options.Root);
         var privileged = Environment.IsPrivilegedProcess;
         var first = await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false);
@@ -90,6 +87,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
                 Primer.Stop();
                 spareFrame = sparing;
                 spare = await StartSpareAsync(sparing, paths, privileged, cancellationToken).ConfigureAwait(false);
+                _ = Task.Run(() => WarmUp.RunAsync(cancellationToken), CancellationToken.None);
                 first = await reader.ReadAsync<HostToGuestFrame>(cancellationToken).ConfigureAwait(false);
                 if (first is not JobFrame) throw new GuestProtocolException("the frame after 'spare' must be 'job'");
             }

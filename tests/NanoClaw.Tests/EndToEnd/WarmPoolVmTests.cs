@@ -114,6 +114,7 @@ public sealed partial class WarmPoolVmTests(VmTestEnvironment vm) : IAsyncLifeti
                 foreach (var seen in new[] { alphaOut, betaOut })
                 {
                     seen.ShouldNotContain("nanoclaw-prime.");
+                    seen.ShouldNotContain("nanoclaw-warm-up-"); // the guest's own warm-up while the VM waited
                     seen.ShouldContain("PRIMING=0");
                 }
                 betaRun.SessionId.ShouldNotBe(alphaRun.SessionId);

@@ -12,17 +12,24 @@ sealed class RawMuxPeer(Stream stream)
     /// <summary>Cancelled, every pending and later write fails at once: for a test whose other end stops reading.</summary>
     public CancellationTokenSource Stop { get; } = new();
 
-    public async Task SendAsync(GatewayMuxFrameType type, uint id, byte[]? payload = null, int? declaredLength = null)
+    /// <param name="times">The frame this many times in one write: back to back, so the other end reads the second
+    /// before anything it does about the first (closing the stream, say) can happen.</param>
+    public async Task SendAsync(GatewayMuxFrameType type, uint id, byte[]? payload = null, int? declaredLength = null, int times = 1)
     {
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(Stop.Token);
         bound.CancelAfter(Bound);
         payload ??= [];
-        var frame = new byte[GatewayMux.HeaderBytes + payload.Length];
-        frame[0] = (byte)type;
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), id);
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(5), (ushort)(declaredLength ?? payload.Length));
-        payload.CopyTo(frame, GatewayMux.HeaderBytes);
-        await stream.WriteAsync(frame, bound.Token);
+        var size = GatewayMux.HeaderBytes + payload.Length;
+        var frames = new byte[size * times];
+        for (var i = 0; i < times; i++)
+        {
+            var frame = frames.AsSpan(i * size, size);
+            frame[0] = (byte)type;
+            BinaryPrimitives.WriteUInt32BigEndian(frame[1..], id);
+            BinaryPrimitives.WriteUInt16BigEndian(frame[5..], (ushort)(declaredLength ?? payload.Length));
+            payload.CopyTo(frame[GatewayMux.HeaderBytes..]);
+        }
+        await stream.WriteAsync(frames, bound.Token);
         await stream.FlushAsync(bound.Token);
     }
 
