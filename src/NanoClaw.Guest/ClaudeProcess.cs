@@ -69,19 +69,13 @@ sealed class ClaudeProcess : IAsyncDisposable
     /// <remarks>The guest claims a spare as soon as it starts, in its own neutral folder and before any job, then moves
     /// it into the group folder with <see cref="SendSetCwdAsync"/>: most of a claim's work is then done while the VM
     /// waits in the pool.</remarks>
-    public Task<bool> SendClaimAsync(string cwd, string? appendSystemPrompt, CancellationToken cancellationToken) => WriteLineAsync(json =>
-    {
-        json.WriteStartObject();
-        json.WriteString("type", "control_request");
-        json.WriteString("request_id", ClaimRequestId);
-        json.WriteStartObject("request");
-        json.WriteString("subtype", "claim_session");
-        json.WriteString("cwd", cwd);
-        if (appendSystemPrompt is not null) json.WriteString("append_system_prompt", appendSystemPrompt);
-        json.WriteString("permission_mode", "bypassPermissions");
-        json.WriteEndObject();
-        json.WriteEndObject();
-    }, cancellationToken);
+    public Task<bool> SendClaimAsync(string cwd, string? appendSystemPrompt, CancellationToken cancellationToken) =>
+        WriteControlRequestAsync(ClaimRequestId, "claim_session", json =>
+        {
+            json.WriteString("cwd", cwd);
+            if (appendSystemPrompt is not null) json.WriteString("append_system_prompt", appendSystemPrompt);
+            json.WriteString("permission_mode", "bypassPermissions");
+        }, cancellationToken);
 
     /// <summary>The id of the move's request; its <c>control_response</c> carries it back.</summary>
     public const string SetCwdRequestId = "cwd";
@@ -95,19 +89,27 @@ sealed class ClaudeProcess : IAsyncDisposable
     /// by a <c>control_response</c> with <see cref="SetCwdRequestId"/>, status <c>ok</c>. False as for
     /// <see cref="SendUserMessageAsync"/>.
     /// </summary>
-    public Task<bool> SendSetCwdAsync(string path, CancellationToken cancellationToken) => WriteLineAsync(json =>
-    {
-        json.WriteStartObject();
-        json.WriteString("type", "control_request");
-        json.WriteString("request_id", SetCwdRequestId);
-        json.WriteStartObject("request");
-        json.WriteString("subtype", "set_cwd");
-        json.WriteString("path", path);
-        json.WriteBoolean("trust_accepted", true);
-        json.WriteString("trusted_directory", path);
-        json.WriteEndObject();
-        json.WriteEndObject();
-    }, cancellationToken);
+    public Task<bool> SendSetCwdAsync(string path, CancellationToken cancellationToken) =>
+        WriteControlRequestAsync(SetCwdRequestId, "set_cwd", json =>
+        {
+            json.WriteString("path", path);
+            json.WriteBoolean("trust_accepted", true);
+            json.WriteString("trusted_directory", path);
+        }, cancellationToken);
+
+    /// <summary><c>{"type":"control_request","request_id":ID,"request":{"subtype":SUBTYPE,...fields}}</c>.</summary>
+    Task<bool> WriteControlRequestAsync(string requestId, string subtype, Action<Utf8JsonWriter> fields, CancellationToken cancellationToken) =>
+        WriteLineAsync(json =>
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "control_request");
+            json.WriteString("request_id", requestId);
+            json.WriteStartObject("request");
+            json.WriteString("subtype", subtype);
+            fields(json);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }, cancellationToken);
 
     async Task<bool> WriteLineAsync(Action<Utf8JsonWriter> write, CancellationToken cancellationToken)
     {
