@@ -388,33 +388,21 @@ public sealed class GuestAgentTests : IAsyncLifetime
         (await CloseAsync()).ShouldBeNull();
     }
 
-    [Fact]
-    public async Task ARefusedClaimStartsClaudeCodeColdWithTheSameMessages()
+    /// <summary>The spare's claim (sent at its start) or its move into the group folder (at the job) refused: Claude Code
+    /// starts cold and gets the same messages, so the refusal costs time, never a message.</summary>
+    [Theory]
+    [InlineData("SCRIPTED_CLAIM", "spare refused: claim refused for the test; starting Claude Code cold")]
+    [InlineData("SCRIPTED_CWD", "spare could not move into the group folder: move refused for the test; starting Claude Code cold")]
+    public async Task ARefusedClaimOrMoveStartsClaudeCodeColdWithTheSameMessages(string refusal, string log)
     {
-        var env = new Dictionary<string, string>(TokenEnv) { ["SCRIPTED_CLAIM"] = "refuse" };
+        var env = new Dictionary<string, string>(TokenEnv) { [refusal] = "refuse" };
         await BeginWithSpareAsync(env, Job("echo cold:$CLAIMED $PWD") with { Env = env });
         await _guest.SendAsync(new MessageFrame("echo second"));
 
         var logs = new List<string>();
         var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
 
-        logs.ShouldContain(l => l.Contains("spare refused: claim refused for the test; starting Claude Code cold"));
-        frames.Select(f => f.Frame).ShouldContain(new OutputFrame($"cold: {_vmRoot}/workspace/group"));
-        (await _guest.ReadUntilAsync<IdleFrame>()).Select(f => f.Frame).ShouldContain(new OutputFrame("second"));
-        (await CloseAsync()).ShouldBeNull();
-    }
-
-    [Fact]
-    public async Task ASpareThatCannotMoveIntoTheGroupFolderGivesWayToAColdStartWithTheSameMessages()
-    {
-        var env = new Dictionary<string, string>(TokenEnv) { ["SCRIPTED_CWD"] = "refuse" };
-        await BeginWithSpareAsync(env, Job("echo cold:$CLAIMED $PWD") with { Env = env });
-        await _guest.SendAsync(new MessageFrame("echo second"));
-
-        var logs = new List<string>();
-        var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
-
-        logs.ShouldContain(l => l.Contains("spare could not move into the group folder: move refused for the test; starting Claude Code cold"));
+        logs.ShouldContain(l => l.Contains(log));
         frames.Select(f => f.Frame).ShouldContain(new OutputFrame($"cold: {_vmRoot}/workspace/group"));
         (await _guest.ReadUntilAsync<IdleFrame>()).Select(f => f.Frame).ShouldContain(new OutputFrame("second"));
         (await CloseAsync()).ShouldBeNull();
