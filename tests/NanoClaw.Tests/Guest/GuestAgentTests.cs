@@ -351,16 +351,17 @@ public sealed class GuestAgentTests : IAsyncLifetime
     [Fact]
     public async Task AFreshJobClaimsTheSpareWhichThenWorksInTheGroupFolder()
     {
-        await BeginWithSpareAsync(TokenEnv, Job("echo $(id -u) $PWD $CLAIMED $(cat notes/a.txt) $ANTHROPIC_API_KEY $APPENDIX"));
+        await BeginWithSpareAsync(TokenEnv, Job("echo $(id -u) $PWD $CLAIMED $(cat notes/a.txt) $ANTHROPIC_API_KEY $APPENDIX $CONTEXT_BUILT"));
 
         var logs = new List<string>();
         var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
 
         logs.ShouldContain(l => l.Contains("claude code: claimed the spare"));
-        // Claimed before the job with the spare frame's global CLAUDE.md, then moved into the group folder.
+        // Claimed before the job with the spare frame's global CLAUDE.md, its first turn's set-up run once (the context
+        // summary), then moved into the group folder.
         frames.Select(f => f.Frame).ShouldBe([
             new SessionFrame(ScriptedClaude.KnownSession),
-            new OutputFrame($"1000 {_vmRoot}/workspace/group yes hello per-run-token global memory"),
+            new OutputFrame($"1000 {_vmRoot}/workspace/group yes hello per-run-token global memory yes"),
             new ChangesFrame(0, []),
             new IdleFrame()]);
         // The parked process's folder is outside the synced tops and the agent's alone.
@@ -385,6 +386,22 @@ public sealed class GuestAgentTests : IAsyncLifetime
         await _guest.SendAsync(new MessageFrame("echo $CLAIMED $PWD"));
 
         (await _guest.ReadUntilAsync<IdleFrame>()).Select(f => f.Frame).ShouldContain(new OutputFrame($"yes {_vmRoot}/workspace/group"));
+        (await CloseAsync()).ShouldBeNull();
+    }
+
+    /// <summary>The warm-up is only for speed: refused, the spare still serves the job and nothing is said about it.</summary>
+    [Fact]
+    public async Task ARefusedWarmUpStillLeavesTheSpareToTheJob()
+    {
+        var env = new Dictionary<string, string>(TokenEnv) { ["SCRIPTED_CONTEXT"] = "refuse" };
+        await BeginWithSpareAsync(env, Job("echo $CLAIMED built:$CONTEXT_BUILT") with { Env = env });
+
+        var logs = new List<string>();
+        var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
+
+        logs.ShouldContain(l => l.Contains("claude code: claimed the spare"));
+        logs.ShouldNotContain(l => l.Contains("warm-up") || l.Contains("control response"));
+        frames.Select(f => f.Frame).ShouldContain(new OutputFrame("yes built:"));
         (await CloseAsync()).ShouldBeNull();
     }
 

@@ -10,7 +10,9 @@ namespace NanoClaw.Tests.Guest;
 /// (answered with a <c>control_response</c>; refused when its environment has <c>SCRIPTED_CLAIM=refuse</c>), after which
 /// it works in the claim's <c>cwd</c> with <c>CLAIMED=yes</c> and <c>APPENDIX</c> (the claim's system prompt appendix) in
 /// its environment. A <c>set_cwd</c> request before a turn moves it (answered <c>needs_trust</c> without the trust
-/// attestation, as the real CLI does for a new folder; refused with <c>SCRIPTED_CWD=refuse</c>). Each answer comes as the
+/// attestation, as the real CLI does for a new folder; refused with <c>SCRIPTED_CWD=refuse</c>). A context summary request
+/// (<c>get_context_usage</c>, <c>detail: summary</c>) sets <c>CONTEXT_BUILT=yes</c> (refused with
+/// <c>SCRIPTED_CONTEXT=refuse</c>); any other detail would be taken for a user message. Each answer comes as the
 /// real CLI streams it with <c>--include-partial-messages</c>: the text block, its message's <c>end_turn</c>, then the
 /// result; <c>SCRIPTED_HOLD_RESULT=file</c> holds the result until that file exists, <c>SCRIPTED_RESULT_SUFFIX</c> is added
 /// to the result's text only (a turn that went on), <c>SCRIPTED_SUBAGENT=yes</c> first streams a sub-agent's message that
@@ -45,6 +47,15 @@ public static class ScriptedClaude
           exit 1
         fi
         while IFS= read -r line; do
+          case "$line" in *'"subtype":"get_context_usage","detail":"summary"'*)
+            if [ "$SCRIPTED_CONTEXT" = refuse ]; then
+              echo '{"type":"control_response","response":{"subtype":"error","request_id":"warm-up","error":"context refused for the test"}}'
+            else
+              export CONTEXT_BUILT=yes
+              echo '{"type":"control_response","response":{"subtype":"success","request_id":"warm-up","response":{"categories":[],"totalTokens":0}}}'
+            fi
+            continue;;
+          esac
           case "$line" in *'"subtype":"set_cwd"'*)
             to=$(printf '%s' "$line" | sed -n -e 's/.*"path":"\([^"]*\)".*/\1/p')
             if [ "$SCRIPTED_CWD" = refuse ]; then
