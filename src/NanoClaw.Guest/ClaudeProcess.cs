@@ -83,10 +83,10 @@ sealed class ClaudeProcess : IAsyncDisposable
     /// <summary>
     /// Asks a claimed spare for its context summary (<c>get_context_usage</c>, <c>detail: summary</c>), for the work, not
     /// the answer: Claude Code builds its system prompt, memory files and tool schemas for it, which a first turn does
-    /// again, so the job's first turn then runs code Claude Code has already compiled (under TCG a fifth of the time
-    /// from the message to the request). The summary answers from local estimates: no API call, nothing written to the
-    /// conversation (checked natively: the first request and the transcript are the same with and without it). False
-    /// as for <see cref="SendUserMessageAsync"/>.
+    /// again, so the job's first turn then runs code Claude Code has already compiled (in a TCG VM, 0.7 of the 3.7 s
+    /// from the move to the request; BENCHMARKS.md, session 11). The summary answers from local estimates: no API call,
+    /// nothing written to the conversation (checked natively: the first request and the transcript are the same with
+    /// and without it). False as for <see cref="SendUserMessageAsync"/>.
     /// </summary>
     public Task<bool> SendWarmUpAsync(CancellationToken cancellationToken) =>
         WriteControlRequestAsync(WarmUpRequestId, "get_context_usage", json => json.WriteString("detail", "summary"), cancellationToken);
