@@ -77,8 +77,8 @@ sealed class ClaudeProcess : IAsyncDisposable
             json.WriteString("permission_mode", "bypassPermissions");
         }, cancellationToken);
 
-    /// <summary>The id of the warm-up request; its <c>control_response</c> carries it back, and nothing waits for it.</summary>
-    public const string WarmUpRequestId = "warm-up";
+    /// <summary>The id of the context summary request; its <c>control_response</c> carries it back, and nothing waits for it.</summary>
+    public const string ContextSummaryRequestId = "context-summary";
 
     /// <summary>
     /// Asks a claimed spare for its context summary (<c>get_context_usage</c>, <c>detail: summary</c>), for the work, not
@@ -88,8 +88,8 @@ sealed class ClaudeProcess : IAsyncDisposable
     /// nothing written to the conversation (checked natively: the first request and the transcript are the same with
     /// and without it). False as for <see cref="SendUserMessageAsync"/>.
     /// </summary>
-    public Task<bool> SendWarmUpAsync(CancellationToken cancellationToken) =>
-        WriteControlRequestAsync(WarmUpRequestId, "get_context_usage", json => json.WriteString("detail", "summary"), cancellationToken);
+    public Task<bool> SendContextSummaryAsync(CancellationToken cancellationToken) =>
+        WriteControlRequestAsync(ContextSummaryRequestId, "get_context_usage", json => json.WriteString("detail", "summary"), cancellationToken);
 
     /// <summary>The id of the move's request; its <c>control_response</c> carries it back.</summary>
     public const string SetCwdRequestId = "cwd";

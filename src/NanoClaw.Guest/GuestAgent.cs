@@ -142,11 +142,11 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
             }
             var process = ClaudeProcess.Start(ClaudeLaunch.ForSpare(spare, paths, _options.ClaudePath, privileged), SpareGeneration, _events.Writer);
             // Claimed now, in the folder it is parked in (nothing of any group there), with the appendix every job would
-            // give it today; Claude Code reads the claim once it has parked, then the warm-up (its first turn's set-up
-            // once, in this neutral folder). The job moves it into the group folder. The answers wait in the event queue
+            // give it today; Claude Code reads the claim once it has parked, then the context summary request (its first
+            // turn's set-up once, in this neutral folder). The job moves it into the group folder. The answers wait in the event queue
             // for the job's session loop. A write that fails means it exited: the job then starts Claude Code cold.
             await process.SendClaimAsync(paths.SpareDir, ClaudeLaunch.SystemPromptAppendix(spare.GlobalMemory, null), cancellationToken).ConfigureAwait(false);
-            await process.SendWarmUpAsync(cancellationToken).ConfigureAwait(false);
+            await process.SendContextSummaryAsync(cancellationToken).ConfigureAwait(false);
             return process;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
@@ -465,7 +465,7 @@ sealed class GuestAgent(GuestOptions options, GuestFrameReader reader, GuestFram
                 case ClaudeOutput.ControlResponse response when _awaitingClaim && response.RequestId is ClaudeProcess.ClaimRequestId or ClaudeProcess.SetCwdRequestId:
                     await SpareAnsweredAsync(response, cancellationToken).ConfigureAwait(false);
                     break;
-                case ClaudeOutput.ControlResponse { RequestId: ClaudeProcess.WarmUpRequestId }:
+                case ClaudeOutput.ControlResponse { RequestId: ClaudeProcess.ContextSummaryRequestId }:
                     break; // its work was the point; a refusal only means the first turn compiles that code itself
                 case ClaudeOutput.ControlResponse response:
                     await agent.LogAsync(GuestLogLevel.Debug, $"unexpected control response from claude (request {response.RequestId ?? "?"})", cancellationToken).ConfigureAwait(false);

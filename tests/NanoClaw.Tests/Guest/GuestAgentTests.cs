@@ -389,9 +389,9 @@ public sealed class GuestAgentTests : IAsyncLifetime
         (await CloseAsync()).ShouldBeNull();
     }
 
-    /// <summary>The warm-up is only for speed: refused, the spare still serves the job and nothing is said about it.</summary>
+    /// <summary>The context summary is only for speed: refused, the spare still serves the job and nothing is said about it.</summary>
     [Fact]
-    public async Task ARefusedWarmUpStillLeavesTheSpareToTheJob()
+    public async Task ARefusedContextSummaryStillLeavesTheSpareToTheJob()
     {
         var env = new Dictionary<string, string>(TokenEnv) { ["SCRIPTED_CONTEXT"] = "refuse" };
         await BeginWithSpareAsync(env, Job("echo $CLAIMED built:$CONTEXT_BUILT") with { Env = env });
@@ -400,7 +400,7 @@ public sealed class GuestAgentTests : IAsyncLifetime
         var frames = await _guest.ReadUntilAsync<IdleFrame>(logs);
 
         logs.ShouldContain(l => l.Contains("claude code: claimed the spare"));
-        logs.ShouldNotContain(l => l.Contains("warm-up") || l.Contains("control response"));
+        logs.ShouldNotContain(l => l.Contains("context-summary") || l.Contains("control response"));
         frames.Select(f => f.Frame).ShouldContain(new OutputFrame("yes built:"));
         (await CloseAsync()).ShouldBeNull();
     }

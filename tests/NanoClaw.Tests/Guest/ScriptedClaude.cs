@@ -49,10 +49,10 @@ public static class ScriptedClaude
         while IFS= read -r line; do
           case "$line" in *'"subtype":"get_context_usage","detail":"summary"'*)
             if [ "$SCRIPTED_CONTEXT" = refuse ]; then
-              echo '{"type":"control_response","response":{"subtype":"error","request_id":"warm-up","error":"context refused for the test"}}'
+              echo '{"type":"control_response","response":{"subtype":"error","request_id":"context-summary","error":"context refused for the test"}}'
             else
               export CONTEXT_BUILT=yes
-              echo '{"type":"control_response","response":{"subtype":"success","request_id":"warm-up","response":{"categories":[],"totalTokens":0}}}'
+              echo '{"type":"control_response","response":{"subtype":"success","request_id":"context-summary","response":{"categories":[],"totalTokens":0}}}'
             fi
             continue;;
           esac
